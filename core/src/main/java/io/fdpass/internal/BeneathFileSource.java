@@ -1,0 +1,188 @@
+package io.fdpass.internal;
+
+import io.fdpass.FileSource;
+import io.fdpass.FileStatus;
+import io.fdpass.OpenResult;
+import io.fdpass.Peer;
+import io.netty.channel.unix.FileDescriptor;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The default {@link FileSource}: the regular files beneath a root directory, opened relative to a descriptor of
+ * the root taken once, so that renaming or replacing the root's path later changes nothing.
+ */
+public final class BeneathFileSource implements FileSource {
+    private static final int CLOSED = 1;
+    private static final int IN_USE = 2;
+
+    private final Path root;
+    private final int rootFd;
+    private final BeneathOpener opener;
+    private final boolean mayBlock;
+    /** {@link #CLOSED}, plus {@link #IN_USE} per open in progress: the last one out closes the root. */
+    private final AtomicInteger state = new AtomicInteger();
+
+    BeneathFileSource(Path root, int rootFd, BeneathOpener opener, boolean mayBlock) {
+        this.root = root;
+        this.rootFd = rootFd;
+        this.opener = opener;
+        this.mayBlock = mayBlock;
+    }
+
+    /**
+     * Opens {@code root} and picks the opener: {@code openat2(2)} where the kernel has it, else the walk. Old
+     * kernels answer ENOSYS; old container seccomp profiles answer EPERM for system calls they do not know.
+     *
+     * @throws IOException if {@code root} is not a directory that can be opened
+     */
+    public static BeneathFileSource open(Path root) throws IOException {
+        int fd = Native.openat(Native.AT_FDCWD, root.toAbsolutePath().toString(),
+                Native.O_PATH | Native.O_DIRECTORY | Native.O_CLOEXEC);
+        if (fd < 0) {
+            throw new IOException("root: " + root + " (" + reason(-fd) + ")");
+        }
+        try {
+            BeneathOpener opener = new WalkingOpener();
+            if (Native.LINUX) {
+                int probe = Native.openat2(fd, ".", Native.O_PATH | Native.O_CLOEXEC, Openat2Opener.RESOLVE);
+                if (probe >= 0) {
+                    Native.close(probe);
+                }
+                if (probe != -Native.ENOSYS && probe != -Native.EPERM) {
+                    opener = Openat2Opener.INSTANCE;
+                }
+            }
+            long type = Native.fstatfsType(fd);
+            return new BeneathFileSource(root, fd, opener, type < 0 || !isLocal(type));
+        } catch (RuntimeException | Error e) {
+            Native.close(fd);
+            throw e;
+        }
+    }
+
+    private static String reason(int errno) {
+        if (errno == Native.ENOTDIR) {
+            return "not a directory";
+        }
+        if (errno == Native.ENOENT) {
+            return "no such directory";
+        }
+        if (errno == Native.EACCES) {
+            return "permission denied";
+        }
+        return Native.strerror(errno);
+    }
+
+    /**
+     * Whether opens on this filesystem complete in microseconds, from the page cache or a local disk: then running
+     * them on the event loop costs less than a hop to another thread. Network and FUSE filesystems (NFS, SMB,
+     * 9p, Ceph, sshfs...) can stall an open for seconds, which must not stall the loop's other connections; so can
+     * filesystems not listed, for all we know.
+     */
+    static boolean isLocal(long fsType) {
+        if (fsType != (fsType & 0xFFFFFFFFL)) {
+            return false; // magic numbers have 32 bits
+        }
+        return switch ((int) fsType) {
+            case 0xEF53, // ext2, ext3, ext4
+                 0x58465342, // xfs
+                 0x9123683E, // btrfs
+                 0x01021994, // tmpfs
+                 0x858458F6, // ramfs
+                 0x794C7630, // overlayfs (of local layers, in practice: container images)
+                 0x2FC12FC1, // zfs
+                 0xF2F52010, // f2fs
+                 0xCA451A4E, // bcachefs
+                 0xE0F5E1E2, // erofs
+                 0x73717368, // squashfs
+                 0x3153464A, // jfs
+                 0x52654973, // reiserfs
+                 0x4D44, // vfat, msdos
+                 0x2011BAB0 // exfat
+                    -> true;
+            default -> false;
+        };
+    }
+
+    @Override
+    public OpenResult open(String name, Peer peer) {
+        return open(name.getBytes(StandardCharsets.UTF_8), peer);
+    }
+
+    /** Like {@link #open(String, Peer)} for a name already in UTF-8, such as one decoded from a request. */
+    public OpenResult open(byte[] name, Peer peer) {
+        if (!acquire()) {
+            return OpenResult.failed(FileStatus.IO_ERROR);
+        }
+        try {
+            long[] stat = new long[Native.STAT_LENGTH];
+            int fd = opener.open(rootFd, name, stat);
+            return fd >= 0 ? OpenResult.opened(new FileDescriptor(fd), stat[Native.STAT_SIZE])
+                    : OpenResult.failed(statusOf(-fd));
+        } finally {
+            release();
+        }
+    }
+
+    /** The status for the errno of an open (protocol v1, "Entry status"). */
+    static FileStatus statusOf(int errno) {
+        if (errno == Native.ENOENT || errno == Native.ENOTDIR) {
+            return FileStatus.NOT_FOUND;
+        }
+        if (errno == Native.EACCES || errno == Native.EPERM) {
+            return FileStatus.PERMISSION_DENIED;
+        }
+        if (errno == Native.EXDEV || errno == Native.ELOOP || errno == Native.ENAMETOOLONG) {
+            return FileStatus.INVALID_NAME;
+        }
+        if (errno == Native.ENXIO || errno == Native.ENODEV || errno == Native.EISDIR) {
+            return FileStatus.NOT_REGULAR_FILE;
+        }
+        if (errno == Native.EMFILE || errno == Native.ENFILE) {
+            return FileStatus.LIMIT_EXCEEDED;
+        }
+        return FileStatus.IO_ERROR;
+    }
+
+    /** False on local filesystems, see {@link #isLocal(long)}. */
+    @Override
+    public boolean mayBlock() {
+        return mayBlock;
+    }
+
+    /** Closes the root once no open is using it any more; idempotent. */
+    @Override
+    public void close() {
+        int previous = state.getAndUpdate(s -> s | CLOSED);
+        if (previous == 0) {
+            Native.close(rootFd);
+        }
+    }
+
+    private boolean acquire() {
+        for (;;) {
+            int s = state.get();
+            if ((s & CLOSED) != 0) {
+                return false;
+            }
+            if (state.compareAndSet(s, s + IN_USE)) {
+                return true;
+            }
+        }
+    }
+
+    private void release() {
+        if (state.addAndGet(-IN_USE) == CLOSED) {
+            Native.close(rootFd);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BeneathFileSource(" + root + ", " + opener + (mayBlock ? ", may block)" : ")");
+    }
+}

@@ -1,0 +1,50 @@
+package io.fdpass.internal;
+
+/**
+ * Opens a name for reading without leaving a root directory. The seam between {@link BeneathFileSource}, which
+ * maps results to statuses, and the ways of confining a resolution, which differ by platform.
+ *
+ * <p>Implementations are stateless and thread-safe, never throw for a failure of the name, and never leave a
+ * descriptor of their own open, whatever the result.
+ */
+interface BeneathOpener {
+    /** How a regular file is opened for a client (protocol v1, "Opening"). */
+    int READ_FLAGS = Native.O_RDONLY | Native.O_CLOEXEC | Native.O_NOCTTY | Native.O_NONBLOCK;
+
+    /**
+     * Opens {@code name} beneath {@code rootFd}, for reading, if it is a regular file.
+     *
+     * @param rootFd a descriptor of the root directory ({@code O_PATH} will do)
+     * @param name   a relative name in UTF-8, without NUL; checked by {@link Names} before, but an opener stays
+     *               beneath the root for any input
+     * @param stat   receives, as {@link Native#statx}, the opened file's mode, size, inode and device
+     * @return a descriptor opened {@link #READ_FLAGS}, or a negative errno: {@code -EXDEV} or {@code -ELOOP} for a
+     *         resolution that would leave the root or meets an absolute symlink, a magic link or a loop,
+     *         {@code -EISDIR} for a directory, {@code -ENXIO} for anything else that is not a regular file
+     */
+    int open(int rootFd, byte[] name, long[] stat);
+
+    /** The errno of an entry that exists but is not served. */
+    static int notRegular(long mode) {
+        return Native.isDirectory(mode) ? -Native.EISDIR : -Native.ENXIO;
+    }
+
+    /**
+     * Checks that {@code fd}, opened by name after {@code expected} was taken of an {@code O_PATH} descriptor, is
+     * still that regular file: the name may have been replaced in between. Closes {@code fd} if not.
+     */
+    static int checkSameFile(int fd, long[] expected, long[] stat) {
+        int r = Native.statx(fd, stat);
+        if (r == 0 && !Native.isRegular(stat[Native.STAT_MODE])) {
+            r = notRegular(stat[Native.STAT_MODE]);
+        } else if (r == 0 && (stat[Native.STAT_INO] != expected[Native.STAT_INO]
+                || stat[Native.STAT_DEV] != expected[Native.STAT_DEV])) {
+            r = -Native.EAGAIN;
+        }
+        if (r < 0) {
+            Native.close(fd);
+            return r;
+        }
+        return fd;
+    }
+}

@@ -1,0 +1,11 @@
+package io.fdpass.internal;
+
+/** The walk as it runs where there is no O_PATH (macOS, the BSDs), here on Linux. */
+class PortableWalkingOpenerTest extends AbstractBeneathOpenerTest {
+    private final BeneathOpener opener = new WalkingOpener(false);
+
+    @Override
+    BeneathOpener opener() {
+        return opener;
+    }
+}
