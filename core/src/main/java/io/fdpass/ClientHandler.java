@@ -1,0 +1,178 @@
+package io.fdpass;
+
+import io.fdpass.codec.FdPassError;
+import io.fdpass.codec.FdPassHello;
+import io.fdpass.codec.FdPassReply;
+import io.fdpass.codec.FdPassRequest;
+import io.fdpass.internal.Descriptors;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Matches replies and their descriptors to the requests of one client connection. Runs on the channel's event
+ * loop only. A request that nobody waits for any more (timed out, cancelled) keeps its place in line: its reply
+ * still arrives, and its descriptors are closed.
+ */
+final class ClientHandler extends ChannelInboundHandlerAdapter {
+    final CompletableFuture<FdPassHello> hello = new CompletableFuture<>();
+
+    private final long timeoutMillis;
+    private final ArrayDeque<Pending> unanswered = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private FdPassReply receiving;
+    private FileDescriptor[] received;
+    private int receivedCount;
+    private FdPassException failure;
+
+    ClientHandler(long timeoutMillis) {
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    /** A request in flight: what it asked for and who waits. */
+    static final class Pending {
+        final FdPassRequest request;
+        final List<String> names;
+        final CompletableFuture<Reply> future;
+        ScheduledFuture<?> timeout;
+
+        Pending(FdPassRequest request, List<String> names, CompletableFuture<Reply> future) {
+            this.request = request;
+            this.names = names;
+            this.future = future;
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Sends a request; on the event loop. */
+    void send(Pending pending) {
+        if (failure != null) {
+            pending.future.completeExceptionally(failure);
+            return;
+        }
+        unanswered.add(pending);
+        if (timeoutMillis > 0) {
+            pending.timeout = ctx.executor().schedule(() -> pending.future.completeExceptionally(
+                    new FdPassException("no reply within " + timeoutMillis + " ms")),
+                    timeoutMillis, TimeUnit.MILLISECONDS);
+        }
+        ctx.writeAndFlush(pending.request).addListener(f -> {
+            if (!f.isSuccess()) {
+                fail(new FdPassException("sending the request failed: " + f.cause(), f.cause()));
+            }
+        });
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        switch (msg) {
+            case FileDescriptor fd -> onDescriptor(fd);
+            case FdPassReply reply -> onReply(reply);
+            case FdPassHello h -> hello.complete(h);
+            case FdPassError error -> fail(new FdPassErrorException(error.code(), error.message()));
+            default -> ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void onReply(FdPassReply reply) {
+        Pending head = unanswered.peek();
+        if (head == null || head.request.id() != reply.id() || head.request.count() != reply.count()) {
+            fail(new FdPassException("protocol violation: " + reply + " does not answer "
+                    + (head == null ? "any request" : "the oldest unanswered request " + head.request)));
+            return;
+        }
+        if (reply.descriptorCount() == 0) {
+            complete(unanswered.poll(), reply, null);
+        } else {
+            receiving = reply;
+            received = new FileDescriptor[reply.descriptorCount()];
+            receivedCount = 0;
+        }
+    }
+
+    private void onDescriptor(FileDescriptor fd) {
+        if (receiving == null) {
+            // The decoder only passes descriptors that a REPLY announced; this is after a failure.
+            Descriptors.closeQuietly(fd);
+            return;
+        }
+        received[receivedCount++] = fd;
+        if (receivedCount == received.length) {
+            FdPassReply reply = receiving;
+            FileDescriptor[] fds = received;
+            receiving = null;
+            received = null;
+            complete(unanswered.poll(), reply, fds);
+        }
+    }
+
+    private static void complete(Pending pending, FdPassReply reply, FileDescriptor[] fds) {
+        if (pending.timeout != null) {
+            pending.timeout.cancel(false);
+        }
+        List<Reply.Entry> entries = new ArrayList<>(reply.count());
+        int next = 0;
+        for (int i = 0; i < reply.count(); i++) {
+            ReceivedFile file = null;
+            if (reply.statusCode(i) == FileStatus.OK.code()) {
+                file = new ReceivedFile(pending.names.get(i), fds[next++].intValue(), reply.size(i));
+            }
+            entries.add(new Reply.Entry(pending.names.get(i), reply.statusCode(i), reply.size(i), file));
+        }
+        Reply result = new Reply(entries);
+        if (!pending.future.complete(result)) {
+            result.close();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException) {
+            fail(new FdPassException("protocol violation: " + cause.getMessage(), cause));
+        } else {
+            fail(new FdPassException("connection failed: " + cause, cause));
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        fail(new FdPassException("connection closed" + (unanswered.isEmpty() ? ""
+                : " with " + unanswered.size() + " request(s) unanswered")));
+        super.channelInactive(ctx);
+    }
+
+    /** Fails everything unanswered, closes descriptors nobody took, closes the connection. */
+    void fail(FdPassException cause) {
+        if (failure == null) {
+            failure = cause;
+        }
+        hello.completeExceptionally(failure);
+        if (received != null) {
+            for (int i = 0; i < receivedCount; i++) {
+                Descriptors.closeQuietly(received[i]);
+            }
+            received = null;
+            receiving = null;
+        }
+        Pending pending;
+        while ((pending = unanswered.poll()) != null) {
+            if (pending.timeout != null) {
+                pending.timeout.cancel(false);
+            }
+            pending.future.completeExceptionally(failure);
+        }
+        ctx.close();
+    }
+}

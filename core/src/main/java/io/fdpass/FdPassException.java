@@ -1,0 +1,16 @@
+package io.fdpass;
+
+import java.io.IOException;
+
+/** A request or connection of an fdpass client failed: the connection dropped, a timeout passed, the peer broke the protocol. */
+public class FdPassException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public FdPassException(String message) {
+        super(message);
+    }
+
+    public FdPassException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,94 @@
+package io.fdpass;
+
+import io.fdpass.codec.FdPassHello;
+import io.fdpass.codec.FdPassServerCodec;
+import io.fdpass.codec.FdPassServerHandler;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+/**
+ * Sets up fdpass on each accepted connection: for a {@code ServerBootstrap} of your own, as the child handler.
+ * It keeps track of the connections it set up, so that {@link #shutdownGracefully()} can end them as protocol v1's
+ * "Closing" rule says. Build one with {@link FdPassServer.Builder#buildInitializer()}.
+ *
+ * <pre>{@code
+ * FdPassServerInitializer fdpass = FdPassServer.builder().root(Path.of("/srv/files")).buildInitializer();
+ * new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
+ *         .childHandler(fdpass)
+ *         .bind(new DomainSocketAddress("/run/files.sock")).sync();
+ * ...
+ * fdpass.shutdownGracefully().join(); // after closing the server channel
+ * fdpass.close();
+ * }</pre>
+ */
+@Sharable
+public final class FdPassServerInitializer extends ChannelInitializer<Channel> implements AutoCloseable {
+    private final FdPassHello hello;
+    private final FileSource source;
+    private final boolean ownsSource;
+    private final AccessPolicy policy;
+    private final long lingerMillis;
+    private final int maxUnreadBytes;
+    private final Executor openExecutor;
+    private final Runnable onClose;
+    private final ChannelGroup connections = new DefaultChannelGroup("fdpass", GlobalEventExecutor.INSTANCE);
+
+    FdPassServerInitializer(FdPassHello hello, FileSource source, boolean ownsSource, AccessPolicy policy,
+            long lingerMillis, int maxUnreadBytes, Executor openExecutor, Runnable onClose) {
+        this.hello = hello;
+        this.source = source;
+        this.ownsSource = ownsSource;
+        this.policy = policy;
+        this.lingerMillis = lingerMillis;
+        this.maxUnreadBytes = maxUnreadBytes;
+        this.openExecutor = openExecutor;
+        this.onClose = onClose;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        connections.add(ch);
+        ch.pipeline().addLast(new FdPassServerCodec(hello.maxNames(), hello.maxFrameLength()),
+                new FdPassServerHandler(hello, source, policy, lingerMillis, maxUnreadBytes, openExecutor));
+    }
+
+    /** The limits every connection announces in its HELLO. */
+    public FdPassHello hello() {
+        return hello;
+    }
+
+    /** Connections open now. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /**
+     * Shuts every connection down as protocol v1's "Closing" says: requests already read are answered, then ERROR
+     * SHUTTING_DOWN, then each connection closes once its client has read everything, has closed its end, or the
+     * linger timeout passed. Stop accepting first (close the server channel). Completes when all are closed.
+     */
+    public CompletableFuture<Void> shutdownGracefully() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        for (Channel ch : connections) {
+            ch.pipeline().fireUserEventTriggered(FdPassServerHandler.SHUTDOWN);
+        }
+        connections.newCloseFuture().addListener(f -> done.complete(null));
+        return done;
+    }
+
+    /** Releases what this initializer owns (the file source it opened, its open executor). */
+    @Override
+    public void close() {
+        if (ownsSource) {
+            source.close();
+        }
+        onClose.run();
+    }
+}

@@ -1,0 +1,44 @@
+package io.fdpass;
+
+import io.fdpass.internal.BeneathFileSource;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Turns a requested name into an open descriptor. The default source serves the regular files beneath one root
+ * directory ({@link #beneath(Path)}); plug in your own to serve other descriptors.
+ *
+ * <p>The server calls {@link #open} only for valid names (protocol v1, "Names") that the {@link AccessPolicy}
+ * allowed, on an event loop or on the server's open executor, so it must be thread-safe. It must not throw: a
+ * failure is a {@link OpenResult#failed(FileStatus) failed} result.
+ */
+@FunctionalInterface
+public interface FileSource extends AutoCloseable {
+
+    OpenResult open(String name, Peer peer);
+
+    /**
+     * Whether {@link #open} may wait on something slow (a network or FUSE filesystem, a remote service), so that
+     * servers run it off the event loop. The default says yes: only a source that knows better says no.
+     */
+    default boolean mayBlock() {
+        return true;
+    }
+
+    /** Releases what the source holds. A server closes only the source it made itself from a root path. */
+    @Override
+    default void close() {
+    }
+
+    /**
+     * The regular files beneath {@code root}, opened read-only and never outside it: on Linux with
+     * {@code openat2(2)} and {@code RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS}, relative to a descriptor of the root
+     * taken now. Close it to release that descriptor.
+     *
+     * @throws IOException if {@code root} is not a directory that can be opened
+     */
+    static FileSource beneath(Path root) throws IOException {
+        return BeneathFileSource.open(root);
+    }
+}

@@ -1,0 +1,120 @@
+package io.fdpass;
+
+import io.fdpass.internal.Native;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ReadableByteChannel;
+
+/**
+ * A descriptor received from an fdpass server, open for reading. Reads go through the descriptor itself
+ * ({@code read(2)}, {@code pread(2)}), never through a path: the point is to read what this process may not open.
+ *
+ * <p>Close it, or {@link #detach()} the descriptor to own it yourself. Reads and close are synchronized, so a close
+ * from another thread never lets a read reach a reused descriptor number.
+ */
+public final class ReceivedFile implements ReadableByteChannel {
+    private final String name;
+    private final long size;
+    private int fd;
+
+    ReceivedFile(String name, int fd, long size) {
+        this.name = name;
+        this.fd = fd;
+        this.size = size;
+    }
+
+    /** The name it was requested by. */
+    public String name() {
+        return name;
+    }
+
+    /** The size the server announced ({@code st_size} when it opened the file). */
+    public long size() {
+        return size;
+    }
+
+    /** Reads from the descriptor's current offset, which it shares with every copy of this descriptor. */
+    @Override
+    public synchronized int read(ByteBuffer dst) throws IOException {
+        long n = Native.read(checkOpen(), dst);
+        return (int) result(n, "read");
+    }
+
+    /** Reads at {@code position} without moving the offset; -1 at end of file. */
+    public synchronized int read(ByteBuffer dst, long position) throws IOException {
+        if (position < 0) {
+            throw new IllegalArgumentException("position: " + position + " (expected: >= 0)");
+        }
+        long n = Native.pread(checkOpen(), dst, position);
+        return (int) result(n, "pread");
+    }
+
+    private long result(long n, String call) throws IOException {
+        if (n < 0) {
+            throw new IOException(call + " " + name + ": " + Native.strerror((int) -n));
+        }
+        return n == 0 ? -1 : n;
+    }
+
+    /** A stream over {@link #read(ByteBuffer)}; closing it closes this file. */
+    public InputStream inputStream() {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                return ReceivedFile.this.read(ByteBuffer.wrap(b, off, len));
+            }
+
+            @Override
+            public void close() {
+                ReceivedFile.this.close();
+            }
+        };
+    }
+
+    @Override
+    public synchronized boolean isOpen() {
+        return fd >= 0;
+    }
+
+    /**
+     * Hands the raw descriptor over: the caller owns it from now on (and must close it), and this object is closed.
+     * It is close-on-exec.
+     */
+    public synchronized int detach() throws ClosedChannelException {
+        int taken = checkOpen();
+        fd = -1;
+        return taken;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (fd >= 0) {
+            Native.close(fd);
+            fd = -1;
+        }
+    }
+
+    private int checkOpen() throws ClosedChannelException {
+        if (fd < 0) {
+            throw new ClosedChannelException();
+        }
+        return fd;
+    }
+
+    @Override
+    public String toString() {
+        return "ReceivedFile(" + name + ", size=" + size + (fd >= 0 ? ", fd=" + fd : ", closed") + ")";
+    }
+}

@@ -1,0 +1,107 @@
+package io.fdpass.codec;
+
+import io.fdpass.FileStatus;
+import io.fdpass.internal.Checks;
+
+import java.util.Arrays;
+
+/**
+ * REPLY: one status and size per name of the REQUEST it answers, in the request's order. Each {@link FileStatus#OK}
+ * entry's descriptor follows the frame in a descriptor message of its own, in entry order.
+ */
+public final class FdPassReply implements FdPassMessage {
+    private final int id;
+    private final byte[] statuses;
+    private final long[] sizes;
+    private final int descriptorCount;
+
+    /**
+     * @param id the REQUEST's id
+     * @param statusCodes one wire status code (0..255) per name
+     * @param sizes one size per name: {@code >= 0} for OK entries, 0 for the others
+     */
+    public FdPassReply(int id, int[] statusCodes, long[] sizes) {
+        this(id, toBytes(statusCodes), sizes.clone());
+    }
+
+    /** Takes ownership of the arrays: for the decoder and the server's handler, which made them. */
+    FdPassReply(int id, byte[] statuses, long[] sizes) {
+        Checks.checkInRange(statuses.length, 1, FdPassRequest.MAX_COUNT, "count");
+        if (sizes.length != statuses.length) {
+            throw new IllegalArgumentException("sizes: " + sizes.length + " (expected: " + statuses.length + ")");
+        }
+        int ok = 0;
+        for (int i = 0; i < statuses.length; i++) {
+            if (statuses[i] == FileStatus.OK.code()) {
+                ok++;
+                if (sizes[i] < 0) {
+                    throw new IllegalArgumentException("sizes[" + i + "]: " + sizes[i] + " (expected: >= 0)");
+                }
+            } else if (sizes[i] != 0) {
+                throw new IllegalArgumentException("sizes[" + i + "]: " + sizes[i] + " (expected: 0 for status "
+                        + (statuses[i] & 0xff) + ")");
+            }
+        }
+        this.id = id;
+        this.statuses = statuses;
+        this.sizes = sizes;
+        this.descriptorCount = ok;
+    }
+
+    private static byte[] toBytes(int[] codes) {
+        byte[] bytes = new byte[codes.length];
+        for (int i = 0; i < codes.length; i++) {
+            bytes[i] = (byte) Checks.checkInRange(codes[i], 0, 255, "statusCodes[" + i + "]");
+        }
+        return bytes;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public int count() {
+        return statuses.length;
+    }
+
+    public FileStatus status(int index) {
+        return FileStatus.valueOf(statuses[index] & 0xff);
+    }
+
+    /** The status code as sent, including codes this version does not know. */
+    public int statusCode(int index) {
+        return statuses[index] & 0xff;
+    }
+
+    public long size(int index) {
+        return sizes[index];
+    }
+
+    /** How many descriptor messages follow this REPLY: one per OK entry. */
+    public int descriptorCount() {
+        return descriptorCount;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof FdPassReply r && r.id == id && Arrays.equals(r.statuses, statuses)
+                && Arrays.equals(r.sizes, sizes);
+    }
+
+    @Override
+    public int hashCode() {
+        return (id * 31 + Arrays.hashCode(statuses)) * 31 + Arrays.hashCode(sizes);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("REPLY(id=").append(Integer.toUnsignedString(id)).append(", [");
+        for (int i = 0; i < statuses.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(status(i));
+            if (statuses[i] == 0) {
+                sb.append(' ').append(sizes[i]);
+            }
+        }
+        return sb.append("])").toString();
+    }
+}

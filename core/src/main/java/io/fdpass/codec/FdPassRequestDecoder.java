@@ -1,0 +1,144 @@
+package io.fdpass.codec;
+
+import io.fdpass.ErrorCode;
+import io.fdpass.internal.Checks;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+
+import java.util.List;
+
+/**
+ * Decodes {@link FdPassRequest}s: the server's half of the client-to-server direction. It judges each frame in the
+ * order protocol v1 prescribes, as soon as it has the bytes that judgement needs, and throws an
+ * {@link FdPassDecoderException} carrying the ERROR code to answer with. Requests decoded before the faulty frame
+ * are passed on first; from the fault on, it discards all input.
+ */
+public final class FdPassRequestDecoder extends ByteToMessageDecoder {
+    public static final int DEFAULT_MAX_NAMES = FdPassHello.MAX_NAMES_LIMIT;
+    public static final int DEFAULT_MAX_FRAME_LENGTH = FdPassHello.MAX_FRAME_LENGTH_LIMIT;
+
+    private enum State {
+        READ_HEADER, READ_BODY, DISCARD
+    }
+
+    private final int maxNames;
+    private final int maxFrameLength;
+    private State state = State.READ_HEADER;
+    private int bodyLength;
+
+    public FdPassRequestDecoder() {
+        this(DEFAULT_MAX_NAMES, DEFAULT_MAX_FRAME_LENGTH);
+    }
+
+    /**
+     * @param maxNames names per request, 1..64, as the server's HELLO announces
+     * @param maxFrameLength largest frame {@code length}, 8192..65536, as the server's HELLO announces
+     */
+    public FdPassRequestDecoder(int maxNames, int maxFrameLength) {
+        this.maxNames = Checks.checkInRange(maxNames, 1, FdPassHello.MAX_NAMES_LIMIT, "maxNames");
+        this.maxFrameLength = Checks.checkInRange(maxFrameLength, FdPassHello.MIN_FRAME_LENGTH_LIMIT,
+                FdPassHello.MAX_FRAME_LENGTH_LIMIT, "maxFrameLength");
+    }
+
+    /** Whether a fault was judged: everything after it is discarded. */
+    public boolean isDiscarding() {
+        return state == State.DISCARD;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        switch (state) {
+            case READ_HEADER:
+                if (in.readableBytes() < 4) {
+                    return;
+                }
+                long length = in.getUnsignedInt(in.readerIndex());
+                if (length == 0) {
+                    throw fail(in, ErrorCode.MALFORMED_FRAME, "length: 0 (expected: >= 1)");
+                }
+                if (length > maxFrameLength) {
+                    throw fail(in, ErrorCode.FRAME_TOO_LARGE,
+                            "length: " + length + " (expected: <= " + maxFrameLength + ")");
+                }
+                if (in.readableBytes() < FdPassFrames.HEADER_LENGTH) {
+                    return;
+                }
+                byte type = in.getByte(in.readerIndex() + 4);
+                if (type != FdPassFrames.TYPE_REQUEST) {
+                    throw fail(in, ErrorCode.UNSUPPORTED_TYPE,
+                            "type: " + FdPassFrames.typeName(type) + " (expected: REQUEST)");
+                }
+                in.skipBytes(FdPassFrames.HEADER_LENGTH);
+                bodyLength = (int) length - 1;
+                state = State.READ_BODY;
+                // fall through
+            case READ_BODY:
+                if (in.readableBytes() < bodyLength) {
+                    return;
+                }
+                out.add(decodeBody(in));
+                state = State.READ_HEADER;
+                return;
+            case DISCARD:
+                in.skipBytes(in.readableBytes());
+                return;
+            default:
+                throw new IllegalStateException(state.name());
+        }
+    }
+
+    private FdPassRequest decodeBody(ByteBuf in) {
+        int start = in.readerIndex();
+        int end = start + bodyLength;
+        if (bodyLength < FdPassFrames.REQUEST_FIXED_LENGTH) {
+            throw fail(in, ErrorCode.MALFORMED_FRAME,
+                    "body: " + bodyLength + " bytes (expected: >= 6 for id and count)");
+        }
+        int id = in.getInt(start);
+        int count = in.getUnsignedShort(start + 4);
+        if (count == 0) {
+            throw fail(in, ErrorCode.MALFORMED_FRAME, "count: 0 (expected: >= 1)");
+        }
+        // The whole body is judged before count against maxNames: the protocol's order.
+        int index = start + FdPassFrames.REQUEST_FIXED_LENGTH;
+        for (int i = 0; i < count; i++) {
+            if (end - index < 2 || end - index - 2 < in.getUnsignedShort(index)) {
+                throw fail(in, ErrorCode.MALFORMED_FRAME, "names: " + count + " do not fit the body of "
+                        + bodyLength + " bytes");
+            }
+            index += 2 + in.getUnsignedShort(index);
+        }
+        if (index != end) {
+            throw fail(in, ErrorCode.MALFORMED_FRAME,
+                    "names: " + count + " leave " + (end - index) + " bytes of the body unused");
+        }
+        if (count > maxNames) {
+            throw fail(in, ErrorCode.TOO_MANY_NAMES, "count: " + count + " (expected: <= " + maxNames + ")");
+        }
+        byte[][] names = new byte[count][];
+        index = start + FdPassFrames.REQUEST_FIXED_LENGTH;
+        for (int i = 0; i < count; i++) {
+            int length = in.getUnsignedShort(index);
+            names[i] = new byte[length];
+            in.getBytes(index + 2, names[i]);
+            index += 2 + length;
+        }
+        in.readerIndex(end);
+        return new FdPassRequest(id, names, true);
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        super.decodeLast(ctx, in, out);
+        if (state == State.READ_BODY || (state == State.READ_HEADER && in.isReadable())) {
+            throw fail(in, ErrorCode.MALFORMED_FRAME, "end of stream inside a frame");
+        }
+    }
+
+    private FdPassDecoderException fail(ByteBuf in, ErrorCode code, String message) {
+        state = State.DISCARD;
+        in.skipBytes(in.readableBytes());
+        return new FdPassDecoderException(code, message);
+    }
+}

@@ -1,0 +1,33 @@
+package io.fdpass.codec;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToByteEncoder;
+
+/** Encodes {@link FdPassRequest}s: the client's half of the client-to-server direction. */
+@Sharable
+public final class FdPassRequestEncoder extends MessageToByteEncoder<FdPassRequest> {
+    public static final FdPassRequestEncoder INSTANCE = new FdPassRequestEncoder();
+
+    private FdPassRequestEncoder() {
+        super(FdPassRequest.class);
+    }
+
+    @Override
+    protected ByteBuf allocateBuffer(ChannelHandlerContext ctx, FdPassRequest msg, boolean preferDirect) {
+        return ctx.alloc().ioBuffer(4 + msg.frameLength());
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, FdPassRequest msg, ByteBuf out) {
+        FdPassFrames.writeHeader(out, FdPassFrames.TYPE_REQUEST, msg.bodyLength());
+        out.writeInt(msg.id());
+        out.writeShort(msg.count());
+        for (int i = 0; i < msg.count(); i++) {
+            byte[] name = msg.nameNoCopy(i);
+            out.writeShort(name.length);
+            out.writeBytes(name);
+        }
+    }
+}

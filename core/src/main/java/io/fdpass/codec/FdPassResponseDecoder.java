@@ -1,0 +1,261 @@
+package io.fdpass.codec;
+
+import io.fdpass.internal.Checks;
+import io.fdpass.internal.Descriptors;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.unix.DomainSocketReadMode;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.UnixChannelOption;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.CorruptedFrameException;
+
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Decodes the server's frames and takes the descriptors that follow each REPLY: the client's half of the
+ * server-to-client direction.
+ *
+ * <p>A REPLY's descriptors travel as messages of their own after it, and a plain read that runs into one makes the
+ * kernel discard its descriptor. So this decoder switches the channel between
+ * {@link DomainSocketReadMode#BYTES} and {@link DomainSocketReadMode#FILE_DESCRIPTORS} at exactly the frame
+ * boundaries, and tells {@link FdPassRecvByteBufAllocator} how much to read next ({@link #bytesWanted()}) so that
+ * no read crosses a boundary. Use the two together.
+ *
+ * <p>It passes on {@link FdPassHello}, {@link FdPassReply} and {@link FdPassError}, and after each REPLY one
+ * {@link FileDescriptor} per OK entry, already marked close-on-exec. The first frame must be a v1 HELLO. Anything
+ * else that breaks protocol v1 raises a {@link CorruptedFrameException}, after which it discards all input and
+ * closes any descriptor that still arrives.
+ */
+public final class FdPassResponseDecoder extends ByteToMessageDecoder {
+    /** Room for HELLO, an ERROR with its longest message, and a REPLY for up to 64 names. */
+    public static final int DEFAULT_MAX_FRAME_LENGTH = 8192;
+
+    private enum State {
+        READ_HEADER, READ_BODY, READ_DESCRIPTORS, FAILED
+    }
+
+    private final int maxFrameLength;
+    private State state = State.READ_HEADER;
+    private boolean helloSeen;
+    private byte type;
+    private int bodyLength;
+    private int descriptorsLeft;
+
+    public FdPassResponseDecoder() {
+        this(DEFAULT_MAX_FRAME_LENGTH);
+    }
+
+    /** @param maxFrameLength the largest frame {@code length} accepted, 1040..65536 */
+    public FdPassResponseDecoder(int maxFrameLength) {
+        this.maxFrameLength = Checks.checkInRange(maxFrameLength,
+                1 + FdPassFrames.ERROR_FIXED_LENGTH + FdPassError.MAX_MESSAGE_LENGTH, 65536, "maxFrameLength");
+    }
+
+    /** How many bytes the next read may take without running past the current frame (0 while taking descriptors). */
+    public int bytesWanted() {
+        int buffered = internalBuffer().readableBytes();
+        return switch (state) {
+            case READ_HEADER -> FdPassFrames.HEADER_LENGTH - buffered;
+            case READ_BODY -> bodyLength - buffered;
+            case READ_DESCRIPTORS, FAILED -> 0;
+        };
+    }
+
+    /** Whether the next messages to read are descriptor messages. */
+    public boolean isReadingDescriptors() {
+        return state == State.READ_DESCRIPTORS;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        if (!(msg instanceof FileDescriptor descriptor)) {
+            super.channelRead(ctx, msg);
+            return;
+        }
+        if (state != State.READ_DESCRIPTORS) {
+            Descriptors.closeQuietly(descriptor);
+            if (state != State.FAILED) {
+                fail(ctx, "a descriptor that no REPLY announced");
+            }
+            return;
+        }
+        int err = Descriptors.setCloseOnExec(descriptor);
+        if (err < 0) {
+            Descriptors.closeQuietly(descriptor);
+            fail(ctx, "cannot mark a received descriptor close-on-exec: errno " + -err);
+            return;
+        }
+        if (--descriptorsLeft == 0) {
+            state = State.READ_HEADER;
+            setReadMode(ctx, DomainSocketReadMode.BYTES);
+        }
+        ctx.fireChannelRead(descriptor);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        switch (state) {
+            case READ_HEADER:
+                if (in.readableBytes() < FdPassFrames.HEADER_LENGTH) {
+                    return;
+                }
+                readHeader(in);
+                state = State.READ_BODY;
+                // fall through
+            case READ_BODY:
+                if (in.readableBytes() < bodyLength) {
+                    return;
+                }
+                int end = in.readerIndex() + bodyLength;
+                state = State.READ_HEADER;
+                out.add(decodeBody(ctx, in));
+                in.readerIndex(end);
+                return;
+            case READ_DESCRIPTORS:
+                throw violation(in, "bytes where a descriptor message was due");
+            case FAILED:
+                in.skipBytes(in.readableBytes());
+                return;
+            default:
+                throw new IllegalStateException(state.name());
+        }
+    }
+
+    private void readHeader(ByteBuf in) {
+        long length = in.readUnsignedInt();
+        type = in.readByte();
+        if (!helloSeen && type != FdPassFrames.TYPE_HELLO) {
+            throw violation(in, "first frame: " + FdPassFrames.typeName(type)
+                    + " (expected: HELLO); the peer is not an fdpass v1 server");
+        }
+        if (length == 0 || length > maxFrameLength) {
+            throw violation(in, "length: " + length + " (expected: 1.." + maxFrameLength + ")");
+        }
+        bodyLength = (int) length - 1;
+        int min = switch (type) {
+            case FdPassFrames.TYPE_HELLO -> FdPassHello.BODY_LENGTH;
+            case FdPassFrames.TYPE_REPLY -> FdPassFrames.REPLY_FIXED_LENGTH + FdPassFrames.REPLY_ENTRY_LENGTH;
+            case FdPassFrames.TYPE_ERROR -> FdPassFrames.ERROR_FIXED_LENGTH;
+            default -> throw violation(in, "type: " + FdPassFrames.typeName(type) + " (expected: REPLY or ERROR)");
+        };
+        if (bodyLength < min) {
+            throw violation(in, FdPassFrames.typeName(type) + " body: " + bodyLength + " bytes (expected: >= " + min
+                    + ")");
+        }
+    }
+
+    private FdPassMessage decodeBody(ChannelHandlerContext ctx, ByteBuf in) {
+        return switch (type) {
+            case FdPassFrames.TYPE_HELLO -> decodeHello(in);
+            case FdPassFrames.TYPE_REPLY -> decodeReply(ctx, in);
+            default -> decodeError(in);
+        };
+    }
+
+    private FdPassHello decodeHello(ByteBuf in) {
+        if (helloSeen) {
+            throw violation(in, "a second HELLO");
+        }
+        int magic = in.readInt();
+        if (magic != FdPassHello.MAGIC) {
+            throw violation(in, "magic: 0x" + Integer.toHexString(magic)
+                    + " (expected: 0x46445053 \"FDPS\"); the peer is not an fdpass server");
+        }
+        int version = in.readUnsignedShort();
+        if (version != FdPassHello.VERSION) {
+            throw violation(in, "version: " + version + " (expected: 1)");
+        }
+        int maxNames = in.readUnsignedShort();
+        long maxFrameLength = in.readUnsignedInt();
+        int maxUnanswered = in.readUnsignedShort();
+        try {
+            FdPassHello hello = new FdPassHello(maxNames, (int) Math.min(maxFrameLength, Integer.MAX_VALUE),
+                    maxUnanswered);
+            helloSeen = true;
+            return hello;
+        } catch (IllegalArgumentException e) {
+            throw violation(in, "HELLO " + e.getMessage());
+        }
+    }
+
+    private FdPassReply decodeReply(ChannelHandlerContext ctx, ByteBuf in) {
+        int id = in.readInt();
+        int count = in.readUnsignedShort();
+        int entries = (bodyLength - FdPassFrames.REPLY_FIXED_LENGTH) / FdPassFrames.REPLY_ENTRY_LENGTH;
+        if (count != entries || bodyLength != FdPassFrames.REPLY_FIXED_LENGTH
+                + FdPassFrames.REPLY_ENTRY_LENGTH * count) {
+            throw violation(in, "REPLY count: " + count + " (expected: " + entries + " for a body of " + bodyLength
+                    + " bytes)");
+        }
+        byte[] statuses = new byte[count];
+        long[] sizes = new long[count];
+        for (int i = 0; i < count; i++) {
+            statuses[i] = in.readByte();
+            sizes[i] = in.readLong();
+        }
+        FdPassReply reply;
+        try {
+            reply = new FdPassReply(id, statuses, sizes);
+        } catch (IllegalArgumentException e) {
+            throw violation(in, "REPLY " + e.getMessage());
+        }
+        if (reply.descriptorCount() > 0) {
+            state = State.READ_DESCRIPTORS;
+            descriptorsLeft = reply.descriptorCount();
+            setReadMode(ctx, DomainSocketReadMode.FILE_DESCRIPTORS);
+        }
+        return reply;
+    }
+
+    private FdPassError decodeError(ByteBuf in) {
+        int code = in.readUnsignedShort();
+        int messageLength = in.readUnsignedShort();
+        if (messageLength > FdPassError.MAX_MESSAGE_LENGTH
+                || messageLength != bodyLength - FdPassFrames.ERROR_FIXED_LENGTH) {
+            throw violation(in, "ERROR msgLength: " + messageLength + " (expected: "
+                    + (bodyLength - FdPassFrames.ERROR_FIXED_LENGTH) + ", <= 1024)");
+        }
+        String message = readMessage(in, messageLength);
+        // The server stops reading after an ERROR and nothing may follow it: the connection is over.
+        state = State.FAILED;
+        return new FdPassError(code, message);
+    }
+
+    /**
+     * The message as text, each malformed UTF-8 sequence replaced by one {@code '?'}: so its UTF-8 never outgrows the
+     * wire's bytes and {@link FdPassError}'s limit (U+FFFD, the usual replacement, takes 3 bytes for as few as 1).
+     */
+    private static String readMessage(ByteBuf in, int length) {
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE)
+                .replaceWith("?");
+        try {
+            return utf8.decode(in.nioBuffer(in.readerIndex(), length)).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalStateException(e); // not with REPLACE
+        } finally {
+            in.skipBytes(length);
+        }
+    }
+
+    private static void setReadMode(ChannelHandlerContext ctx, DomainSocketReadMode mode) {
+        ctx.channel().config().setOption(UnixChannelOption.DOMAIN_SOCKET_READ_MODE, mode);
+    }
+
+    private CorruptedFrameException violation(ByteBuf in, String message) {
+        state = State.FAILED;
+        in.skipBytes(in.readableBytes());
+        return new CorruptedFrameException(message);
+    }
+
+    private void fail(ChannelHandlerContext ctx, String message) {
+        state = State.FAILED;
+        ctx.fireExceptionCaught(new CorruptedFrameException(message));
+    }
+}

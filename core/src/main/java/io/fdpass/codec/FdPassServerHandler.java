@@ -1,0 +1,448 @@
+package io.fdpass.codec;
+
+import io.fdpass.AccessPolicy;
+import io.fdpass.ErrorCode;
+import io.fdpass.FileSource;
+import io.fdpass.FileStatus;
+import io.fdpass.OpenResult;
+import io.fdpass.Peer;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Names;
+import io.fdpass.internal.Native;
+import io.fdpass.internal.Transports;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.UnixChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves one connection: sends HELLO, answers each {@link FdPassRequest} with a REPLY and one descriptor per opened
+ * name, in request order, holds back under backpressure, and answers a faulty frame (or a shutdown) with an ERROR
+ * and the protocol's closing rule. Place it after {@link FdPassServerCodec}; one instance per connection.
+ *
+ * <p>Backpressure has two bounds. A connection stops being read while it has {@code maxUnanswered} requests
+ * unanswered. And no REPLY is written while the socket's send queue (SIOCOUTQ, which counts kernel memory) holds
+ * more than {@code maxUnreadBytes}: Netty cannot wait for room to send a descriptor, it fails the write, so the
+ * handler must never fill the queue. Nothing announces that the client read, so a timer re-checks.
+ *
+ * <p>Fire {@link #SHUTDOWN} through the pipeline to shut the connection down gracefully: requests already decoded
+ * are answered, then ERROR SHUTTING_DOWN, then the closing rule.
+ */
+public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
+    /** User event: answer what was read, send ERROR SHUTTING_DOWN, close per the protocol's closing rule. */
+    public static final Object SHUTDOWN = new Object() {
+        @Override
+        public String toString() {
+            return "FdPassServerHandler.SHUTDOWN";
+        }
+    };
+
+    /** Linger after an ERROR, per the protocol's default. */
+    public static final long DEFAULT_LINGER_MILLIS = 10_000;
+    /** Bound on the send queue, in kernel bytes; protocol v1's reference server uses the same. */
+    public static final int DEFAULT_MAX_UNREAD_BYTES = 65536;
+
+    /**
+     * Kernel memory one descriptor message or small frame takes in a Unix socket's send queue, rounded up: about
+     * 770 bytes were measured on x86_64 Linux (some 270 messages fill the default 208 KiB send buffer).
+     */
+    static final int MESSAGE_COST = 1024;
+    private static final long RECHECK_MICROS = 500;
+    private static final long CLOSE_CHECK_MILLIS = 10;
+
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(FdPassServerHandler.class);
+
+    private final FdPassHello hello;
+    private final FileSource source;
+    private final AccessPolicy policy;
+    private final long lingerMillis;
+    private final int maxUnreadBytes;
+    private final Executor openExecutor;
+
+    private ChannelHandlerContext ctx;
+    private Peer peer;
+    private int socketFd = -1;
+    private int unreadBound;
+
+    private final ArrayDeque<FdPassRequest> queued = new ArrayDeque<>();
+    /** Requests handed to the open executor, answers not back yet. */
+    private int opening;
+    /** Frames written to the channel whose writes have not completed, the ERROR included. */
+    private int writing;
+    /** Estimated send-queue memory of those writes. */
+    private int pendingCost;
+    private FdPassError error;
+    private boolean errorSent;
+    private boolean inputClosed;
+    private boolean draining;
+    private boolean drainAgain;
+    private ScheduledFuture<?> recheck;
+    private ScheduledFuture<?> lingerTimer;
+
+    /**
+     * @param hello the limits this connection announces and holds its client to
+     * @param source opens the names
+     * @param policy decides which peer may have which name
+     * @param lingerMillis how long the closing rule waits for the client after an ERROR or a shutdown
+     * @param maxUnreadBytes no REPLY is written while more than this is unread in the socket's send queue
+     * @param openExecutor where {@code source} runs when it {@link FileSource#mayBlock() may block}; null to
+     *        always open on the event loop
+     */
+    public FdPassServerHandler(FdPassHello hello, FileSource source, AccessPolicy policy, long lingerMillis,
+            int maxUnreadBytes, Executor openExecutor) {
+        this.hello = Objects.requireNonNull(hello, "hello");
+        this.source = Objects.requireNonNull(source, "source");
+        this.policy = Objects.requireNonNull(policy, "policy");
+        if (lingerMillis < 0) {
+            throw new IllegalArgumentException("lingerMillis: " + lingerMillis + " (expected: >= 0)");
+        }
+        if (maxUnreadBytes < MESSAGE_COST) {
+            throw new IllegalArgumentException("maxUnreadBytes: " + maxUnreadBytes + " (expected: >= "
+                    + MESSAGE_COST + ")");
+        }
+        this.lingerMillis = lingerMillis;
+        this.maxUnreadBytes = maxUnreadBytes;
+        // Opens on a local filesystem take microseconds: a thread hop would cost more than it saves. A source that
+        // may stall (network filesystems, remote services) runs elsewhere so that it stalls no other connection.
+        this.openExecutor = source.mayBlock() ? openExecutor : null;
+    }
+
+    /** The peer, once the connection is active. */
+    public Peer peer() {
+        return peer;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        // The closing rule needs the connection open after the client's end of stream, to answer and then close.
+        ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        try {
+            peer = Transports.peer(ctx.channel());
+        } catch (IOException e) {
+            logger.warn("{} closed: cannot read the peer's credentials", ctx.channel(), e);
+            ctx.close();
+            return;
+        }
+        socketFd = ((UnixChannel) ctx.channel()).fd().intValue();
+        Integer sendBuffer = ctx.channel().config().getOption(ChannelOption.SO_SNDBUF);
+        int worstReply = (hello.maxNames() + 1) * MESSAGE_COST;
+        unreadBound = sendBuffer == null ? maxUnreadBytes
+                : Math.max(MESSAGE_COST, Math.min(maxUnreadBytes, sendBuffer - worstReply));
+        ctx.writeAndFlush(hello).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FdPassRequest request)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (error == null) {
+            queued.add(request);
+            drain();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof FdPassDecoderException e) {
+            if (error == null) {
+                error = new FdPassError(e.errorCode(), truncate(e.getMessage()));
+                logger.debug("{} {}: {}", ctx.channel(), peer, error);
+            }
+            drain();
+            return;
+        }
+        logger.debug("{} {} closed: {}", ctx.channel(), peer, cause.toString());
+        ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt == SHUTDOWN) {
+            if (error == null) {
+                error = new FdPassError(ErrorCode.SHUTTING_DOWN, "the server is shutting down");
+            }
+            // Bounded even if the client never reads what is still due to it.
+            startLinger();
+            drain();
+            return;
+        }
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputClosed = true;
+            drain();
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancel(recheck);
+        cancel(lingerTimer);
+        queued.clear();
+        super.channelInactive(ctx);
+    }
+
+    private void drain() {
+        if (draining) {
+            drainAgain = true;
+            return;
+        }
+        draining = true;
+        boolean wrote = false;
+        boolean overBound = false;
+        try {
+            do {
+                drainAgain = false;
+                while (!queued.isEmpty() && opening == 0 && ctx.channel().isActive()) {
+                    if (overBound = isOverBound()) {
+                        scheduleRecheck();
+                        break;
+                    }
+                    if (openExecutor == null) {
+                        write(answer(queued.poll()));
+                        wrote = true;
+                    } else {
+                        openElsewhere();
+                    }
+                }
+                if (error != null && !errorSent && queued.isEmpty() && opening == 0 && ctx.channel().isActive()) {
+                    sendError();
+                }
+            } while (drainAgain);
+        } finally {
+            draining = false;
+        }
+        if (wrote) {
+            ctx.flush();
+        }
+        updateReading(overBound);
+        closeIfDone();
+    }
+
+    private boolean isOverBound() {
+        int outq = Native.socketOutq(socketFd);
+        return Math.max(outq, 0) + pendingCost > unreadBound;
+    }
+
+    private void scheduleRecheck() {
+        if (recheck == null) {
+            recheck = ctx.executor().schedule(() -> {
+                recheck = null;
+                drain();
+            }, RECHECK_MICROS, TimeUnit.MICROSECONDS);
+        }
+    }
+
+    private void updateReading(boolean overBound) {
+        boolean read;
+        if (errorSent) {
+            read = true; // read and discard until the client closes: see closeIfDone
+        } else if (error != null) {
+            read = false;
+        } else {
+            read = !overBound && queued.size() + opening + writing < hello.maxUnanswered();
+        }
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+
+    /** One request's REPLY and the descriptors that follow it. */
+    private record Answer(FdPassReply reply, FileDescriptor[] descriptors) {
+        void close() {
+            for (FileDescriptor fd : descriptors) {
+                Descriptors.closeQuietly(fd);
+            }
+        }
+    }
+
+    private static final FileDescriptor[] NO_DESCRIPTORS = {};
+
+    private Answer answer(FdPassRequest request) {
+        int count = request.count();
+        byte[] statuses = new byte[count];
+        long[] sizes = new long[count];
+        FileDescriptor[] descriptors = NO_DESCRIPTORS;
+        int opened = 0;
+        for (int i = 0; i < count; i++) {
+            OpenResult result = open(request.nameNoCopy(i));
+            statuses[i] = (byte) result.status().code();
+            sizes[i] = result.size();
+            if (result.status() == FileStatus.OK) {
+                if (descriptors == NO_DESCRIPTORS) {
+                    descriptors = new FileDescriptor[count - i];
+                }
+                descriptors[opened++] = result.descriptor();
+            }
+        }
+        if (opened < descriptors.length) {
+            descriptors = Arrays.copyOf(descriptors, opened);
+        }
+        return new Answer(new FdPassReply(request.id(), statuses, sizes), descriptors);
+    }
+
+    private OpenResult open(byte[] name) {
+        if (!Names.isValid(name)) {
+            return OpenResult.failed(FileStatus.INVALID_NAME);
+        }
+        String text = new String(name, StandardCharsets.UTF_8);
+        try {
+            if (!policy.allows(peer, text)) {
+                return OpenResult.failed(FileStatus.PERMISSION_DENIED);
+            }
+            OpenResult result = source.open(text, peer);
+            return result != null ? result : OpenResult.failed(FileStatus.IO_ERROR);
+        } catch (RuntimeException e) {
+            logger.warn("{} failed on {}", source, text, e);
+            return OpenResult.failed(FileStatus.IO_ERROR);
+        }
+    }
+
+    private void openElsewhere() {
+        FdPassRequest[] batch = new FdPassRequest[queued.size()];
+        for (int i = 0; i < batch.length; i++) {
+            batch[i] = queued.poll();
+        }
+        opening = batch.length;
+        try {
+            openExecutor.execute(() -> {
+                Answer[] answers = new Answer[batch.length];
+                for (int i = 0; i < batch.length; i++) {
+                    answers[i] = answer(batch[i]);
+                }
+                ctx.executor().execute(() -> writeOpened(answers));
+            });
+        } catch (RejectedExecutionException e) {
+            logger.warn("{}: open executor rejected {} requests; closing", ctx.channel(), batch.length, e);
+            opening = 0;
+            ctx.close();
+        }
+    }
+
+    private void writeOpened(Answer[] answers) {
+        opening = 0;
+        if (!ctx.channel().isActive()) {
+            for (Answer answer : answers) {
+                answer.close();
+            }
+            return;
+        }
+        for (Answer answer : answers) {
+            write(answer);
+        }
+        ctx.flush();
+        drain();
+    }
+
+    private void write(Answer answer) {
+        int cost = (1 + answer.descriptors().length) * MESSAGE_COST;
+        writing++;
+        pendingCost += cost;
+        ChannelFuture last = ctx.write(answer.reply());
+        for (FileDescriptor fd : answer.descriptors()) {
+            last = ctx.write(fd);
+            last.addListener(future -> {
+                Descriptors.closeQuietly(fd);
+                if (!future.isSuccess() && ctx.channel().isActive()) {
+                    // The REPLY promised this descriptor: the connection is broken and must end at once.
+                    logger.debug("{} {}: sending a descriptor failed, closing", ctx.channel(), peer,
+                            future.cause());
+                    ctx.close();
+                }
+            });
+        }
+        last.addListener(future -> {
+            writing--;
+            pendingCost -= cost;
+            if (!queued.isEmpty() || error != null || inputClosed) {
+                drain();
+            } else if (!errorSent) {
+                updateReading(false);
+            }
+        });
+    }
+
+    private void sendError() {
+        errorSent = true;
+        writing++;
+        ctx.writeAndFlush(error).addListener(future -> {
+            writing--;
+            if (!future.isSuccess()) {
+                ctx.close();
+            } else {
+                closeIfDone();
+            }
+        });
+        startLinger();
+        scheduleCloseCheck();
+    }
+
+    private void startLinger() {
+        if (lingerTimer == null) {
+            lingerTimer = ctx.executor().schedule(() -> {
+                logger.debug("{} {}: linger timeout, closing", ctx.channel(), peer);
+                ctx.close();
+            }, lingerMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void scheduleCloseCheck() {
+        ctx.executor().schedule(() -> {
+            if (ctx.channel().isActive() && !closeIfDone()) {
+                scheduleCloseCheck();
+            }
+        }, CLOSE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Closes once the protocol allows it; whether it did. */
+    private boolean closeIfDone() {
+        if (!ctx.channel().isActive()) {
+            return true;
+        }
+        if (!queued.isEmpty() || opening != 0 || writing != 0) {
+            return false;
+        }
+        if (errorSent ? inputClosed || Native.socketOutq(socketFd) <= 0 : inputClosed && error == null) {
+            ctx.close();
+            return true;
+        }
+        return false;
+    }
+
+    private static void cancel(ScheduledFuture<?> future) {
+        if (future != null) {
+            future.cancel(false);
+        }
+    }
+
+    private static String truncate(String message) {
+        String m = message == null ? "" : message;
+        while (m.getBytes(StandardCharsets.UTF_8).length > FdPassError.MAX_MESSAGE_LENGTH) {
+            m = m.substring(0, m.length() / 2);
+        }
+        return m;
+    }
+}

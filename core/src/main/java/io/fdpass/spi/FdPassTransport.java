@@ -1,0 +1,38 @@
+package io.fdpass.spi;
+
+import io.fdpass.Peer;
+import io.netty.channel.Channel;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.unix.DomainSocketChannel;
+
+import java.io.IOException;
+
+/**
+ * A Netty transport that fdpass can run on: Unix domain socket channels that pass descriptors. Transport modules
+ * provide one through {@link java.util.ServiceLoader}; servers and clients take the first available one, unless told
+ * which.
+ */
+public interface FdPassTransport {
+
+    /** A short name for messages and options: {@code "epoll"}, {@code "kqueue"}. */
+    String name();
+
+    /** Whether this transport's natives load on this platform. */
+    boolean isAvailable();
+
+    /** Why {@link #isAvailable()} is false, as Netty reports it; null when available. */
+    Throwable unavailabilityCause();
+
+    IoHandlerFactory newIoHandlerFactory();
+
+    Class<? extends ServerChannel> serverChannelClass();
+
+    Class<? extends DomainSocketChannel> channelClass();
+
+    /** A server channel listening on an already bound and listening socket, which it does not own the path of. */
+    ServerChannel newServerChannel(int listeningFd);
+
+    /** The credentials the kernel recorded for the process that connected {@code channel}. */
+    Peer peer(Channel channel) throws IOException;
+}

@@ -1,0 +1,17 @@
+/**
+ * fdpass: hands open, read-only file descriptors to other processes over Unix domain sockets, on Netty.
+ * Transports (fdpass-epoll, fdpass-kqueue) plug in through {@link io.fdpass.spi.FdPassTransport}.
+ */
+module io.fdpass {
+    requires transitive io.netty.transport;
+    requires transitive io.netty.transport.unix.common;
+    requires transitive io.netty.codec;
+    requires io.netty.buffer;
+    requires io.netty.common;
+
+    exports io.fdpass;
+    exports io.fdpass.codec;
+    exports io.fdpass.spi;
+
+    uses io.fdpass.spi.FdPassTransport;
+}

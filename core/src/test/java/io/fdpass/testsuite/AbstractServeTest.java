@@ -1,0 +1,163 @@
+package io.fdpass.testsuite;
+
+import io.fdpass.FdPassClient;
+import io.fdpass.FdPassServer;
+import io.fdpass.FileStatus;
+import io.fdpass.ReceivedFile;
+import io.fdpass.Reply;
+import io.fdpass.internal.Native;
+import io.fdpass.testing.Fds;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Serving files on real sockets: what arrives, under load, for good and bad names, and what it leaves behind. */
+public abstract class AbstractServeTest extends AbstractFdPassTest {
+    private static final List<String> SCENARIO = List.of("courses.txt", "campusinfo.txt", "contacts.txt");
+    private static final Map<String, String> CONTENT = Map.of("courses.txt", COURSES, "campusinfo.txt", CAMPUSINFO,
+            "contacts.txt", CONTACTS);
+
+    @Test
+    void threeFilesArriveAsThreeReadableDescriptors() throws Exception {
+        try (FdPassServer server = server().start();
+             FdPassClient client = connect();
+             Reply reply = client.request(SCENARIO).join()) {
+            assertEquals(3, reply.entries().size());
+            for (Reply.Entry entry : reply.entries()) {
+                assertEquals(FileStatus.OK, entry.status(), entry.toString());
+                String expected = CONTENT.get(entry.name());
+                assertEquals(expected.length(), entry.size());
+                assertEquals(expected, new String(entry.file().inputStream().readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    @Test
+    void tenThousandRequestsPipelined32DeepAllCorrectAndNothingLeaks() throws Exception {
+        int baseline = Fds.count();
+        try (FdPassServer server = server().start(); FdPassClient client = connect()) {
+            pipeline(client, 10_000, 32);
+        }
+        Fds.assertBackTo(baseline);
+    }
+
+    @Test
+    void eightConnectionsAtOnceAllCorrectAndNothingLeaks() throws Exception {
+        int baseline = Fds.count();
+        try (FdPassServer server = server().start()) {
+            List<CompletableFuture<Void>> runs = new ArrayList<>();
+            for (int c = 0; c < 8; c++) {
+                runs.add(CompletableFuture.runAsync(() -> {
+                    try (FdPassClient client = connect()) {
+                        pipeline(client, 1_500, 32);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                }, Thread::startVirtualThread));
+            }
+            CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).join();
+        }
+        Fds.assertBackTo(baseline);
+    }
+
+    /** Sends {@code total} scenario requests keeping {@code depth} in flight; checks every byte of every reply. */
+    private static void pipeline(FdPassClient client, int total, int depth) throws InterruptedException {
+        Semaphore inFlight = new Semaphore(depth);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int i = 0; i < total && failure.get() == null; i++) {
+            inFlight.acquire();
+            client.request(SCENARIO).whenComplete((reply, error) -> {
+                try (reply) {
+                    if (error != null) {
+                        throw error;
+                    }
+                    for (Reply.Entry entry : reply.entries()) {
+                        String expected = CONTENT.get(entry.name());
+                        ByteBuffer bytes = ByteBuffer.allocate(64);
+                        entry.file().read(bytes, 0);
+                        if (!expected.equals(new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8))) {
+                            throw new AssertionError(entry + " read " + bytes);
+                        }
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                } finally {
+                    inFlight.release();
+                }
+            });
+        }
+        inFlight.acquire(depth);
+        assertNull(failure.get(), () -> "a request failed: " + failure.get());
+    }
+
+    @Test
+    void eachNameGetsItsOwnStatusAndTheGoodOnesStillArrive() throws Exception {
+        Path outside = Files.writeString(dir.resolve("outside.txt"), "secret");
+        Files.createSymbolicLink(root.resolve("abs-link"), outside);
+        Files.createSymbolicLink(root.resolve("rel-link"), Path.of("../outside.txt"));
+        Files.createSymbolicLink(root.resolve("inside-link"), Path.of("courses.txt"));
+        Files.createDirectory(root.resolve("subdir"));
+        write("subdir/nested.txt", "nested");
+        new ProcessBuilder("mkfifo", root.resolve("fifo").toString()).inheritIO().start().waitFor();
+        List<String> names = List.of("courses.txt", "missing.txt", "../x", "/etc/passwd", "a//b", "abs-link",
+                "rel-link", "subdir", "fifo", "contacts.txt", "inside-link", "subdir/nested.txt");
+        List<FileStatus> expected = List.of(FileStatus.OK, FileStatus.NOT_FOUND, FileStatus.INVALID_NAME,
+                FileStatus.INVALID_NAME, FileStatus.INVALID_NAME, FileStatus.INVALID_NAME, FileStatus.INVALID_NAME,
+                FileStatus.NOT_REGULAR_FILE, FileStatus.NOT_REGULAR_FILE, FileStatus.OK, FileStatus.OK,
+                FileStatus.OK);
+        try (FdPassServer server = server().start();
+             FdPassClient client = connect();
+             Reply reply = client.request(names).join()) {
+            for (int i = 0; i < names.size(); i++) {
+                Reply.Entry entry = reply.entry(i);
+                assertEquals(names.get(i), entry.name());
+                assertEquals(expected.get(i), entry.status(), entry.name());
+                assertEquals(entry.status() == FileStatus.OK, entry.isOk());
+            }
+            assertEquals(CONTACTS, readAll(reply.entry(9).file()));
+            assertEquals(COURSES, readAll(reply.entry(10).file()));
+            assertEquals("nested", readAll(reply.entry(11).file()));
+        }
+    }
+
+    @Test
+    void servedFilesStayUnchangedAndTheirDescriptorsCannotWrite() throws Exception {
+        FileTime before = Files.getLastModifiedTime(root.resolve("courses.txt"));
+        try (FdPassServer server = server().start(); FdPassClient client = connect()) {
+            for (int i = 0; i < 50; i++) {
+                try (Reply reply = client.request(SCENARIO).join()) {
+                    for (Reply.Entry entry : reply.entries()) {
+                        // Detached, the descriptor is ours to inspect and to close.
+                        int fd = entry.file().detach();
+                        int flags = Native.getStatusFlags(fd);
+                        assertEquals(0, Native.close(fd));
+                        assertTrue(flags >= 0, "F_GETFL failed");
+                        assertEquals(Native.O_RDONLY, flags & Native.O_ACCMODE, entry.name() + " is not read-only");
+                    }
+                }
+            }
+        }
+        for (String name : SCENARIO) {
+            assertEquals(CONTENT.get(name), Files.readString(root.resolve(name)));
+        }
+        assertEquals(before, Files.getLastModifiedTime(root.resolve("courses.txt")));
+    }
+
+    static String readAll(ReceivedFile file) throws Exception {
+        return new String(file.inputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+}

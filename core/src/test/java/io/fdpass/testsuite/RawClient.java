@@ -1,0 +1,111 @@
+package io.fdpass.testsuite;
+
+import io.fdpass.codec.FdPassClientCodec;
+import io.fdpass.codec.FdPassHello;
+import io.fdpass.spi.FdPassTransport;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.UnixChannel;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A client that writes raw bytes and records every frame, descriptor and event the client codec makes of the
+ * server's answer: for tests of what goes over the wire, faulty frames included.
+ */
+final class RawClient implements AutoCloseable {
+    /** Recorded when the connection closes. */
+    static final Object CLOSED = "CLOSED";
+
+    private final EventLoopGroup group;
+    private final Channel channel;
+    private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+
+    RawClient(FdPassTransport transport, Path socket) throws InterruptedException {
+        group = new MultiThreadIoEventLoopGroup(1, transport.newIoHandlerFactory());
+        channel = new Bootstrap().group(group).channel(transport.channelClass())
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new FdPassClientCodec(), new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                received.add(msg);
+                            }
+
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                received.add(cause);
+                            }
+
+                            @Override
+                            public void channelInactive(ChannelHandlerContext ctx) {
+                                received.add(CLOSED);
+                            }
+                        });
+                    }
+                })
+                .connect(new DomainSocketAddress(socket.toString())).sync().channel();
+        assertInstanceOf(FdPassHello.class, next());
+    }
+
+    /** Writes bytes given in hex, spaces allowed. */
+    void writeHex(String hex) {
+        write(HexFormat.of().parseHex(hex.replace(" ", "").replace("\n", "")));
+    }
+
+    void write(byte[] bytes) {
+        channel.writeAndFlush(Unpooled.wrappedBuffer(bytes)).syncUninterruptibly();
+    }
+
+    /** Ends the stream (half-close): what a client does that sent its last request. */
+    void shutdownOutput() {
+        ((io.netty.channel.unix.DomainSocketChannel) channel).shutdownOutput().syncUninterruptibly();
+    }
+
+    /** The next thing received, waiting at most 10 s. */
+    Object next() throws InterruptedException {
+        Object next = received.poll(10, TimeUnit.SECONDS);
+        assertNotNull(next, "nothing received within 10 s");
+        return next;
+    }
+
+    <T> T next(Class<T> type) throws InterruptedException {
+        Object next = next();
+        if (!type.isInstance(next)) {
+            fail("expected a " + type.getSimpleName() + ", received " + next);
+        }
+        return type.cast(next);
+    }
+
+    int socketFd() {
+        return ((UnixChannel) channel).fd().intValue();
+    }
+
+    @Override
+    public void close() throws Exception {
+        channel.close().sync();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        Object left;
+        while ((left = received.poll()) != null) {
+            if (left instanceof FileDescriptor fd) {
+                fd.close();
+            }
+        }
+    }
+}

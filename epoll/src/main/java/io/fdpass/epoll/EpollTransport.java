@@ -1,0 +1,77 @@
+package io.fdpass.epoll;
+
+import io.fdpass.Peer;
+import io.fdpass.spi.FdPassTransport;
+import io.netty.channel.Channel;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketChannel;
+import io.netty.channel.unix.PeerCredentials;
+
+import java.io.IOException;
+
+/** fdpass on Netty's epoll transport (Linux). */
+public final class EpollTransport implements FdPassTransport {
+    /** The instance {@link java.util.ServiceLoader} finds; any other is equivalent. */
+    public static final EpollTransport INSTANCE = new EpollTransport();
+
+    /** For {@link java.util.ServiceLoader}. */
+    public EpollTransport() {
+    }
+
+    /** For {@link java.util.ServiceLoader} on the module path. */
+    public static EpollTransport provider() {
+        return INSTANCE;
+    }
+
+    @Override
+    public String name() {
+        return "epoll";
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return Epoll.isAvailable();
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+        return Epoll.unavailabilityCause();
+    }
+
+    @Override
+    public IoHandlerFactory newIoHandlerFactory() {
+        return EpollIoHandler.newFactory();
+    }
+
+    @Override
+    public Class<? extends ServerChannel> serverChannelClass() {
+        return EpollServerDomainSocketChannel.class;
+    }
+
+    @Override
+    public Class<? extends DomainSocketChannel> channelClass() {
+        return EpollDomainSocketChannel.class;
+    }
+
+    @Override
+    public ServerChannel newServerChannel(int listeningFd) {
+        return new EpollServerDomainSocketChannel(listeningFd);
+    }
+
+    @Override
+    public Peer peer(Channel channel) throws IOException {
+        PeerCredentials credentials = ((EpollDomainSocketChannel) channel).peerCredentials();
+        int[] gids = credentials.gids();
+        return new Peer(credentials.uid(), gids.length > 0 ? gids[0] : -1, credentials.pid());
+    }
+
+    @Override
+    public String toString() {
+        return "EpollTransport";
+    }
+}

@@ -1,0 +1,77 @@
+package io.fdpass.kqueue;
+
+import io.fdpass.Peer;
+import io.fdpass.spi.FdPassTransport;
+import io.netty.channel.Channel;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.kqueue.KQueue;
+import io.netty.channel.kqueue.KQueueDomainSocketChannel;
+import io.netty.channel.kqueue.KQueueIoHandler;
+import io.netty.channel.kqueue.KQueueServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketChannel;
+import io.netty.channel.unix.PeerCredentials;
+
+import java.io.IOException;
+
+/** fdpass on Netty's kqueue transport (macOS, BSD). */
+public final class KQueueTransport implements FdPassTransport {
+    /** The instance {@link java.util.ServiceLoader} finds; any other is equivalent. */
+    public static final KQueueTransport INSTANCE = new KQueueTransport();
+
+    /** For {@link java.util.ServiceLoader}. */
+    public KQueueTransport() {
+    }
+
+    /** For {@link java.util.ServiceLoader} on the module path. */
+    public static KQueueTransport provider() {
+        return INSTANCE;
+    }
+
+    @Override
+    public String name() {
+        return "kqueue";
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return KQueue.isAvailable();
+    }
+
+    @Override
+    public Throwable unavailabilityCause() {
+        return KQueue.unavailabilityCause();
+    }
+
+    @Override
+    public IoHandlerFactory newIoHandlerFactory() {
+        return KQueueIoHandler.newFactory();
+    }
+
+    @Override
+    public Class<? extends ServerChannel> serverChannelClass() {
+        return KQueueServerDomainSocketChannel.class;
+    }
+
+    @Override
+    public Class<? extends DomainSocketChannel> channelClass() {
+        return KQueueDomainSocketChannel.class;
+    }
+
+    @Override
+    public ServerChannel newServerChannel(int listeningFd) {
+        return new KQueueServerDomainSocketChannel(listeningFd);
+    }
+
+    @Override
+    public Peer peer(Channel channel) throws IOException {
+        PeerCredentials credentials = ((KQueueDomainSocketChannel) channel).peerCredentials();
+        int[] gids = credentials.gids();
+        return new Peer(credentials.uid(), gids.length > 0 ? gids[0] : -1, credentials.pid());
+    }
+
+    @Override
+    public String toString() {
+        return "KQueueTransport";
+    }
+}
