@@ -1,0 +1,146 @@
+package io.fdpass.testsuite;
+
+import io.fdpass.ErrorCode;
+import io.fdpass.FdPassClient;
+import io.fdpass.FdPassErrorException;
+import io.fdpass.FdPassException;
+import io.fdpass.FdPassServer;
+import io.fdpass.FileSource;
+import io.fdpass.Reply;
+import io.fdpass.testing.Fds;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Connections that end: dropped, timed out, shut down; and who gets to listen on a path. */
+public abstract class AbstractConnectionTest extends AbstractFdPassTest {
+
+    @Test
+    void droppingTheConnectionFailsRequestsInFlightAndLeaksNothing() throws Exception {
+        int baseline = Fds.count();
+        try (BlockingSource source = new BlockingSource(FileSource.beneath(root));
+             FdPassServer server = server().fileSource(source).start()) {
+            List<CompletableFuture<Reply>> inFlight = new ArrayList<>();
+            try (FdPassClient client = connect()) {
+                for (int i = 0; i < 5; i++) {
+                    inFlight.add(client.request("courses.txt", "contacts.txt"));
+                }
+                source.awaitEntered();
+            }
+            for (CompletableFuture<Reply> future : inFlight) {
+                CompletionException e = assertThrows(CompletionException.class, future::join);
+                FdPassException cause = assertInstanceOf(FdPassException.class, e.getCause());
+                assertEquals("connection closed with 5 request(s) unanswered", cause.getMessage());
+            }
+            // The server now opens what it had read, for a connection that is gone: it must close all of it.
+            source.release();
+        }
+        Fds.assertBackTo(baseline);
+    }
+
+    @Test
+    void aRequestNobodyWaitsForAnyMoreHasItsDescriptorsClosed() throws Exception {
+        int baseline = Fds.count();
+        try (BlockingSource source = new BlockingSource(FileSource.beneath(root));
+             FdPassServer server = server().fileSource(source).start();
+             FdPassClient client = client().requestTimeout(Duration.ofMillis(50)).connect()) {
+            CompletableFuture<Reply> late = client.request("courses.txt", "contacts.txt");
+            CompletionException e = assertThrows(CompletionException.class, late::join);
+            assertEquals("no reply within 50 ms", e.getCause().getMessage());
+            source.release();
+            // The late reply still arrives, in order, ahead of this one; its descriptors are closed on arrival.
+            try (Reply next = client.request("campusinfo.txt").join()) {
+                assertEquals(CAMPUSINFO, AbstractServeTest.readAll(next.entry(0).file()));
+            }
+        }
+        Fds.assertBackTo(baseline);
+    }
+
+    @Test
+    void shutdownAnswersWhatWasReadThenFailsTheRestWithShuttingDown() throws Exception {
+        try (BlockingSource source = new BlockingSource(FileSource.beneath(root))) {
+            FdPassServer server = server().fileSource(source).maxUnanswered(1).start();
+            try (FdPassClient client = connect()) {
+                CompletableFuture<Reply> read = client.request("courses.txt");
+                source.awaitEntered();
+                // The server holds one unanswered request, its limit: it does not read this one.
+                CompletableFuture<Reply> unread = client.request("contacts.txt");
+                CompletableFuture<Void> closed = server.shutdownGracefully();
+                assertFalse(Files.exists(socket), "the socket file outlived the shutdown");
+                source.release();
+                try (Reply reply = read.join()) {
+                    assertEquals(COURSES, AbstractServeTest.readAll(reply.entry(0).file()));
+                }
+                CompletionException e = assertThrows(CompletionException.class, unread::join);
+                FdPassErrorException error = assertInstanceOf(FdPassErrorException.class, e.getCause());
+                assertEquals(ErrorCode.SHUTTING_DOWN, error.errorCode());
+                closed.join();
+            }
+        }
+    }
+
+    @Test
+    void aSecondServerRefusesALivePath() throws Exception {
+        try (FdPassServer server = server().start()) {
+            IOException e = assertThrows(IOException.class, () -> server().start());
+            assertEquals("socket: another server is listening on " + socket, e.getMessage());
+            try (FdPassClient client = connect(); Reply reply = client.request("contacts.txt").join()) {
+                assertTrue(reply.allOk(), "the first server stopped serving");
+            }
+        }
+    }
+
+    @Test
+    void aStaleSocketFileIsReplaced() throws Exception {
+        try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            dead.bind(UnixDomainSocketAddress.of(socket));
+        }
+        assertTrue(Files.exists(socket));
+        try (FdPassServer server = server().start(); FdPassClient client = connect();
+             Reply reply = client.request("contacts.txt").join()) {
+            assertTrue(reply.allOk());
+        }
+    }
+
+    @Test
+    void aPathThatIsNotASocketIsRefused() throws Exception {
+        Files.writeString(socket, "not a socket");
+        IOException e = assertThrows(IOException.class, () -> server().start());
+        assertEquals("socket: " + socket + " exists and is not a socket", e.getMessage());
+        assertEquals("not a socket", Files.readString(socket));
+    }
+
+    @Test
+    void theSocketFileHasTheConfiguredModeAndGoesAwayOnClose() throws Exception {
+        try (FdPassServer server = server().start()) {
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+        }
+        assertFalse(Files.exists(socket));
+        try (FdPassServer server = server().socketMode("rw-rw----").start()) {
+            assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+        }
+        assertFalse(Files.exists(socket));
+    }
+
+    @Test
+    void connectingWhereNoServerListensSaysSo() {
+        FdPassException e = assertThrows(FdPassException.class, this::connect);
+        assertEquals(socket + ": no such socket file (is the server running?)", e.getMessage());
+    }
+}

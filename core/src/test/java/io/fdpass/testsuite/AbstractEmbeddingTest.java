@@ -1,0 +1,135 @@
+package io.fdpass.testsuite;
+
+import io.fdpass.FdPassClient;
+import io.fdpass.FdPassServer;
+import io.fdpass.FdPassServerInitializer;
+import io.fdpass.Reply;
+import io.fdpass.testing.Fds;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** fdpass inside an application of its own: its handlers on the user's bootstrap and event loops. */
+public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
+    private static final List<String> NAMES = List.of("courses.txt", "missing.txt", "../x", "contacts.txt");
+
+    @Test
+    void publicHandlersOnAUsersBootstrapServeLikeThePackagedServer() throws Exception {
+        List<String> packaged;
+        try (FdPassServer server = server().start(); FdPassClient client = connect()) {
+            packaged = describe(client);
+        }
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, transport().newIoHandlerFactory());
+        Path echoSocket = dir.resolve("echo.sock");
+        try (FdPassServerInitializer fdpass = FdPassServer.builder().root(root).buildInitializer()) {
+            Channel echo = new ServerBootstrap().group(group).channel(transport().serverChannelClass())
+                    .childHandler(new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ctx.writeAndFlush(msg);
+                        }
+                    })
+                    .bind(new DomainSocketAddress(echoSocket.toString())).sync().channel();
+            Channel files = new ServerBootstrap().group(group).channel(transport().serverChannelClass())
+                    .childHandler(fdpass)
+                    .bind(new DomainSocketAddress(socket.toString())).sync().channel();
+            try (FdPassClient client = client().eventLoopGroup(group).connect()) {
+                assertEquals(packaged, describe(client));
+                assertEquals("ping", echo(group, echoSocket, "ping"));
+            }
+            files.close().sync();
+            fdpass.shutdownGracefully().get(10, TimeUnit.SECONDS);
+            echo.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    @Test
+    void connectionsDroppedByTheServerFailTheirRequestsAndLeakNothing() throws Exception {
+        int baseline = Fds.count();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport().newIoHandlerFactory());
+        ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+        try (BlockingSource source = new BlockingSource(io.fdpass.FileSource.beneath(root));
+             FdPassServerInitializer fdpass = FdPassServer.builder().fileSource(source).buildInitializer()) {
+            Channel files = new ServerBootstrap().group(group).channel(transport().serverChannelClass())
+                    .childHandler(new ChannelInitializer<>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            accepted.add(ch);
+                            ch.pipeline().addLast(fdpass);
+                        }
+                    })
+                    .bind(new DomainSocketAddress(socket.toString())).sync().channel();
+            try (FdPassClient client = connect()) {
+                CompletableFuture<Reply> first = client.request("courses.txt", "contacts.txt");
+                CompletableFuture<Reply> second = client.request("campusinfo.txt");
+                source.awaitEntered();
+                accepted.close().sync(); // the server drops the connection, no ERROR, no closing rule
+                for (CompletableFuture<Reply> future : List.of(first, second)) {
+                    CompletionException e = assertThrows(CompletionException.class, future::join);
+                    assertEquals("connection closed with 2 request(s) unanswered", e.getCause().getMessage());
+                }
+                source.release();
+            }
+            files.close().sync();
+            fdpass.shutdownGracefully().get(10, TimeUnit.SECONDS);
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+        Fds.assertBackTo(baseline);
+    }
+
+    private static List<String> describe(FdPassClient client) throws Exception {
+        try (Reply reply = client.request(NAMES).join()) {
+            return reply.entries().stream().map(entry -> {
+                try {
+                    return entry + (entry.isOk() ? " " + AbstractServeTest.readAll(entry.file()) : "");
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }).toList();
+        }
+    }
+
+    private String echo(EventLoopGroup group, Path echoSocket, String text) throws Exception {
+        CompletableFuture<String> answer = new CompletableFuture<>();
+        Channel ch = new Bootstrap().group(group).channel(transport().channelClass())
+                .handler(new SimpleChannelInboundHandler<ByteBuf>() {
+                    @Override
+                    protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+                        answer.complete(msg.toString(StandardCharsets.UTF_8));
+                    }
+                })
+                .connect(new DomainSocketAddress(echoSocket.toString())).sync().channel();
+        try {
+            ch.writeAndFlush(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8)).sync();
+            return answer.get(10, TimeUnit.SECONDS);
+        } finally {
+            ch.close().sync();
+        }
+    }
+}
