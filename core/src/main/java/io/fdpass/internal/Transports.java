@@ -33,8 +33,7 @@ public final class Transports {
             if (transport.isAvailable()) {
                 return transport;
             }
-            causes.append(causes.isEmpty() ? "" : "; ").append(transport.name()).append(": ")
-                    .append(transport.unavailabilityCause());
+            causes.append(causes.isEmpty() ? "" : "; ").append(whyUnavailable(transport));
         }
         throw new IllegalStateException("no fdpass transport is available on " + System.getProperty("os.name")
                 + "/" + System.getProperty("os.arch") + " (" + causes + ")",
@@ -44,10 +43,24 @@ public final class Transports {
     /** {@code transport} if it is available, else an {@link IllegalStateException} naming Netty's reason. */
     public static FdPassTransport checkAvailable(FdPassTransport transport) {
         if (!transport.isAvailable()) {
-            throw new IllegalStateException("the " + transport.name() + " transport is not available: "
-                    + transport.unavailabilityCause(), transport.unavailabilityCause());
+            throw new IllegalStateException(whyUnavailable(transport), transport.unavailabilityCause());
         }
         return transport;
+    }
+
+    /**
+     * Why a transport is unavailable, in one line: Netty's reason is often wrapped (an ExceptionInInitializerError
+     * around "Only supported on OSX/BSD"), so this names the innermost cause that says something.
+     */
+    public static String whyUnavailable(FdPassTransport transport) {
+        Throwable cause = transport.unavailabilityCause();
+        String reason = String.valueOf(cause);
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t.getMessage() != null) {
+                reason = t.getClass().getSimpleName() + ": " + t.getMessage();
+            }
+        }
+        return transport.name() + " is not available: " + reason;
     }
 
     /** The credentials of the process that connected {@code channel}, asked of the transport that made it. */

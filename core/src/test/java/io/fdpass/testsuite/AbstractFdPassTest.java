@@ -2,6 +2,7 @@ package io.fdpass.testsuite;
 
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
+import io.fdpass.internal.Transports;
 import io.fdpass.spi.FdPassTransport;
 import io.fdpass.testing.LeakCheck;
 import org.junit.jupiter.api.AfterEach;
@@ -37,8 +38,7 @@ public abstract class AbstractFdPassTest {
     @BeforeEach
     void requireTransport() throws IOException {
         FdPassTransport transport = transport();
-        assumeTrue(transport.isAvailable(),
-                () -> transport.name() + " is not available here: " + transport.unavailabilityCause());
+        assumeTrue(transport.isAvailable(), () -> Transports.whyUnavailable(transport));
         root = Files.createDirectory(dir.resolve("root"));
         socket = dir.resolve("fdpass.sock");
         write("courses.txt", COURSES);
