@@ -211,8 +211,10 @@ public final class FdPassClient implements AutoCloseable {
                             + " ms; not an fdpass v1 server?");
                 } catch (ExecutionException e) {
                     Throwable cause = e.getCause();
-                    throw new FdPassException(socket + ": " + (cause.getMessage().startsWith("connection closed")
-                            ? "closed before HELLO; not an fdpass v1 server?" : cause.getMessage()), cause);
+                    String why = cause.getMessage().startsWith("connection closed")
+                            ? "closed before HELLO (the server is at its connection limit, or not an fdpass server)"
+                            : cause.getMessage();
+                    throw new FdPassException(socket + ": " + why, cause);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new FdPassException(socket + ": interrupted while connecting", e);

@@ -57,6 +57,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FdPassServer implements AutoCloseable {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(FdPassServer.class);
+    /** Connections served at once, unless told otherwise. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
 
@@ -171,6 +173,7 @@ public final class FdPassServer implements AutoCloseable {
         private AccessPolicy accessPolicy = AccessPolicy.ALLOW_ALL;
         private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
         private java.util.concurrent.Executor openExecutor;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
 
         private Builder() {
         }
@@ -246,6 +249,15 @@ public final class FdPassServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Connections served at once: default 1024. One more is closed as soon as it is accepted, before HELLO, and
+         * the connections already open go on.
+         */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = Checks.checkInRange(maxConnections, 1, Integer.MAX_VALUE, "maxConnections");
+            return this;
+        }
+
         /** Who may have which name: default everyone who can connect. */
         public Builder accessPolicy(AccessPolicy accessPolicy) {
             this.accessPolicy = Objects.requireNonNull(accessPolicy, "accessPolicy");
@@ -300,7 +312,7 @@ public final class FdPassServer implements AutoCloseable {
                 onClose = pool::shutdown;
             }
             return new FdPassServerInitializer(new FdPassHello(maxNames, maxFrameLength, maxUnanswered), source,
-                    ownsSource, accessPolicy, lingerMillis, maxUnreadBytes, executor, onClose);
+                    ownsSource, accessPolicy, lingerMillis, maxUnreadBytes, maxConnections, executor, onClose);
         }
 
         /**

@@ -9,9 +9,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Sets up fdpass on each accepted connection: for a {@code ServerBootstrap} of your own, as the child handler.
@@ -30,6 +33,8 @@ import java.util.concurrent.Executor;
  */
 @Sharable
 public final class FdPassServerInitializer extends ChannelInitializer<Channel> implements AutoCloseable {
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(FdPassServerInitializer.class);
+
     private final FdPassHello hello;
     private final FileSource source;
     private final boolean ownsSource;
@@ -38,10 +43,12 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     private final int maxUnreadBytes;
     private final Executor openExecutor;
     private final Runnable onClose;
+    private final int maxConnections;
+    private final AtomicInteger open = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("fdpass", GlobalEventExecutor.INSTANCE);
 
     FdPassServerInitializer(FdPassHello hello, FileSource source, boolean ownsSource, AccessPolicy policy,
-            long lingerMillis, int maxUnreadBytes, Executor openExecutor, Runnable onClose) {
+            long lingerMillis, int maxUnreadBytes, int maxConnections, Executor openExecutor, Runnable onClose) {
         this.hello = hello;
         this.source = source;
         this.ownsSource = ownsSource;
@@ -50,10 +57,19 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         this.maxUnreadBytes = maxUnreadBytes;
         this.openExecutor = openExecutor;
         this.onClose = onClose;
+        this.maxConnections = maxConnections;
     }
 
     @Override
     protected void initChannel(Channel ch) {
+        if (open.incrementAndGet() > maxConnections) {
+            // Refused before HELLO: the client learns it from the close, and nothing of it stays behind.
+            open.decrementAndGet();
+            logger.debug("{} refused: {} connections open (maxConnections)", ch, maxConnections);
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> open.decrementAndGet());
         connections.add(ch);
         ch.pipeline().addLast(new FdPassServerCodec(hello.maxNames(), hello.maxFrameLength()),
                 new FdPassServerHandler(hello, source, policy, lingerMillis, maxUnreadBytes, openExecutor));
@@ -66,7 +82,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
 
     /** Connections open now. */
     public int connectionCount() {
-        return connections.size();
+        return open.get();
     }
 
     /**

@@ -1,0 +1,127 @@
+package io.fdpass.testsuite;
+
+import io.fdpass.AccessPolicy;
+import io.fdpass.FdPassClient;
+import io.fdpass.FdPassException;
+import io.fdpass.FdPassServer;
+import io.fdpass.FileStatus;
+import io.fdpass.Peer;
+import io.fdpass.Reply;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Who gets in and who gets what: the access policy, the socket's mode, the connection cap. */
+public abstract class AbstractAccessTest extends AbstractFdPassTest {
+
+    @Test
+    void thePolicySeesThePeersCredentialsAndRefusesByUidNameByName() throws Exception {
+        int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        int gid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
+        List<Peer> seen = new CopyOnWriteArrayList<>();
+        AccessPolicy notContacts = (peer, name) -> seen.add(peer) && !name.equals("contacts.txt");
+        try (FdPassServer server = server().accessPolicy(notContacts).start();
+             FdPassClient client = connect();
+             Reply reply = client.request("courses.txt", "contacts.txt", "../x").join()) {
+            assertEquals(FileStatus.OK, reply.entry(0).status());
+            assertEquals(FileStatus.PERMISSION_DENIED, reply.entry(1).status());
+            assertEquals(FileStatus.INVALID_NAME, reply.entry(2).status(), "invalid names never reach the policy");
+        }
+        assertEquals(List.of(new Peer(uid, gid, (int) ProcessHandle.current().pid()),
+                new Peer(uid, gid, (int) ProcessHandle.current().pid())), seen);
+
+        try (FdPassServer server = server().accessPolicy(AccessPolicy.uids(uid + 1)).start();
+             FdPassClient client = connect();
+             Reply reply = client.request("courses.txt", "campusinfo.txt").join()) {
+            for (Reply.Entry entry : reply.entries()) {
+                assertEquals(FileStatus.PERMISSION_DENIED, entry.status(), entry.name());
+            }
+            assertTrue(client.isOpen(), "a refused peer keeps its connection");
+        }
+    }
+
+    @Test
+    void theConnectionCapRefusesFurtherConnectionsAndTheOthersGoOn() throws Exception {
+        try (FdPassServer server = server().maxConnections(2).start();
+             FdPassClient first = connect();
+             FdPassClient second = connect()) {
+            FdPassException refused = assertThrows(FdPassException.class,
+                    () -> client().connectTimeout(Duration.ofSeconds(5)).connect());
+            assertEquals(socket + ": closed before HELLO (the server is at its connection limit, or not an fdpass"
+                    + " server)", refused.getMessage());
+            for (FdPassClient client : List.of(first, second)) {
+                try (Reply reply = client.request("contacts.txt").join()) {
+                    assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(0).file()));
+                }
+            }
+            first.close();
+            awaitConnections(server, 1);
+            try (FdPassClient third = connect(); Reply reply = third.request("courses.txt").join()) {
+                assertTrue(reply.allOk());
+            }
+        }
+    }
+
+    private static void awaitConnections(FdPassServer server, int expected) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (server.connectionCount() != expected && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(expected, server.connectionCount());
+    }
+
+    @Test
+    void theSocketModeKeepsOutWhoMayNotWriteTheSocket() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root, to run a probe as nobody");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs setpriv (util-linux)");
+        // The probe runs as nobody: its directory (and the socket's) must be reachable by everyone.
+        Path open = Files.createDirectory(dir.resolve("open"), PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwxr-xr-x")));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path probe = Files.writeString(open.resolve("Probe.java"), """
+                import java.net.UnixDomainSocketAddress;
+                import java.nio.ByteBuffer;
+                import java.nio.channels.SocketChannel;
+
+                public class Probe {
+                    public static void main(String[] args) {
+                        try (SocketChannel s = SocketChannel.open(UnixDomainSocketAddress.of(args[0]))) {
+                            ByteBuffer hello = ByteBuffer.allocate(9);
+                            while (hello.hasRemaining() && s.read(hello) >= 0) { }
+                            System.out.println("connected, magic " + Integer.toHexString(hello.getInt(5)));
+                        } catch (java.io.IOException e) {
+                            System.out.println("refused: " + e.getMessage());
+                        }
+                    }
+                }
+                """);
+        Path sock = open.resolve("fdpass.sock");
+        try (FdPassServer server = server().socket(sock).start()) {
+            assertEquals("refused: Permission denied", runAsNobody(probe, sock));
+        }
+        try (FdPassServer server = server().socket(sock).socketMode("rw-rw-rw-").start()) {
+            assertEquals("connected, magic 46445053", runAsNobody(probe, sock));
+        }
+    }
+
+    private static String runAsNobody(Path probe, Path sock) throws IOException, InterruptedException {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process p = new ProcessBuilder("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", java,
+                probe.toString(), sock.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return out;
+    }
+}

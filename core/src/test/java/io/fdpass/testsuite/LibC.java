@@ -1,0 +1,36 @@
+package io.fdpass.testsuite;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/** The C calls a test needs to behave like a careless native program: fork and exec without closing anything. */
+final class LibC {
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MethodHandle SYSTEM = LINKER.downcallHandle(LINKER.defaultLookup().find("system")
+            .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+    private static final MethodHandle FCNTL = LINKER.downcallHandle(LINKER.defaultLookup().find("fcntl")
+            .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final int F_SETFD = 2;
+
+    private LibC() {
+    }
+
+    /**
+     * {@code system(3)}: fork, then exec {@code /bin/sh -c command}, inheriting every descriptor that is not
+     * close-on-exec. (Java's ProcessBuilder closes them all in the child, so it could not show the difference.)
+     */
+    static int system(String command) throws Throwable {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) SYSTEM.invokeExact(arena.allocateFrom(command));
+        }
+    }
+
+    /** Clears every descriptor flag, close-on-exec included. */
+    static int clearDescriptorFlags(int fd) throws Throwable {
+        return (int) FCNTL.invokeExact(fd, F_SETFD, 0);
+    }
+}
