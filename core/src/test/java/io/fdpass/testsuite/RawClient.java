@@ -1,6 +1,8 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.codec.FdPassClientCodec;
+import io.fdpass.codec.FdPassRecvByteBufAllocator;
+import io.fdpass.codec.FdPassRequestEncoder;
+import io.fdpass.codec.FdPassResponseDecoder;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.Bootstrap;
@@ -35,6 +37,7 @@ final class RawClient implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel channel;
     private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    private volatile long descriptorPaceMillis = -1;
 
     RawClient(FdPassTransport transport, Path socket) throws InterruptedException {
         group = new MultiThreadIoEventLoopGroup(1, transport.newIoHandlerFactory());
@@ -42,7 +45,10 @@ final class RawClient implements AutoCloseable {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new FdPassClientCodec(), new ChannelInboundHandlerAdapter() {
+                        FdPassResponseDecoder decoder = new FdPassResponseDecoder();
+                        ch.config().setRecvByteBufAllocator(new FdPassRecvByteBufAllocator(decoder));
+                        ch.pipeline().addLast(decoder, FdPassRequestEncoder.INSTANCE);
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             @Override
                             public void channelRead(ChannelHandlerContext ctx, Object msg) {
                                 received.add(msg);
@@ -51,6 +57,19 @@ final class RawClient implements AutoCloseable {
                             @Override
                             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
                                 received.add(cause);
+                            }
+
+                            @Override
+                            public void channelReadComplete(ChannelHandlerContext ctx) {
+                                if (descriptorPaceMillis >= 0) {
+                                    // One read per read event while not auto-reading: pace the descriptors only.
+                                    if (decoder.isReadingDescriptors()) {
+                                        ctx.executor().schedule(() -> ctx.read(), descriptorPaceMillis,
+                                                TimeUnit.MILLISECONDS);
+                                    } else {
+                                        ctx.read();
+                                    }
+                                }
                             }
 
                             @Override
@@ -71,6 +90,34 @@ final class RawClient implements AutoCloseable {
 
     void write(byte[] bytes) {
         channel.writeAndFlush(Unpooled.wrappedBuffer(bytes)).syncUninterruptibly();
+    }
+
+    /** Writes without waiting for the kernel to take it: for clients that write more than the server reads. */
+    void writeLater(byte[] bytes) {
+        channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
+    }
+
+    /** Stops reading: what the server sends stays in the socket. */
+    void stopReading() {
+        channel.config().setAutoRead(false);
+    }
+
+    /** Reads at full speed again. */
+    void resumeReading() {
+        channel.config().setAutoRead(true);
+    }
+
+    /** Reads frames at once but each descriptor message only {@code millis} after the previous read. */
+    void readDescriptorsEvery(long millis) {
+        descriptorPaceMillis = millis;
+        channel.config().setAutoRead(false);
+        channel.read();
+    }
+
+    /** Whether everything written has gone to the kernel; false while the server does not read. */
+    boolean allWritten() throws InterruptedException {
+        return channel.eventLoop().submit(() -> channel.unsafe().outboundBuffer() == null
+                || channel.unsafe().outboundBuffer().totalPendingWriteBytes() == 0).sync().getNow();
     }
 
     /** Ends the stream (half-close): what a client does that sent its last request. */

@@ -1,0 +1,110 @@
+package io.fdpass.testsuite;
+
+import io.fdpass.FdPassClient;
+import io.fdpass.FdPassServer;
+import io.fdpass.Reply;
+import io.fdpass.codec.FdPassReply;
+import io.fdpass.codec.FdPassRequest;
+import io.fdpass.codec.FdPassRequestEncoder;
+import io.fdpass.internal.Native;
+import io.fdpass.testing.Fds;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.unix.FileDescriptor;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A client that does not read must not make the server throw, leak or stall others: it is held back, not dropped,
+ * and once it reads it gets everything. Netty cannot wait for room to send a descriptor, so the server must never
+ * fill the socket.
+ */
+public abstract class AbstractBackpressureTest extends AbstractFdPassTest {
+    private static final String[] SIXTY_FOUR = names(64);
+
+    private static String[] names(int count) {
+        String[] names = new String[count];
+        String[] scenario = {"courses.txt", "campusinfo.txt", "contacts.txt"};
+        for (int i = 0; i < count; i++) {
+            names[i] = scenario[i % 3];
+        }
+        return names;
+    }
+
+    /** {@code count} REQUEST frames of 64 names, ids 0.., as one block of bytes. */
+    private static byte[] requests(int count) {
+        EmbeddedChannel encoder = new EmbeddedChannel(FdPassRequestEncoder.INSTANCE);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (int id = 0; id < count; id++) {
+            encoder.writeOutbound(FdPassRequest.of(id, SIXTY_FOUR));
+            ByteBuf frame = encoder.readOutbound();
+            out.writeBytes(ByteBufUtil.getBytes(frame));
+            frame.release();
+        }
+        assertFalse(encoder.finishAndReleaseAll());
+        return out.toByteArray();
+    }
+
+    @Test
+    void aFlooderThatDoesNotReadIsHeldBackOthersAreServedAndItLosesNothing() throws Exception {
+        int requests = 1000;
+        try (FdPassServer server = server().start(); FdPassClient other = connect()) {
+            int baseline = Fds.count();
+            try (RawClient flooder = new RawClient(transport(), socket)) {
+                flooder.stopReading();
+                flooder.writeLater(requests(requests));
+
+                // Meanwhile another client is served, correctly, request after request.
+                for (int i = 0; i < 300; i++) {
+                    try (Reply reply = other.request(SIXTY_FOUR).join()) {
+                        assertTrue(reply.allOk());
+                        assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(2).file()));
+                    }
+                }
+                // The server stopped reading the flooder (its requests wait in its own socket), and it holds the
+                // connection rather than dropping it.
+                assertFalse(flooder.allWritten(), "the server read all the flooder's requests");
+                assertEquals(2, server.connectionCount());
+
+                // Once the flooder reads, it gets every reply and every descriptor, in order.
+                flooder.resumeReading();
+                for (int id = 0; id < requests; id++) {
+                    FdPassReply reply = flooder.next(FdPassReply.class);
+                    assertEquals(id, reply.id());
+                    assertEquals(64, reply.descriptorCount());
+                    for (int i = 0; i < 64; i++) {
+                        FileDescriptor fd = flooder.next(FileDescriptor.class);
+                        assertTrue(fd.intValue() > 2);
+                        Native.close(fd.intValue());
+                    }
+                }
+                assertTrue(flooder.allWritten());
+            }
+            Fds.assertBackTo(baseline);
+        }
+    }
+
+    @Test
+    void aSlowReaderGetsEveryDescriptorOfFiftyPipelinedRequests() throws Exception {
+        try (FdPassServer server = server().start(); RawClient slow = new RawClient(transport(), socket)) {
+            slow.readDescriptorsEvery(10);
+            slow.writeLater(requests(50));
+            int descriptors = 0;
+            for (int id = 0; id < 50; id++) {
+                FdPassReply reply = slow.next(FdPassReply.class);
+                assertEquals(id, reply.id());
+                for (int i = 0; i < reply.descriptorCount(); i++) {
+                    Native.close(slow.next(FileDescriptor.class).intValue());
+                    descriptors++;
+                }
+            }
+            assertEquals(50 * 64, descriptors);
+        }
+    }
+}
