@@ -2,7 +2,10 @@ package io.fdpass;
 
 import java.io.IOException;
 
-/** A request or connection of an fdpass client failed: the connection dropped, a timeout passed, the peer broke the protocol. */
+/**
+ * A request or connection of an fdpass client failed: the connection dropped, a timeout passed, the peer broke the
+ * protocol, or the server sent ERROR ({@link FdPassErrorException}).
+ */
 public class FdPassException extends IOException {
     private static final long serialVersionUID = 1L;
 
