@@ -14,7 +14,12 @@ final class LibC {
     private static final MethodHandle FCNTL = LINKER.downcallHandle(LINKER.defaultLookup().find("fcntl")
             .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle RENAMEAT2 = LINKER.downcallHandle(LINKER.defaultLookup().find("renameat2")
+            .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
     private static final int F_SETFD = 2;
+    private static final int AT_FDCWD = -100;
+    private static final int RENAME_EXCHANGE = 2;
 
     private LibC() {
     }
@@ -26,6 +31,14 @@ final class LibC {
     static int system(String command) throws Throwable {
         try (Arena arena = Arena.ofConfined()) {
             return (int) SYSTEM.invokeExact(arena.allocateFrom(command));
+        }
+    }
+
+    /** Swaps two paths atomically: {@code renameat2(RENAME_EXCHANGE)}; 0 or -1. */
+    static int exchange(String a, String b) throws Throwable {
+        try (Arena arena = Arena.ofConfined()) {
+            return (int) RENAMEAT2.invokeExact(AT_FDCWD, arena.allocateFrom(a), AT_FDCWD, arena.allocateFrom(b),
+                    RENAME_EXCHANGE);
         }
     }
 
