@@ -169,7 +169,7 @@ public final class FdPassServer implements AutoCloseable {
         private int maxFrameLength = FdPassRequestDecoder.DEFAULT_MAX_FRAME_LENGTH;
         private int maxUnanswered = 32;
         private long lingerMillis = FdPassServerHandler.DEFAULT_LINGER_MILLIS;
-        private int maxUnreadBytes = FdPassServerHandler.DEFAULT_MAX_UNREAD_BYTES;
+        private int maxUnreadBytes = FdPassServerHandler.AUTO_MAX_UNREAD_BYTES;
         private AccessPolicy accessPolicy = AccessPolicy.ALLOW_ALL;
         private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
         private java.util.concurrent.Executor openExecutor;
@@ -240,9 +240,10 @@ public final class FdPassServer implements AutoCloseable {
         }
 
         /**
-         * Bound on what a client has not read yet, in the kernel's accounting (SIOCOUTQ): no reply is written
-         * while the socket's send queue holds more. Default 64 KiB; lowered per connection where the socket's send
-         * buffer could not take a largest reply on top of it.
+         * Bound on what a client has not read yet, in the kernel's accounting (SIOCOUTQ: about 768 bytes per
+         * message): no reply is written while the socket's send queue holds more. By default, and never more than,
+         * what the socket's send buffer holds with room left for a largest reply (about 143 KiB with Linux's default
+         * 208 KiB buffer): Netty fails a descriptor write that finds the buffer full.
          */
         public Builder maxUnreadBytes(int maxUnreadBytes) {
             this.maxUnreadBytes = Checks.checkInRange(maxUnreadBytes, 1024, Integer.MAX_VALUE, "maxUnreadBytes");
@@ -328,7 +329,8 @@ public final class FdPassServer implements AutoCloseable {
             claim(path);
             FdPassServerInitializer initializer = buildInitializer();
             EventLoopGroup ownedGroup = group == null
-                    ? new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("fdpass-server", true),
+                    ? new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
+                            new DefaultThreadFactory("fdpass-server", true),
                             chosen.newIoHandlerFactory())
                     : null;
             try {

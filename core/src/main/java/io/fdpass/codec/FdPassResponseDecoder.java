@@ -50,7 +50,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
         this(DEFAULT_MAX_FRAME_LENGTH);
     }
 
-    /** @param maxFrameLength the largest frame {@code length} accepted, 1040..65536 */
+    /** @param maxFrameLength the largest frame {@code length} accepted, 1029..65536 (room for the longest ERROR) */
     public FdPassResponseDecoder(int maxFrameLength) {
         this.maxFrameLength = Checks.checkInRange(maxFrameLength,
                 1 + FdPassFrames.ERROR_FIXED_LENGTH + FdPassError.MAX_MESSAGE_LENGTH, 65536, "maxFrameLength");
