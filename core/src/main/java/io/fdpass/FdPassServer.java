@@ -328,8 +328,10 @@ public final class FdPassServer implements AutoCloseable {
             FdPassTransport chosen = transport != null ? Transports.checkAvailable(transport) : Transports.pick();
             claim(path);
             FdPassServerInitializer initializer = buildInitializer();
+            // Unix sockets only connect processes of this machine: every client shares its cores with the server.
+            // Half the cores each (one of two here) served a pipelining client best; two threads halved it.
             EventLoopGroup ownedGroup = group == null
-                    ? new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
+                    ? new MultiThreadIoEventLoopGroup(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
                             new DefaultThreadFactory("fdpass-server", true),
                             chosen.newIoHandlerFactory())
                     : null;
