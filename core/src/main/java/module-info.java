@@ -8,6 +8,7 @@ module io.fdpass {
     requires transitive io.netty.codec;
     requires io.netty.buffer;
     requires io.netty.common;
+    requires jdk.jfr;
 
     exports io.fdpass;
     exports io.fdpass.codec;

@@ -3,6 +3,7 @@ package io.fdpass;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassRequestDecoder;
 import io.fdpass.codec.FdPassServerHandler;
+import io.fdpass.codec.FdPassServerStats;
 import io.fdpass.internal.Checks;
 import io.fdpass.internal.Transports;
 import io.fdpass.spi.FdPassTransport;
@@ -92,6 +93,11 @@ public final class FdPassServer implements AutoCloseable {
     /** The limits the server announces in HELLO. */
     public FdPassHello hello() {
         return initializer.hello();
+    }
+
+    /** What the server did so far: {@code stats().snapshot()} reads every counter. */
+    public FdPassServerStats stats() {
+        return initializer.stats();
     }
 
     /** Connections open now. */

@@ -3,6 +3,7 @@ package io.fdpass;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassServerCodec;
 import io.fdpass.codec.FdPassServerHandler;
+import io.fdpass.codec.FdPassServerStats;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelInitializer;
@@ -45,6 +46,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     private final Runnable onClose;
     private final int maxConnections;
     private final AtomicInteger open = new AtomicInteger();
+    private final FdPassServerStats stats = new FdPassServerStats();
     private final ChannelGroup connections = new DefaultChannelGroup("fdpass", GlobalEventExecutor.INSTANCE);
 
     FdPassServerInitializer(FdPassHello hello, FileSource source, boolean ownsSource, AccessPolicy policy,
@@ -65,6 +67,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         if (open.incrementAndGet() > maxConnections) {
             // Refused before HELLO: the client learns it from the close, and nothing of it stays behind.
             open.decrementAndGet();
+            stats.connectionRefused(maxConnections);
             logger.debug("{} refused: {} connections open (maxConnections)", ch, maxConnections);
             ch.close();
             return;
@@ -72,12 +75,17 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         ch.closeFuture().addListener(f -> open.decrementAndGet());
         connections.add(ch);
         ch.pipeline().addLast(new FdPassServerCodec(hello.maxNames(), hello.maxFrameLength()),
-                new FdPassServerHandler(hello, source, policy, lingerMillis, maxUnreadBytes, openExecutor));
+                new FdPassServerHandler(hello, source, policy, lingerMillis, maxUnreadBytes, openExecutor, stats));
     }
 
     /** The limits every connection announces in its HELLO. */
     public FdPassHello hello() {
         return hello;
+    }
+
+    /** What the connections set up by this initializer did: live counters, read with a snapshot. */
+    public FdPassServerStats stats() {
+        return stats;
     }
 
     /** Connections open now. */

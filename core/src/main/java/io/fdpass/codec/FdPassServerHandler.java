@@ -78,13 +78,14 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
     private final long lingerMillis;
     private final int maxUnreadBytes;
     private final Executor openExecutor;
+    private final FdPassServerStats stats;
 
     private ChannelHandlerContext ctx;
     private Peer peer;
     private int socketFd = -1;
     private int unreadBound;
 
-    private final ArrayDeque<FdPassRequest> queued = new ArrayDeque<>();
+    private final ArrayDeque<Queued> queued = new ArrayDeque<>();
     /** Requests handed to the open executor, answers not back yet. */
     private int opening;
     /** Frames written to the channel whose writes have not completed, the ERROR included. */
@@ -102,6 +103,8 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> recheck;
     private int rechecks;
     private ScheduledFuture<?> lingerTimer;
+    private boolean descriptorWriteFailed;
+    private FdPassEvents.BackpressurePause pause;
 
     /**
      * @param hello the limits this connection announces and holds its client to
@@ -112,9 +115,10 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
      *        {@link #AUTO_MAX_UNREAD_BYTES} for what the socket's send buffer allows
      * @param openExecutor where {@code source} runs when it {@link FileSource#mayBlock() may block}; null to
      *        always open on the event loop
+     * @param stats where this connection counts what it does, shared by a server's connections
      */
     public FdPassServerHandler(FdPassHello hello, FileSource source, AccessPolicy policy, long lingerMillis,
-            int maxUnreadBytes, Executor openExecutor) {
+            int maxUnreadBytes, Executor openExecutor, FdPassServerStats stats) {
         this.hello = Objects.requireNonNull(hello, "hello");
         this.source = Objects.requireNonNull(source, "source");
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -130,6 +134,7 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         // Opens on a local filesystem take microseconds: a thread hop would cost more than it saves. A source that
         // may stall (network filesystems, remote services) runs elsewhere so that it stalls no other connection.
         this.openExecutor = source.mayBlock() ? openExecutor : null;
+        this.stats = Objects.requireNonNull(stats, "stats");
     }
 
     /** The peer, once the connection is active. */
@@ -159,6 +164,8 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         int room = sendBuffer == null ? Integer.MAX_VALUE : sendBuffer - (hello.maxNames() + 1) * MESSAGE_COST;
         int wanted = maxUnreadBytes == AUTO_MAX_UNREAD_BYTES ? Integer.MAX_VALUE : maxUnreadBytes;
         unreadBound = Math.max(MESSAGE_COST, Math.min(wanted, room));
+        stats.connectionOpened();
+        ctx.channel().closeFuture().addListener(f -> stats.connectionClosed());
         ctx.writeAndFlush(hello).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         super.channelActive(ctx);
     }
@@ -170,7 +177,13 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (error == null) {
-            queued.add(request);
+            FdPassEvents.RequestServed event = new FdPassEvents.RequestServed();
+            if (event.isEnabled()) {
+                event.begin();
+            } else {
+                event = null;
+            }
+            queued.add(new Queued(request, event));
             drain();
         }
     }
@@ -228,10 +241,15 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
                 drainAgain = false;
                 while (!queued.isEmpty() && opening == 0 && ctx.channel().isActive()) {
                     if (overBound = isOverBound()) {
+                        if (rechecks == 0) {
+                            pauseBegins();
+                        }
                         scheduleRecheck();
                         break;
                     }
-                    rechecks = 0;
+                    if (rechecks != 0) {
+                        pauseEnds();
+                    }
                     if (openExecutor == null) {
                         write(answer(queued.poll()));
                         wrote = true;
@@ -288,18 +306,37 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** One request's REPLY and the descriptors that follow it. */
-    private record Answer(FdPassReply reply, FileDescriptor[] descriptors) {
-        void close() {
-            for (FileDescriptor fd : descriptors) {
-                Descriptors.closeQuietly(fd);
-            }
+    private void pauseBegins() {
+        stats.backpressurePause();
+        FdPassEvents.BackpressurePause event = new FdPassEvents.BackpressurePause();
+        if (event.isEnabled()) {
+            event.begin();
+            event.peerUid = peer.uid();
+            event.unreadBytes = knownOutq;
+            pause = event;
         }
+    }
+
+    private void pauseEnds() {
+        rechecks = 0;
+        if (pause != null) {
+            pause.commit();
+            pause = null;
+        }
+    }
+
+    /** A decoded request, with its Flight Recorder event when one is recording. */
+    private record Queued(FdPassRequest request, FdPassEvents.RequestServed event) {
+    }
+
+    /** One request's REPLY and the descriptors that follow it. */
+    private record Answer(FdPassReply reply, FileDescriptor[] descriptors, FdPassEvents.RequestServed event) {
     }
 
     private static final FileDescriptor[] NO_DESCRIPTORS = {};
 
-    private Answer answer(FdPassRequest request) {
+    private Answer answer(Queued queued) {
+        FdPassRequest request = queued.request();
         int count = request.count();
         byte[] statuses = new byte[count];
         long[] sizes = new long[count];
@@ -309,6 +346,7 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
             OpenResult result = open(request.nameNoCopy(i));
             statuses[i] = (byte) result.status().code();
             sizes[i] = result.size();
+            stats.entry(result.status());
             if (result.status() == FileStatus.OK) {
                 if (descriptors == NO_DESCRIPTORS) {
                     descriptors = new FileDescriptor[count - i];
@@ -319,7 +357,22 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         if (opened < descriptors.length) {
             descriptors = Arrays.copyOf(descriptors, opened);
         }
-        return new Answer(new FdPassReply(request.id(), statuses, sizes), descriptors);
+        stats.descriptorsOpened(descriptors.length);
+        FdPassReply reply = new FdPassReply(request.id(), statuses, sizes);
+        FdPassEvents.RequestServed event = queued.event();
+        if (event != null) {
+            event.peerUid = peer.uid();
+            event.peerPid = peer.pid();
+            event.requestId = Integer.toUnsignedLong(request.id());
+            event.names = count;
+            event.descriptors = descriptors.length;
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < count; i++) {
+                text.append(i == 0 ? "" : ",").append(reply.status(i));
+            }
+            event.statuses = text.toString();
+        }
+        return new Answer(reply, descriptors, event);
     }
 
     private OpenResult open(byte[] name) {
@@ -329,6 +382,7 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         String text = new String(name, StandardCharsets.UTF_8);
         try {
             if (!policy.allows(peer, text)) {
+                stats.refusedByPolicy();
                 return OpenResult.failed(FileStatus.PERMISSION_DENIED);
             }
             OpenResult result = source.open(text, peer);
@@ -340,7 +394,7 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void openElsewhere() {
-        FdPassRequest[] batch = new FdPassRequest[queued.size()];
+        Queued[] batch = new Queued[queued.size()];
         for (int i = 0; i < batch.length; i++) {
             batch[i] = queued.poll();
         }
@@ -363,8 +417,12 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
     private void writeOpened(Answer[] answers) {
         opening = 0;
         if (!ctx.channel().isActive()) {
+            // Opened for a connection that is gone: nobody will send them.
             for (Answer answer : answers) {
-                answer.close();
+                for (FileDescriptor fd : answer.descriptors()) {
+                    Descriptors.closeQuietly(fd);
+                    stats.descriptorDone(false);
+                }
             }
             return;
         }
@@ -384,8 +442,12 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
             last = ctx.write(fd);
             last.addListener(future -> {
                 Descriptors.closeQuietly(fd);
-                if (!future.isSuccess() && ctx.channel().isActive()) {
-                    // The REPLY promised this descriptor: the connection is broken and must end at once.
+                stats.descriptorDone(future.isSuccess());
+                if (!future.isSuccess() && !descriptorWriteFailed) {
+                    // The REPLY promised this descriptor: the connection is broken and must end at once. When the
+                    // write failed with an IOException (EPIPE, ETOOMANYREFS), Netty has closed the channel already,
+                    // before failing the writes: log it all the same, once, or nothing says why it ended.
+                    descriptorWriteFailed = true;
                     logger.debug("{} {}: sending a descriptor failed, closing", ctx.channel(), peer,
                             future.cause());
                     ctx.close();
@@ -393,6 +455,12 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
             });
         }
         last.addListener(future -> {
+            if (future.isSuccess()) {
+                stats.requestAnswered();
+                if (answer.event() != null) {
+                    answer.event().commit();
+                }
+            }
             writing--;
             pendingCost -= cost;
             writtenSinceOutq += cost;
@@ -406,6 +474,14 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
 
     private void sendError() {
         errorSent = true;
+        stats.errorSent(error.errorCode());
+        FdPassEvents.ErrorSent event = new FdPassEvents.ErrorSent();
+        if (event.isEnabled()) {
+            event.peerUid = peer.uid();
+            event.code = error.errorCode().name();
+            event.message = error.message();
+            event.commit();
+        }
         writing++;
         ctx.writeAndFlush(error).addListener(future -> {
             writing--;

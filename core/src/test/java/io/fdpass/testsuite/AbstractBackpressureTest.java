@@ -4,17 +4,11 @@ import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
 import io.fdpass.Reply;
 import io.fdpass.codec.FdPassReply;
-import io.fdpass.codec.FdPassRequest;
-import io.fdpass.codec.FdPassRequestEncoder;
 import io.fdpass.internal.Native;
 import io.fdpass.testing.Fds;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.unix.FileDescriptor;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,18 +32,6 @@ public abstract class AbstractBackpressureTest extends AbstractFdPassTest {
     }
 
     /** {@code count} REQUEST frames of 64 names, ids 0.., as one block of bytes. */
-    private static byte[] requests(int count) {
-        EmbeddedChannel encoder = new EmbeddedChannel(FdPassRequestEncoder.INSTANCE);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int id = 0; id < count; id++) {
-            encoder.writeOutbound(FdPassRequest.of(id, SIXTY_FOUR));
-            ByteBuf frame = encoder.readOutbound();
-            out.writeBytes(ByteBufUtil.getBytes(frame));
-            frame.release();
-        }
-        assertFalse(encoder.finishAndReleaseAll());
-        return out.toByteArray();
-    }
 
     @Test
     void aFlooderThatDoesNotReadIsHeldBackOthersAreServedAndItLosesNothing() throws Exception {
@@ -58,7 +40,7 @@ public abstract class AbstractBackpressureTest extends AbstractFdPassTest {
             int baseline = Fds.count();
             try (RawClient flooder = new RawClient(transport(), socket)) {
                 flooder.stopReading();
-                flooder.writeLater(requests(requests));
+                flooder.writeLater(TestFrames.requests(requests, SIXTY_FOUR));
 
                 // Meanwhile another client is served, correctly, request after request.
                 for (int i = 0; i < 300; i++) {
@@ -94,7 +76,7 @@ public abstract class AbstractBackpressureTest extends AbstractFdPassTest {
     void aSlowReaderGetsEveryDescriptorOfFiftyPipelinedRequests() throws Exception {
         try (FdPassServer server = server().start(); RawClient slow = new RawClient(transport(), socket)) {
             slow.readDescriptorsEvery(10);
-            slow.writeLater(requests(50));
+            slow.writeLater(TestFrames.requests(50, SIXTY_FOUR));
             int descriptors = 0;
             for (int id = 0; id < 50; id++) {
                 FdPassReply reply = slow.next(FdPassReply.class);

@@ -1,0 +1,127 @@
+package io.fdpass.testsuite;
+
+import io.fdpass.ErrorCode;
+import io.fdpass.FdPassClient;
+import io.fdpass.FdPassException;
+import io.fdpass.FdPassServer;
+import io.fdpass.FileStatus;
+import io.fdpass.Reply;
+import io.fdpass.codec.FdPassError;
+import io.fdpass.codec.FdPassReply;
+import io.fdpass.codec.FdPassServerStats;
+import io.fdpass.internal.Native;
+import io.netty.channel.unix.FileDescriptor;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The server's counters and Flight Recorder events tell exactly what a scripted sequence did. */
+public abstract class AbstractStatsTest extends AbstractFdPassTest {
+    private static final String[] SIXTY_FOUR = new String[64];
+
+    static {
+        Arrays.fill(SIXTY_FOUR, "courses.txt");
+    }
+
+    @Test
+    void statsAndEventsMatchAScriptOfGoodBadRefusedAndBackpressuredRequests() throws Exception {
+        Path jfr = dir.resolve("fdpass.jfr");
+        FdPassServerStats stats;
+        try (Recording recording = new Recording()) {
+            for (String event : List.of("RequestServed", "ConnectionRefused", "ErrorSent", "BackpressurePause")) {
+                recording.enable("fdpass." + event);
+            }
+            recording.start();
+            FdPassServer server = server().maxConnections(2)
+                    .accessPolicy((peer, name) -> !name.equals("contacts.txt")).start();
+            stats = server.stats();
+            try (FdPassClient good = connect()) {
+                try (Reply reply = good.request("courses.txt", "missing.txt", "../x", "contacts.txt").join()) {
+                    assertEquals(List.of(FileStatus.OK, FileStatus.NOT_FOUND, FileStatus.INVALID_NAME,
+                            FileStatus.PERMISSION_DENIED), reply.entries().stream().map(Reply.Entry::status).toList());
+                }
+                try (Reply reply = good.request("campusinfo.txt").join()) {
+                    assertTrue(reply.allOk());
+                }
+                try (RawClient bad = new RawClient(transport(), socket)) {
+                    assertThrows(FdPassException.class, this::connect); // the third of two: refused
+                    bad.writeHex("00000007 01 00000009 0000"); // count 0
+                    assertEquals(ErrorCode.MALFORMED_FRAME, bad.next(FdPassError.class).errorCode());
+                    assertSame(RawClient.CLOSED, bad.next());
+                }
+                try (RawClient flooder = new RawClient(transport(), socket)) {
+                    flooder.stopReading();
+                    flooder.writeLater(TestFrames.requests(4, SIXTY_FOUR));
+                    // Three replies of 65 messages fill what the server lets a client leave unread; the fourth
+                    // waits. The server pauses once, and sends it when the flooder reads.
+                    awaitPauses(stats, 1);
+                    flooder.resumeReading();
+                    for (int id = 0; id < 4; id++) {
+                        assertEquals(64, flooder.next(FdPassReply.class).descriptorCount());
+                        for (int i = 0; i < 64; i++) {
+                            Native.close(flooder.next(FileDescriptor.class).intValue());
+                        }
+                    }
+                }
+            }
+            server.close();
+            recording.stop();
+            recording.dump(jfr);
+        }
+
+        FdPassServerStats.Snapshot s = stats.snapshot();
+        assertEquals(3, s.connectionsAccepted());
+        assertEquals(0, s.connectionsOpen());
+        assertEquals(1, s.connectionsRefused());
+        assertEquals(6, s.requestsAnswered());
+        assertEquals(2 + 4 * 64, s.descriptorsSent());
+        assertEquals(0, s.descriptorsHeld());
+        assertEquals(1, s.namesRefusedByPolicy());
+        assertEquals(1, s.backpressurePauses());
+        assertEquals(Map.of(FileStatus.OK, 2L + 4 * 64, FileStatus.NOT_FOUND, 1L, FileStatus.INVALID_NAME, 1L,
+                FileStatus.PERMISSION_DENIED, 1L), s.entries());
+        assertEquals(Map.of(ErrorCode.MALFORMED_FRAME, 1L), s.errors());
+
+        List<RecordedEvent> events = RecordingFile.readAllEvents(jfr);
+        Map<String, List<RecordedEvent>> byType = events.stream()
+                .collect(Collectors.groupingBy(e -> e.getEventType().getName()));
+        List<RecordedEvent> served = byType.get("fdpass.RequestServed");
+        assertEquals(6, served.size());
+        assertEquals(List.of("OK,NOT_FOUND,INVALID_NAME,PERMISSION_DENIED", "OK"),
+                served.stream().filter(e -> e.getInt("names") < 64).map(e -> e.getString("statuses")).toList());
+        int uid = (Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        for (RecordedEvent e : served) {
+            assertEquals(uid, e.getInt("peerUid"));
+            assertFalse(e.getDuration().isNegative());
+        }
+        assertEquals(4 * 64, served.stream().filter(e -> e.getInt("names") == 64)
+                .mapToInt(e -> e.getInt("descriptors")).sum());
+        assertEquals(1, byType.get("fdpass.ConnectionRefused").size());
+        RecordedEvent error = byType.get("fdpass.ErrorSent").getFirst();
+        assertEquals("MALFORMED_FRAME", error.getString("code"));
+        assertEquals(1, byType.get("fdpass.ErrorSent").size());
+        assertEquals(1, byType.get("fdpass.BackpressurePause").size());
+        assertTrue(byType.get("fdpass.BackpressurePause").getFirst().getInt("unreadBytes") > 0);
+    }
+
+    private static void awaitPauses(FdPassServerStats stats, long expected) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (stats.snapshot().backpressurePauses() < expected && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(expected, stats.snapshot().backpressurePauses());
+    }
+}
