@@ -26,15 +26,18 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     final CompletableFuture<FdPassHello> hello = new CompletableFuture<>();
 
     private final long timeoutMillis;
+    private final FdPassClientStats stats;
     private final ArrayDeque<Pending> unanswered = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private FdPassReply receiving;
     private FileDescriptor[] received;
     private int receivedCount;
     private FdPassException failure;
+    private FdPassClientStats.Failure failureCause;
 
-    ClientHandler(long timeoutMillis) {
+    ClientHandler(long timeoutMillis, FdPassClientStats stats) {
         this.timeoutMillis = timeoutMillis;
+        this.stats = stats;
     }
 
     /** A request in flight: what it asked for and who waits. */
@@ -59,18 +62,20 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** Sends a request; on the event loop. */
     void send(Pending pending) {
         if (failure != null) {
-            pending.future.completeExceptionally(failure);
+            failRequest(pending, failure, failureCause);
             return;
         }
         unanswered.add(pending);
+        stats.requestSent();
         if (timeoutMillis > 0) {
-            pending.timeout = ctx.executor().schedule(() -> pending.future.completeExceptionally(
-                    new FdPassException("no reply within " + timeoutMillis + " ms")),
-                    timeoutMillis, TimeUnit.MILLISECONDS);
+            pending.timeout = ctx.executor().schedule(() -> failRequest(pending,
+                    new FdPassException("no reply within " + timeoutMillis + " ms"),
+                    FdPassClientStats.Failure.TIMEOUT), timeoutMillis, TimeUnit.MILLISECONDS);
         }
         ctx.writeAndFlush(pending.request).addListener(f -> {
             if (!f.isSuccess()) {
-                fail(new FdPassException("sending the request failed: " + f.cause(), f.cause()));
+                fail(new FdPassException("sending the request failed: " + f.cause(), f.cause()),
+                        FdPassClientStats.Failure.CONNECTION_CLOSED);
             }
         });
     }
@@ -81,7 +86,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             case FileDescriptor fd -> onDescriptor(fd);
             case FdPassReply reply -> onReply(reply);
             case FdPassHello h -> hello.complete(h);
-            case FdPassError error -> fail(new FdPassErrorException(error.code(), error.message()));
+            case FdPassError error -> fail(new FdPassErrorException(error.code(), error.message()),
+                    FdPassClientStats.Failure.SERVER_ERROR);
             default -> ctx.fireChannelRead(msg);
         }
     }
@@ -90,7 +96,8 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         Pending head = unanswered.peek();
         if (head == null || head.request.id() != reply.id() || head.request.count() != reply.count()) {
             fail(new FdPassException("protocol violation: " + reply + " does not answer "
-                    + (head == null ? "any request" : "the oldest unanswered request " + head.request)));
+                    + (head == null ? "any request" : "the oldest unanswered request " + head.request)),
+                    FdPassClientStats.Failure.PROTOCOL_VIOLATION);
             return;
         }
         if (reply.descriptorCount() == 0) {
@@ -118,7 +125,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private static void complete(Pending pending, FdPassReply reply, FileDescriptor[] fds) {
+    private void complete(Pending pending, FdPassReply reply, FileDescriptor[] fds) {
         if (pending.timeout != null) {
             pending.timeout.cancel(false);
         }
@@ -127,36 +134,47 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         for (int i = 0; i < reply.count(); i++) {
             ReceivedFile file = null;
             if (reply.statusCode(i) == FileStatus.OK.code()) {
-                file = new ReceivedFile(pending.names.get(i), fds[next++].intValue(), reply.size(i));
+                file = new ReceivedFile(pending.names.get(i), fds[next++].intValue(), reply.size(i), stats);
             }
             entries.add(new Reply.Entry(pending.names.get(i), reply.statusCode(i), reply.size(i), file));
         }
+        stats.replyReceived(next);
         Reply result = new Reply(entries);
         if (!pending.future.complete(result)) {
             result.close();
         }
     }
 
+    private void failRequest(Pending pending, FdPassException cause, FdPassClientStats.Failure kind) {
+        if (pending.future.completeExceptionally(cause)) {
+            stats.failed(kind);
+        }
+    }
+
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof DecoderException) {
-            fail(new FdPassException("protocol violation: " + cause.getMessage(), cause));
+            fail(new FdPassException("protocol violation: " + cause.getMessage(), cause),
+                    FdPassClientStats.Failure.PROTOCOL_VIOLATION);
         } else {
-            fail(new FdPassException("connection failed: " + cause, cause));
+            fail(new FdPassException("connection failed: " + cause, cause),
+                    FdPassClientStats.Failure.CONNECTION_CLOSED);
         }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         fail(new FdPassException("connection closed" + (unanswered.isEmpty() ? ""
-                : " with " + unanswered.size() + " request(s) unanswered")));
+                : " with " + unanswered.size() + " request(s) unanswered")),
+                FdPassClientStats.Failure.CONNECTION_CLOSED);
         super.channelInactive(ctx);
     }
 
     /** Fails everything unanswered, closes descriptors nobody took, closes the connection. */
-    void fail(FdPassException cause) {
+    void fail(FdPassException cause, FdPassClientStats.Failure kind) {
         if (failure == null) {
             failure = cause;
+            failureCause = kind;
         }
         hello.completeExceptionally(failure);
         if (received != null) {
@@ -171,7 +189,7 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             if (pending.timeout != null) {
                 pending.timeout.cancel(false);
             }
-            pending.future.completeExceptionally(failure);
+            failRequest(pending, failure, failureCause);
         }
         ctx.close();
     }

@@ -53,12 +53,20 @@ public final class FdPassClient implements AutoCloseable {
     private final FdPassHello hello;
     private final EventLoopGroup ownedGroup;
     private final AtomicInteger nextId = new AtomicInteger();
+    private final FdPassClientStats stats;
 
-    private FdPassClient(Channel channel, ClientHandler handler, FdPassHello hello, EventLoopGroup ownedGroup) {
+    private FdPassClient(Channel channel, ClientHandler handler, FdPassHello hello, EventLoopGroup ownedGroup,
+            FdPassClientStats stats) {
         this.channel = channel;
         this.handler = handler;
         this.hello = hello;
         this.ownedGroup = ownedGroup;
+        this.stats = stats;
+    }
+
+    /** What this client did so far. */
+    public FdPassClientStats stats() {
+        return stats;
     }
 
     /** Connects with the default settings and waits for the server's HELLO. */
@@ -107,6 +115,7 @@ public final class FdPassClient implements AutoCloseable {
                         + hello.maxFrameLength() + ")");
             }
         } catch (IllegalArgumentException e) {
+            stats.failed(FdPassClientStats.Failure.INVALID_REQUEST);
             future.completeExceptionally(e);
             return future;
         }
@@ -182,7 +191,8 @@ public final class FdPassClient implements AutoCloseable {
                     ? new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("fdpass-client", true),
                             chosen.newIoHandlerFactory())
                     : null;
-            ClientHandler handler = new ClientHandler(timeoutMillis);
+            FdPassClientStats stats = new FdPassClientStats();
+            ClientHandler handler = new ClientHandler(timeoutMillis, stats);
             Channel channel = null;
             try {
                 ChannelFuture connected = new Bootstrap()
@@ -219,7 +229,7 @@ public final class FdPassClient implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     throw new FdPassException(socket + ": interrupted while connecting", e);
                 }
-                return new FdPassClient(channel, handler, hello, ownedGroup);
+                return new FdPassClient(channel, handler, hello, ownedGroup, stats);
             } catch (FdPassException | RuntimeException e) {
                 if (channel != null) {
                     channel.close().awaitUninterruptibly();

@@ -18,12 +18,14 @@ import java.nio.channels.ReadableByteChannel;
 public final class ReceivedFile implements ReadableByteChannel {
     private final String name;
     private final long size;
+    private final FdPassClientStats stats;
     private int fd;
 
-    ReceivedFile(String name, int fd, long size) {
+    ReceivedFile(String name, int fd, long size, FdPassClientStats stats) {
         this.name = name;
         this.fd = fd;
         this.size = size;
+        this.stats = stats;
     }
 
     /** The name it was requested by. */
@@ -95,6 +97,7 @@ public final class ReceivedFile implements ReadableByteChannel {
     public synchronized int detach() throws ClosedChannelException {
         int taken = checkOpen();
         fd = -1;
+        stats.descriptorReleased();
         return taken;
     }
 
@@ -103,6 +106,7 @@ public final class ReceivedFile implements ReadableByteChannel {
         if (fd >= 0) {
             Native.close(fd);
             fd = -1;
+            stats.descriptorReleased();
         }
     }
 

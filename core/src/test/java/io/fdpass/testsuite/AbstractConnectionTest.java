@@ -2,6 +2,7 @@ package io.fdpass.testsuite;
 
 import io.fdpass.ErrorCode;
 import io.fdpass.FdPassClient;
+import io.fdpass.FdPassClientStats;
 import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
 import io.fdpass.FdPassServer;
@@ -19,6 +20,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -37,7 +39,8 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
         try (BlockingSource source = new BlockingSource(FileSource.beneath(root));
              FdPassServer server = server().fileSource(source).start()) {
             List<CompletableFuture<Reply>> inFlight = new ArrayList<>();
-            try (FdPassClient client = connect()) {
+            FdPassClient client = connect();
+            try (client) {
                 for (int i = 0; i < 5; i++) {
                     inFlight.add(client.request("courses.txt", "contacts.txt"));
                 }
@@ -48,6 +51,9 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
                 FdPassException cause = assertInstanceOf(FdPassException.class, e.getCause());
                 assertEquals("connection closed with 5 request(s) unanswered", cause.getMessage());
             }
+            FdPassClientStats.Snapshot stats = client.stats().snapshot();
+            assertEquals(5, stats.requests());
+            assertEquals(Map.of(FdPassClientStats.Failure.CONNECTION_CLOSED, 5L), stats.failures());
             // The server now opens what it had read, for a connection that is gone: it must close all of it.
             source.release();
         }
@@ -67,7 +73,13 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
             // The late reply still arrives, in order, ahead of this one; its descriptors are closed on arrival.
             try (Reply next = client.request("campusinfo.txt").join()) {
                 assertEquals(CAMPUSINFO, AbstractServeTest.readAll(next.entry(0).file()));
+                assertEquals(1, client.stats().snapshot().descriptorsHeld());
             }
+            FdPassClientStats.Snapshot stats = client.stats().snapshot();
+            assertEquals(2, stats.replies());
+            assertEquals(3, stats.descriptorsReceived());
+            assertEquals(0, stats.descriptorsHeld(), "the late reply's descriptors were not released");
+            assertEquals(Map.of(FdPassClientStats.Failure.TIMEOUT, 1L), stats.failures());
         }
         Fds.assertBackTo(baseline);
     }
@@ -90,6 +102,7 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
                 CompletionException e = assertThrows(CompletionException.class, unread::join);
                 FdPassErrorException error = assertInstanceOf(FdPassErrorException.class, e.getCause());
                 assertEquals(ErrorCode.SHUTTING_DOWN, error.errorCode());
+                assertEquals(1, client.stats().snapshot().failures(FdPassClientStats.Failure.SERVER_ERROR));
                 closed.join();
             }
         }
