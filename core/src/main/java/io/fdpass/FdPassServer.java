@@ -12,6 +12,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.internal.logging.InternalLogger;
@@ -85,7 +86,7 @@ public final class FdPassServer implements AutoCloseable {
         return new Builder();
     }
 
-    /** The path clients connect to. */
+    /** The path the server created and listens on; null when it was handed a listening socket. */
     public Path socketPath() {
         return socket;
     }
@@ -150,6 +151,9 @@ public final class FdPassServer implements AutoCloseable {
     }
 
     private void unlinkSocket() {
+        if (socket == null) {
+            return; // handed to us: whoever bound it owns the path
+        }
         try {
             // Only our own socket: a path that now names another file belongs to someone else.
             BasicFileAttributes attrs = Files.readAttributes(socket, BasicFileAttributes.class,
@@ -180,6 +184,7 @@ public final class FdPassServer implements AutoCloseable {
         private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
         private java.util.concurrent.Executor openExecutor;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int listeningFd = -1;
 
         private Builder() {
         }
@@ -187,6 +192,19 @@ public final class FdPassServer implements AutoCloseable {
         /** The path of the socket to create. A stale socket file there is replaced; a live server is not. */
         public Builder socket(Path socket) {
             this.socket = Objects.requireNonNull(socket, "socket");
+            this.listeningFd = -1;
+            return this;
+        }
+
+        /**
+         * Serve on a Unix socket that is already bound and listening, such as one that systemd's socket
+         * activation hands over ({@code LISTEN_FDS}), instead of creating one: the server neither binds nor
+         * unlinks it, and closes only its descriptor. (The epoll transport; Netty 4.2's kqueue channel cannot
+         * take a listening descriptor as active: {@link #start()} throws UnsupportedOperationException there.)
+         */
+        public Builder listeningSocket(int fd) {
+            this.listeningFd = Checks.checkInRange(fd, 0, Integer.MAX_VALUE, "fd");
+            this.socket = null;
             return this;
         }
 
@@ -329,10 +347,14 @@ public final class FdPassServer implements AutoCloseable {
          *         socket, the root cannot be opened, or binding fails
          */
         public FdPassServer start() throws IOException {
-            Objects.requireNonNull(socket, "socket not set");
-            Path path = socket.toAbsolutePath();
+            if (socket == null && listeningFd < 0) {
+                throw new IllegalStateException("neither socket nor listeningSocket set");
+            }
+            Path path = socket == null ? null : socket.toAbsolutePath();
             FdPassTransport chosen = transport != null ? Transports.checkAvailable(transport) : Transports.pick();
-            claim(path);
+            if (path != null) {
+                claim(path);
+            }
             FdPassServerInitializer initializer = buildInitializer();
             // Unix sockets only connect processes of this machine: every client shares its cores with the server.
             // Half the cores each (one of two here) served a pipelining client best; two threads halved it.
@@ -342,7 +364,13 @@ public final class FdPassServer implements AutoCloseable {
                             chosen.newIoHandlerFactory())
                     : null;
             try {
-                Channel channel = bindPrivately(path, chosen, group != null ? group : ownedGroup, initializer);
+                EventLoopGroup loops = group != null ? group : ownedGroup;
+                if (path == null) {
+                    Channel channel = serveInherited(chosen, loops, initializer);
+                    logger.debug("fdpass server on listening socket {} ({})", listeningFd, chosen.name());
+                    return new FdPassServer(channel, null, null, initializer, ownedGroup, lingerMillis);
+                }
+                Channel channel = bindPrivately(path, chosen, loops, initializer);
                 Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                         .fileKey();
                 logger.debug("fdpass server listening on {} ({})", path, chosen.name());
@@ -354,6 +382,23 @@ public final class FdPassServer implements AutoCloseable {
                 }
                 throw e;
             }
+        }
+
+        private Channel serveInherited(FdPassTransport chosen, EventLoopGroup loops,
+                FdPassServerInitializer initializer) throws IOException {
+            ServerChannel inherited = chosen.newServerChannel(listeningFd);
+            ChannelFuture registered = new ServerBootstrap().group(loops)
+                    .channelFactory(() -> inherited)
+                    .childHandler(initializer)
+                    .register()
+                    .awaitUninterruptibly();
+            if (!registered.isSuccess() || !registered.channel().isActive()) {
+                registered.channel().close().awaitUninterruptibly();
+                throw new IOException("listening socket " + listeningFd + ": cannot serve on it: "
+                        + (registered.cause() != null ? registered.cause().getMessage() : "not active"),
+                        registered.cause());
+            }
+            return registered.channel();
         }
 
         /** Refuses a path where a server listens or that is not a socket; removes a stale socket file. */

@@ -30,7 +30,12 @@ public interface FdPassTransport {
 
     Class<? extends DomainSocketChannel> channelClass();
 
-    /** A server channel listening on an already bound and listening socket, which it does not own the path of. */
+    /**
+     * A server channel, active, on a socket that is already bound and listening (socket activation); it does not
+     * own the socket's path.
+     *
+     * @throws UnsupportedOperationException if the transport cannot
+     */
     ServerChannel newServerChannel(int listeningFd);
 
     /** The credentials the kernel recorded for the process that connected {@code channel}. */

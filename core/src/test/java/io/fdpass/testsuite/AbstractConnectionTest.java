@@ -8,7 +8,9 @@ import io.fdpass.FdPassException;
 import io.fdpass.FdPassServer;
 import io.fdpass.FileSource;
 import io.fdpass.Reply;
+import io.fdpass.internal.Native;
 import io.fdpass.testing.Fds;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -149,6 +151,24 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
             assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
         }
         assertFalse(Files.exists(socket));
+    }
+
+    @Test
+    void aHandedOverListeningSocketIsServedAndNeitherReboundNorUnlinked() throws Throwable {
+        int fd = LibC.listeningSocket(socket.toString());
+        FdPassServer server;
+        try {
+            server = server().listeningSocket(fd).start();
+        } catch (UnsupportedOperationException e) {
+            Native.close(fd);
+            Assumptions.abort(e.getMessage()); // the transport says it cannot
+            return;
+        }
+        try (server; FdPassClient client = connect(); Reply reply = client.request("courses.txt").join()) {
+            assertEquals(COURSES, AbstractServeTest.readAll(reply.entry(0).file()));
+            assertEquals(null, server.socketPath());
+        }
+        assertTrue(Files.exists(socket), "the server unlinked a socket it did not create");
     }
 
     @Test

@@ -17,6 +17,16 @@ final class LibC {
     private static final MethodHandle RENAMEAT2 = LINKER.downcallHandle(LINKER.defaultLookup().find("renameat2")
             .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle SOCKET = LINKER.downcallHandle(LINKER.defaultLookup().find("socket")
+            .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle BIND = LINKER.downcallHandle(LINKER.defaultLookup().find("bind")
+            .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+            ValueLayout.JAVA_INT));
+    private static final MethodHandle LISTEN = LINKER.downcallHandle(LINKER.defaultLookup().find("listen")
+            .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_STREAM_CLOEXEC = 1 | 02000000;
     private static final int F_SETFD = 2;
     private static final int AT_FDCWD = -100;
     private static final int RENAME_EXCHANGE = 2;
@@ -40,6 +50,20 @@ final class LibC {
             return (int) RENAMEAT2.invokeExact(AT_FDCWD, arena.allocateFrom(a), AT_FDCWD, arena.allocateFrom(b),
                     RENAME_EXCHANGE);
         }
+    }
+
+    /** A Unix stream socket bound to {@code path} and listening, as a launcher like systemd hands one over. */
+    static int listeningSocket(String path) throws Throwable {
+        int fd = (int) SOCKET.invokeExact(AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment address = arena.allocate(110); // struct sockaddr_un
+            address.set(ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+            address.asSlice(2).setString(0, path);
+            if ((int) BIND.invokeExact(fd, address, 110) != 0 || (int) LISTEN.invokeExact(fd, 128) != 0) {
+                throw new IllegalStateException("cannot listen on " + path);
+            }
+        }
+        return fd;
     }
 
     /** Clears every descriptor flag, close-on-exec included. */

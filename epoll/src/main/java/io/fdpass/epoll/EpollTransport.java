@@ -60,7 +60,7 @@ public final class EpollTransport implements FdPassTransport {
 
     @Override
     public ServerChannel newServerChannel(int listeningFd) {
-        return new EpollServerDomainSocketChannel(listeningFd);
+        return new EpollServerDomainSocketChannel(listeningFd, true);
     }
 
     @Override

@@ -58,9 +58,14 @@ public final class KQueueTransport implements FdPassTransport {
         return KQueueDomainSocketChannel.class;
     }
 
+    /**
+     * Unsupported: Netty 4.2's {@code KQueueServerDomainSocketChannel(int)} registers a listening descriptor as
+     * inactive, and it has no public constructor that takes one as active.
+     */
     @Override
     public ServerChannel newServerChannel(int listeningFd) {
-        return new KQueueServerDomainSocketChannel(listeningFd);
+        throw new UnsupportedOperationException("the kqueue transport cannot serve on a handed-over listening "
+                + "socket (Netty 4.2's KQueueServerDomainSocketChannel takes it as inactive)");
     }
 
     @Override
