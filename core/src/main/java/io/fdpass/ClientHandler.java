@@ -146,8 +146,10 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void failRequest(Pending pending, FdPassException cause, FdPassClientStats.Failure kind) {
-        if (pending.future.completeExceptionally(cause)) {
+        // Counted first: whoever waits on the future may read the stats as soon as it completes.
+        if (!pending.future.isDone()) {
             stats.failed(kind);
+            pending.future.completeExceptionally(cause);
         }
     }
 

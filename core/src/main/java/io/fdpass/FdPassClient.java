@@ -22,7 +22,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -45,28 +45,43 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }</pre>
  *
+ * <p>When the connection drops (the server restarted, say), the requests in flight fail, and the next request
+ * connects again, retrying with a growing pause until the reconnect timeout passes; turn that off with
+ * {@link Builder#reconnectTimeout(Duration) reconnectTimeout(Duration.ZERO)}. Requests are never sent twice.
+ *
  * <p>It is thread-safe. Futures complete on the connection's event loop: do not block in their callbacks.
  */
 public final class FdPassClient implements AutoCloseable {
-    private final Channel channel;
-    private final ClientHandler handler;
-    private final FdPassHello hello;
-    private final EventLoopGroup ownedGroup;
-    private final AtomicInteger nextId = new AtomicInteger();
-    private final FdPassClientStats stats;
+    private static final long FIRST_RETRY_MILLIS = 10;
+    private static final long LAST_RETRY_MILLIS = 1_000;
 
-    private FdPassClient(Channel channel, ClientHandler handler, FdPassHello hello, EventLoopGroup ownedGroup,
-            FdPassClientStats stats) {
-        this.channel = channel;
-        this.handler = handler;
-        this.hello = hello;
-        this.ownedGroup = ownedGroup;
-        this.stats = stats;
+    private final Path socket;
+    private final FdPassTransport transport;
+    private final EventLoopGroup group;
+    private final EventLoopGroup ownedGroup;
+    private final long timeoutMillis;
+    private final long connectTimeoutMillis;
+    private final long reconnectTimeoutMillis;
+    private final FdPassClientStats stats = new FdPassClientStats();
+    private final AtomicInteger nextId = new AtomicInteger();
+
+    private volatile Connection connection;
+    /** The reconnection under way, shared by the requests that wait for it; guarded by this. */
+    private CompletableFuture<Connection> reconnecting;
+    private volatile boolean closed;
+
+    /** One connection: its channel, its handler and the limits its server announced. */
+    private record Connection(Channel channel, ClientHandler handler, FdPassHello hello) {
     }
 
-    /** What this client did so far. */
-    public FdPassClientStats stats() {
-        return stats;
+    private FdPassClient(Builder builder, FdPassTransport transport, EventLoopGroup ownedGroup) {
+        this.socket = builder.socket;
+        this.transport = transport;
+        this.ownedGroup = ownedGroup;
+        this.group = builder.group != null ? builder.group : ownedGroup;
+        this.timeoutMillis = builder.timeoutMillis;
+        this.connectTimeoutMillis = builder.connectTimeoutMillis;
+        this.reconnectTimeoutMillis = builder.reconnectTimeoutMillis;
     }
 
     /** Connects with the default settings and waits for the server's HELLO. */
@@ -78,14 +93,19 @@ public final class FdPassClient implements AutoCloseable {
         return new Builder();
     }
 
-    /** The limits the server announced. */
-    public FdPassHello serverHello() {
-        return hello;
+    /** What this client did so far. */
+    public FdPassClientStats stats() {
+        return stats;
     }
 
-    /** Whether the connection is still open. */
+    /** The limits the server announced (after a reconnection, the new server's). */
+    public FdPassHello serverHello() {
+        return connection.hello();
+    }
+
+    /** Whether the current connection is open. A client that reconnects opens a new one on the next request. */
     public boolean isOpen() {
-        return channel.isActive();
+        return connection.channel().isActive();
     }
 
     public CompletableFuture<Reply> request(String... names) {
@@ -94,13 +114,32 @@ public final class FdPassClient implements AutoCloseable {
 
     /**
      * Asks for {@code names}, in order. The future fails with an {@link FdPassException} if the connection drops,
-     * the timeout passes or the server sends ERROR ({@link FdPassErrorException}); with an
+     * the timeout passes, reconnecting fails or the server sends ERROR ({@link FdPassErrorException}); with an
      * {@link IllegalArgumentException} if the request breaks the server's limits.
      */
     public CompletableFuture<Reply> request(List<String> names) {
         CompletableFuture<Reply> future = new CompletableFuture<>();
+        List<String> copy = List.copyOf(names);
+        Connection current = connection;
+        if (current.channel().isActive() || reconnectTimeoutMillis == 0 || closed) {
+            send(current, copy, future);
+        } else {
+            reconnect(current).whenComplete((fresh, e) -> {
+                if (e != null) {
+                    stats.failed(FdPassClientStats.Failure.CONNECTION_CLOSED);
+                    future.completeExceptionally(e instanceof CompletionException ? e.getCause() : e);
+                } else {
+                    send(fresh, copy, future);
+                }
+            });
+        }
+        return future;
+    }
+
+    private void send(Connection on, List<String> names, CompletableFuture<Reply> future) {
         FdPassRequest request;
         try {
+            FdPassHello hello = on.hello();
             if (names.isEmpty() || names.size() > hello.maxNames()) {
                 throw new IllegalArgumentException("names: " + names.size() + " (expected: 1.." + hello.maxNames()
                         + ")");
@@ -117,21 +156,125 @@ public final class FdPassClient implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             stats.failed(FdPassClientStats.Failure.INVALID_REQUEST);
             future.completeExceptionally(e);
-            return future;
+            return;
         }
-        ClientHandler.Pending pending = new ClientHandler.Pending(request, List.copyOf(names), future);
+        ClientHandler.Pending pending = new ClientHandler.Pending(request, names, future);
         try {
-            channel.eventLoop().execute(() -> handler.send(pending));
+            on.channel().eventLoop().execute(() -> on.handler().send(pending));
         } catch (RejectedExecutionException e) {
             future.completeExceptionally(new FdPassException("client closed", e));
         }
-        return future;
+    }
+
+    /** A new connection in place of {@code dropped}, shared by every request that finds it dropped. */
+    private synchronized CompletableFuture<Connection> reconnect(Connection dropped) {
+        if (connection != dropped) {
+            return CompletableFuture.completedFuture(connection);
+        }
+        if (reconnecting == null) {
+            CompletableFuture<Connection> attempt = new CompletableFuture<>();
+            reconnecting = attempt;
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(reconnectTimeoutMillis);
+            tryConnect(attempt, deadline, FIRST_RETRY_MILLIS, null);
+            attempt.whenComplete((fresh, e) -> {
+                synchronized (this) {
+                    reconnecting = null;
+                    if (fresh != null) {
+                        if (closed) {
+                            fresh.channel().close();
+                        } else {
+                            connection = fresh;
+                        }
+                    }
+                }
+            });
+        }
+        return reconnecting;
+    }
+
+    private void tryConnect(CompletableFuture<Connection> attempt, long deadline, long pauseMillis,
+            FdPassException last) {
+        if (closed) {
+            attempt.completeExceptionally(new FdPassException("client closed"));
+            return;
+        }
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+            attempt.completeExceptionally(new FdPassException(socket + ": cannot reconnect within "
+                    + reconnectTimeoutMillis + " ms: " + (last == null ? "" : last.getMessage()), last));
+            return;
+        }
+        open(Math.min(left, connectTimeoutMillis)).whenComplete((fresh, e) -> {
+            if (fresh != null) {
+                attempt.complete(fresh);
+                return;
+            }
+            FdPassException cause = (FdPassException) (e instanceof CompletionException ? e.getCause() : e);
+            try {
+                group.next().schedule(() -> tryConnect(attempt, deadline,
+                        Math.min(pauseMillis * 2, LAST_RETRY_MILLIS), cause), pauseMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException rejected) {
+                attempt.completeExceptionally(new FdPassException("client closed", rejected));
+            }
+        });
+    }
+
+    /** Connects once and waits for HELLO, at most {@code timeoutMillis}. */
+    private CompletableFuture<Connection> open(long timeoutMillis) {
+        CompletableFuture<Connection> opened = new CompletableFuture<>();
+        ClientHandler handler = new ClientHandler(this.timeoutMillis, stats);
+        ChannelFuture connected = new Bootstrap()
+                .group(group)
+                .channel(transport.channelClass())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeoutMillis, Integer.MAX_VALUE))
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new FdPassClientCodec(), handler);
+                    }
+                })
+                .connect(new DomainSocketAddress(socket.toString()));
+        connected.addListener(f -> {
+            if (!f.isSuccess()) {
+                opened.completeExceptionally(new FdPassException(socket + ": " + describeConnectFailure(f.cause()),
+                        f.cause()));
+                return;
+            }
+            handler.hello.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((hello, e) -> {
+                if (hello != null) {
+                    opened.complete(new Connection(connected.channel(), handler, hello));
+                    return;
+                }
+                connected.channel().close();
+                Throwable cause = e instanceof CompletionException ? e.getCause() : e;
+                String why = cause instanceof TimeoutException
+                        ? "no HELLO within " + timeoutMillis + " ms; not an fdpass v1 server?"
+                        : cause.getMessage().startsWith("connection closed")
+                        ? "closed before HELLO (the server is at its connection limit, or not an fdpass server)"
+                        : cause.getMessage();
+                opened.completeExceptionally(new FdPassException(socket + ": " + why, cause));
+            });
+        });
+        return opened;
+    }
+
+    private static String describeConnectFailure(Throwable cause) {
+        if (cause instanceof FileNotFoundException) {
+            return "no such socket file (is the server running?)";
+        }
+        // Netty's message ends in strerror: "connect(..) failed with error(-111): Connection refused".
+        String message = String.valueOf(cause.getMessage());
+        int reason = message.lastIndexOf("): ");
+        return "cannot connect: " + (reason >= 0 ? message.substring(reason + 3) : message);
     }
 
     /** Closes the connection: requests still unanswered fail, descriptors not handed out are closed. */
     @Override
     public void close() {
-        channel.close().awaitUninterruptibly();
+        synchronized (this) {
+            closed = true;
+        }
+        connection.channel().close().awaitUninterruptibly();
         if (ownedGroup != null) {
             ownedGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
         }
@@ -144,6 +287,7 @@ public final class FdPassClient implements AutoCloseable {
         private EventLoopGroup group;
         private long timeoutMillis = 30_000;
         private long connectTimeoutMillis = 10_000;
+        private long reconnectTimeoutMillis = 10_000;
 
         private Builder() {
         }
@@ -167,20 +311,32 @@ public final class FdPassClient implements AutoCloseable {
 
         /** How long a request may wait for its reply: default 30 s; zero for no limit. */
         public Builder requestTimeout(Duration timeout) {
-            if (timeout.isNegative()) {
-                throw new IllegalArgumentException("timeout: " + timeout + " (expected: >= 0)");
-            }
-            this.timeoutMillis = timeout.toMillis();
+            this.timeoutMillis = millis(timeout, "timeout", true);
             return this;
         }
 
         /** How long connecting and waiting for the server's HELLO may take: default 10 s. */
         public Builder connectTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
-            }
-            this.connectTimeoutMillis = timeout.toMillis();
+            this.connectTimeoutMillis = millis(timeout, "timeout", false);
             return this;
+        }
+
+        /**
+         * How long a request made after the connection dropped may spend connecting again, retrying after 10 ms,
+         * 20 ms ... up to 1 s between attempts: default 10 s. Zero turns reconnecting off: such requests fail at
+         * once.
+         */
+        public Builder reconnectTimeout(Duration timeout) {
+            this.reconnectTimeoutMillis = millis(timeout, "timeout", true);
+            return this;
+        }
+
+        private static long millis(Duration duration, String name, boolean zeroAllowed) {
+            if (duration.isNegative() || (!zeroAllowed && duration.isZero())) {
+                throw new IllegalArgumentException(name + ": " + duration + " (expected: " + (zeroAllowed ? ">= 0"
+                        : "> 0") + ")");
+            }
+            return duration.toMillis();
         }
 
         /** Connects and waits for the server's HELLO. */
@@ -191,64 +347,16 @@ public final class FdPassClient implements AutoCloseable {
                     ? new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("fdpass-client", true),
                             chosen.newIoHandlerFactory())
                     : null;
-            FdPassClientStats stats = new FdPassClientStats();
-            ClientHandler handler = new ClientHandler(timeoutMillis, stats);
-            Channel channel = null;
+            FdPassClient client = new FdPassClient(this, chosen, ownedGroup);
             try {
-                ChannelFuture connected = new Bootstrap()
-                        .group(group != null ? group : ownedGroup)
-                        .channel(chosen.channelClass())
-                        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(connectTimeoutMillis,
-                                Integer.MAX_VALUE))
-                        .handler(new ChannelInitializer<>() {
-                            @Override
-                            protected void initChannel(Channel ch) {
-                                ch.pipeline().addLast(new FdPassClientCodec(), handler);
-                            }
-                        })
-                        .connect(new DomainSocketAddress(socket.toString()))
-                        .awaitUninterruptibly();
-                channel = connected.channel();
-                if (!connected.isSuccess()) {
-                    throw new FdPassException(socket + ": " + describeConnectFailure(connected.cause()),
-                            connected.cause());
-                }
-                FdPassHello hello;
-                try {
-                    hello = handler.hello.get(connectTimeoutMillis, TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    throw new FdPassException(socket + ": no HELLO within " + connectTimeoutMillis
-                            + " ms; not an fdpass v1 server?");
-                } catch (ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    String why = cause.getMessage().startsWith("connection closed")
-                            ? "closed before HELLO (the server is at its connection limit, or not an fdpass server)"
-                            : cause.getMessage();
-                    throw new FdPassException(socket + ": " + why, cause);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new FdPassException(socket + ": interrupted while connecting", e);
-                }
-                return new FdPassClient(channel, handler, hello, ownedGroup, stats);
-            } catch (FdPassException | RuntimeException e) {
-                if (channel != null) {
-                    channel.close().awaitUninterruptibly();
-                }
+                client.connection = client.open(connectTimeoutMillis).join();
+                return client;
+            } catch (CompletionException e) {
                 if (ownedGroup != null) {
                     ownedGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS);
                 }
-                throw e;
+                throw (FdPassException) e.getCause();
             }
-        }
-
-        private static String describeConnectFailure(Throwable cause) {
-            if (cause instanceof FileNotFoundException) {
-                return "no such socket file (is the server running?)";
-            }
-            // Netty's message ends in strerror: "connect(..) failed with error(-111): Connection refused".
-            String message = String.valueOf(cause.getMessage());
-            int reason = message.lastIndexOf("): ");
-            return "cannot connect: " + (reason >= 0 ? message.substring(reason + 3) : message);
         }
     }
 }

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -169,6 +170,52 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
             assertEquals(null, server.socketPath());
         }
         assertTrue(Files.exists(socket), "the server unlinked a socket it did not create");
+    }
+
+    @Test
+    void aClientKeepsWorkingAcrossAServerRestartAndLeaksNothing() throws Exception {
+        int baseline = Fds.count();
+        FdPassServer first = server().start();
+        try (FdPassClient client = client().reconnectTimeout(Duration.ofSeconds(20)).connect()) {
+            try (Reply reply = client.request("courses.txt").join()) {
+                assertTrue(reply.allOk());
+            }
+            first.close();
+            awaitClosed(client);
+            // Made while no server listens: it reconnects once one does.
+            CompletableFuture<Reply> whileDown = client.request("contacts.txt");
+            try (FdPassServer second = server().start()) {
+                try (Reply reply = whileDown.join()) {
+                    assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(0).file()));
+                }
+                try (Reply reply = client.request("campusinfo.txt").join()) {
+                    assertEquals(CAMPUSINFO, AbstractServeTest.readAll(reply.entry(0).file()));
+                }
+            }
+            assertEquals(0, client.stats().snapshot().descriptorsHeld());
+        }
+        Fds.assertBackTo(baseline);
+    }
+
+    @Test
+    void reconnectingGivesUpClearlyOnceItsDeadlinePasses() throws Exception {
+        FdPassServer server = server().start();
+        try (FdPassClient client = client().reconnectTimeout(Duration.ofMillis(200)).connect()) {
+            server.close();
+            awaitClosed(client);
+            CompletionException e = assertThrows(CompletionException.class,
+                    () -> client.request("courses.txt").join());
+            assertEquals(socket + ": cannot reconnect within 200 ms: " + socket
+                    + ": no such socket file (is the server running?)", e.getCause().getMessage());
+        }
+    }
+
+    private static void awaitClosed(FdPassClient client) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (client.isOpen() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertFalse(client.isOpen(), "the client never saw the server go");
     }
 
     @Test
