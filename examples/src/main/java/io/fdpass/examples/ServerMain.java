@@ -1,0 +1,214 @@
+package io.fdpass.examples;
+
+import io.fdpass.AccessPolicy;
+import io.fdpass.FdPassServer;
+import io.fdpass.Peer;
+import io.fdpass.codec.FdPassHello;
+import io.fdpass.codec.FdPassRequestDecoder;
+import io.fdpass.codec.FdPassServerHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The example server: serves the regular files beneath {@code --root} on the socket {@code --socket} until SIGINT or
+ * SIGTERM, then shuts down gracefully (protocol v1, "Closing"), removes the socket and exits 0.
+ */
+@Command(name = "fdpass-example-server", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+                "Hands clients open, read-only descriptors of the regular files beneath DIR over the Unix domain "
+                        + "socket PATH (fdpass protocol v1), so that they can read files they could not open "
+                        + "themselves.",
+                "Serves until SIGINT or SIGTERM, then shuts down gracefully, removes the socket and exits 0. "
+                        + "Logs to stderr: one line when ready, one per client (uid, gid, pid; at its first request) "
+                        + "and one per refused name."},
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {"0:shut down on SIGINT or SIGTERM", "1:could not start (socket in use, no root, ...)",
+                "2:invalid command line"})
+public final class ServerMain implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger("fdpass-example-server");
+
+    @Option(names = "--socket", required = true, paramLabel = "PATH",
+            description = "The socket file to create. A stale one is replaced; a live server's is not.")
+    Path socket;
+
+    @Option(names = "--root", required = true, paramLabel = "DIR",
+            description = "Serve the regular files beneath this directory (never outside it).")
+    Path root;
+
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "0660", converter = ModeConverter.class,
+            description = "The socket file's mode, octal or rw-rw----: who may connect (default: ${DEFAULT-VALUE}).")
+    Cli.Mode mode;
+
+    @Option(names = "--allow-uid", paramLabel = "UID", split = ",", converter = Cli.IdConverter.class,
+            description = "Serve only these users (effective uid), and the --allow-gid groups. Repeatable.")
+    List<Integer> allowUids = new ArrayList<>();
+
+    @Option(names = "--allow-gid", paramLabel = "GID", split = ",", converter = Cli.IdConverter.class,
+            description = "Serve only these groups (the client's effective gid), and the --allow-uid users. "
+                    + "Without either, everyone who can connect is served.")
+    List<Integer> allowGids = new ArrayList<>();
+
+    @Option(names = "--max-names", paramLabel = "N",
+            description = "Names per request, 1.." + FdPassHello.MAX_NAMES_LIMIT + " (default: "
+                    + FdPassRequestDecoder.DEFAULT_MAX_NAMES + ").")
+    Integer maxNames;
+
+    @Option(names = "--max-frame-length", paramLabel = "BYTES",
+            description = "Largest request frame, " + FdPassHello.MIN_FRAME_LENGTH_LIMIT + ".."
+                    + FdPassHello.MAX_FRAME_LENGTH_LIMIT + " (default: "
+                    + FdPassRequestDecoder.DEFAULT_MAX_FRAME_LENGTH + ").")
+    Integer maxFrameLength;
+
+    @Option(names = "--max-unanswered", paramLabel = "N",
+            description = "Requests a client may have unanswered before the server stops reading it, 1.."
+                    + FdPassHello.MAX_UNANSWERED_LIMIT + " (default: 32).")
+    Integer maxUnanswered;
+
+    @Option(names = "--linger", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a connection may linger for its client after an ERROR or the shutdown, "
+                    + "e.g. 500ms, 10s (default: " + FdPassServerHandler.DEFAULT_LINGER_MILLIS / 1000 + "s).")
+    Duration linger;
+
+    @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
+            description = "No reply is written while a client has more than this unread, in kernel bytes "
+                    + "(default and most: the socket's send buffer less room for a largest reply).")
+    Integer maxUnreadBytes;
+
+    public static void main(String[] args) {
+        System.exit(Cli.commandLine(new ServerMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        FdPassServer.Builder builder = FdPassServer.builder()
+                .socket(socket)
+                .root(root)
+                .socketMode(mode.permissions())
+                .accessPolicy(new LoggingPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));
+        try {
+            set("--max-names", maxNames, builder::maxNames);
+            set("--max-frame-length", maxFrameLength, builder::maxFrameLength);
+            set("--max-unanswered", maxUnanswered, builder::maxUnanswered);
+            set("--linger", linger, builder::linger);
+            set("--max-unread-bytes", maxUnreadBytes, builder::maxUnreadBytes);
+        } catch (IllegalArgumentException e) {
+            System.err.println("fdpass-example-server: " + e.getMessage());
+            System.err.println("Try 'fdpass-example-server --help' for more information.");
+            return Cli.USAGE;
+        }
+
+        Path dir = socket.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            System.err.println("fdpass-example-server: socket: " + dir + ": no such directory");
+            return 1;
+        }
+        FdPassServer server;
+        try {
+            server = builder.start();
+        } catch (Exception e) {
+            System.err.println("fdpass-example-server: " + Cli.describe(e));
+            return 1;
+        }
+
+        // SIGINT and SIGTERM start the graceful shutdown; main then returns 0. (The JVM's own handlers would exit
+        // with 130/143.) A second signal exits at once. The hook covers every other way the JVM may end.
+        AtomicBoolean stopping = new AtomicBoolean();
+        for (String name : List.of("INT", "TERM")) {
+            try {
+                Signals.handle(name, (signal, number) -> {
+                    if (stopping.compareAndSet(false, true)) {
+                        log.info("SIG{}: shutting down", signal);
+                        server.shutdownGracefully();
+                    } else {
+                        log.warn("SIG{} again: exiting now", signal);
+                        Runtime.getRuntime().halt(128 + number);
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                log.warn("cannot handle SIG{} ({}); it ends the server without a graceful shutdown", name,
+                        e.getMessage());
+            }
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "fdpass-example-server-shutdown"));
+
+        FdPassHello hello = server.hello();
+        log.info("fdpass server listening on {} (mode {}), serving {}; limits: {} names, {} bytes per request, "
+                        + "{} unanswered", server.socketPath(), mode, root.toAbsolutePath(), hello.maxNames(),
+                hello.maxFrameLength(), hello.maxUnanswered());
+        server.closeFuture().join();
+        log.info("shut down; removed {}", server.socketPath());
+        return 0;
+    }
+
+    /** Passes an option's value, if given, to the builder, which checks it: its message names the setting. */
+    private static <T> void set(String option, T value, Consumer<T> setter) {
+        if (value != null) {
+            try {
+                setter.accept(value);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Invalid value for option '" + option + "': " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Admits everyone (no --allow-uid or --allow-gid) or the listed users and groups, and logs each client at its
+     * first request and each refused name. Runs on the event loops: a small synchronized map, no blocking.
+     */
+    static final class LoggingPolicy implements AccessPolicy {
+        private static final int REMEMBERED = 4096;
+
+        private final Set<Integer> uids;
+        private final Set<Integer> gids;
+        private final Map<Peer, Boolean> seen = new LinkedHashMap<>(64, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Peer, Boolean> eldest) {
+                return size() > REMEMBERED;
+            }
+        };
+
+        LoggingPolicy(Set<Integer> uids, Set<Integer> gids) {
+            this.uids = uids;
+            this.gids = gids;
+        }
+
+        @Override
+        public boolean allows(Peer peer, String name) {
+            boolean first;
+            synchronized (seen) {
+                first = seen.put(peer, Boolean.TRUE) == null;
+            }
+            if (first) {
+                log.info("client {}", peer);
+            }
+            boolean allowed = uids.isEmpty() && gids.isEmpty()
+                    || uids.contains(peer.uid()) || gids.contains(peer.gid());
+            if (!allowed) {
+                log.info("refused {} to {}: uid and gid not allowed", Cli.escape(name), peer);
+            }
+            return allowed;
+        }
+    }
+
+    static final class ModeConverter implements picocli.CommandLine.ITypeConverter<Cli.Mode> {
+        @Override
+        public Cli.Mode convert(String value) {
+            return Cli.Mode.parse(value);
+        }
+    }
+}

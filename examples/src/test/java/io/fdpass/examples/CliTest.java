@@ -1,0 +1,54 @@
+package io.fdpass.examples;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class CliTest {
+    @Test
+    void escapesBytesIntoOnePrintableLine() {
+        byte[] b = "Course1\nCourse2\n\t\\ \r\u0000\u00e9".getBytes(StandardCharsets.UTF_8);
+        assertEquals("Course1\\nCourse2\\n\\t\\\\ \\r\\x00\\xc3\\xa9", Cli.escape(b, b.length));
+        assertEquals("Cou", Cli.escape(b, 3));
+    }
+
+    @Test
+    void escapesNamesButKeepsUnicode() {
+        assertEquals("caf\u00e9\\nx\\x1b", Cli.escape("caf\u00e9\nx\u001b"));
+    }
+
+    @Test
+    void parsesModes() {
+        assertEquals("rw-rw----", PosixFilePermissions.toString(Cli.Mode.parse("0660").permissions()));
+        assertEquals("rw-rw-rw-", PosixFilePermissions.toString(Cli.Mode.parse("666").permissions()));
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Cli.Mode.parse("rw-r-----").permissions()));
+        assertEquals("0640", Cli.Mode.parse("rw-r-----").toString());
+        assertThrows(CommandLine.TypeConversionException.class, () -> Cli.Mode.parse("4755"));
+        assertThrows(CommandLine.TypeConversionException.class, () -> Cli.Mode.parse("rw"));
+    }
+
+    @Test
+    void parsesDurations() {
+        Cli.DurationConverter c = new Cli.DurationConverter();
+        assertEquals(Duration.ofSeconds(10), c.convert("10s"));
+        assertEquals(Duration.ofMillis(500), c.convert("500ms"));
+        assertEquals(Duration.ofMinutes(2), c.convert("2m"));
+        assertEquals(Duration.ZERO, c.convert("0"));
+        assertEquals(Duration.ofSeconds(3), c.convert("PT3S"));
+        assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("5"));
+        assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("PT-3S"));
+        assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("soon"));
+    }
+
+    @Test
+    void describesFileErrorsInOneLine() {
+        assertEquals("/x: no such file or directory", Cli.describe(new java.nio.file.NoSuchFileException("/x")));
+        assertEquals("a", Cli.describe(new java.util.concurrent.CompletionException(new java.io.IOException("a\nb"))));
+    }
+}

@@ -1,0 +1,420 @@
+package io.fdpass.examples;
+
+import io.fdpass.examples.Jars.Result;
+import io.fdpass.examples.Jars.Server;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The courses / campusinfo / contacts scenario end to end: the server and client jars built by {@code package}, each
+ * in a JVM of its own, over a real socket, reading real files through the descriptors they receive.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class ScenarioIT {
+    private static final List<String> SCENARIO_OUTPUT = List.of(
+            "reply: 3 names, 3 OK, 0 failed",
+            "courses.txt OK 16 bytes: Course1\\nCourse2\\n",
+            "campusinfo.txt OK 15 bytes: Campus1\\nCampus2",
+            "contacts.txt OK 9 bytes: Contacts\\n");
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void jarsBuilt() {
+        Jars.assertBuilt();
+    }
+
+    private Path sampleRoot() throws IOException {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Files.writeString(root.resolve("courses.txt"), "Course1\nCourse2\n");
+        Files.writeString(root.resolve("campusinfo.txt"), "Campus1\nCampus2");
+        Files.writeString(root.resolve("contacts.txt"), "Contacts\n");
+        return root;
+    }
+
+    @Test
+    void scenarioThenSigtermShutsDownCleanly() throws Exception {
+        Path root = sampleRoot();
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString())) {
+            Result client = Jars.client(dir, "--socket", socket.toString(),
+                    "courses.txt", "campusinfo.txt", "contacts.txt");
+            assertEquals(0, client.exit(), client::toString);
+            assertEquals(SCENARIO_OUTPUT, client.outLines(), client::toString);
+            // Nothing on stderr: no JDK native-access warnings, no library logging.
+            assertEquals("", client.err(), client::toString);
+
+            assertEquals(0, server.terminate(), server::log);
+            assertFalse(Files.exists(socket), "socket file left behind");
+            String log = server.log();
+            assertAll(
+                    () -> assertTrue(log.contains("fdpass server listening on " + socket), log),
+                    () -> assertTrue(log.contains("client uid=" + myUid() + " ") && log.contains(" pid="
+                            + client.pid()), "no line for the client's connection\n" + log),
+                    () -> assertTrue(log.contains("SIGTERM: shutting down"), log),
+                    () -> assertFalse(log.contains("WARNING"), "the JVM or the libraries warned\n" + log),
+                    () -> assertEquals("", server.stdout(), "the server writes its log to stderr only"));
+        }
+    }
+
+    /** The README's command, on the jars just built (FDPASS_BUILD=never: this test runs inside the build). */
+    @Test
+    void runScenarioScript() throws Exception {
+        Path script = Path.of(System.getProperty("fdpass.examples.dir", ".")).toAbsolutePath()
+                .resolve("run-scenario.sh");
+        assumeTrue(onPath("bash") != null, "needs bash");
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString());
+        pb.environment().put("FDPASS_BUILD", "never");
+        pb.environment().put("TMPDIR", dir.toString());
+        Path out = dir.resolve("script.out");
+        Path err = dir.resolve("script.err");
+        Process p = pb.directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!p.waitFor(2, TimeUnit.MINUTES)) {
+            p.destroyForcibly().waitFor();
+        }
+        String log = "--- stdout\n" + Files.readString(out) + "--- stderr\n" + Files.readString(err);
+        assertEquals(0, p.exitValue(), log);
+        assertEquals(SCENARIO_OUTPUT, Files.readAllLines(out), log);
+        assertTrue(Files.readString(err).contains("run-scenario: OK"), log);
+        try (var left = Files.list(dir)) {
+            assertEquals(List.of(), left.filter(f -> f.getFileName().toString().startsWith("fdpass-scenario"))
+                    .toList(), "the script left its temporary directory behind");
+        }
+    }
+
+    @Test
+    void sigintShutsDownCleanly() throws Exception {
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", sampleRoot().toString())) {
+            // A process started in the background of a non-interactive shell inherits SIGINT ignored, and
+            // the JVM leaves an ignored signal alone: then nothing can be shown here.
+            assumeFalse(ignores(server.process.pid(), 2),
+                    "SIGINT is ignored in this process tree (started in the background?), so the server ignores it");
+            Result kill = Jars.run(dir, List.of("kill", "-INT", Long.toString(server.process.pid())));
+            assertEquals(0, kill.exit(), kill::toString);
+            assertEquals(0, server.awaitExit(), server::log);
+            assertFalse(Files.exists(socket), "socket file left behind");
+            assertTrue(server.log().contains("SIGINT: shutting down"), server::log);
+        }
+    }
+
+    @Test
+    void missingFileFailsWithOneLine() throws Exception {
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", sampleRoot().toString())) {
+            Result client = Jars.client(dir, "--socket", socket.toString(), "courses.txt", "missing.txt");
+            assertEquals(ClientMain.NAME_FAILED, client.exit(), client::toString);
+            assertEquals(List.of("reply: 2 names, 1 OK, 1 failed", "courses.txt OK 16 bytes: Course1\\nCourse2\\n",
+                    "missing.txt NOT_FOUND"), client.outLines(), client::toString);
+            assertOneLine(client, "fdpass-example-client: missing.txt: no such file under the server's root "
+                    + "(NOT_FOUND)");
+            assertEquals(0, server.terminate(), server::log);
+        }
+    }
+
+    @Test
+    void namesEscapingTheRootFailWithOneLine() throws Exception {
+        Path root = sampleRoot();
+        Files.writeString(dir.resolve("outside.txt"), "not served\n");
+        Files.createSymbolicLink(root.resolve("link.txt"), Path.of("../outside.txt"));
+        Files.createSymbolicLink(root.resolve("abs-link.txt"), dir.resolve("outside.txt"));
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString())) {
+            for (String name : List.of("../outside.txt", "link.txt", "abs-link.txt", dir.resolve("outside.txt")
+                    .toString())) {
+                Result client = Jars.client(dir, "--socket", socket.toString(), name);
+                assertEquals(ClientMain.NAME_FAILED, client.exit(), client::toString);
+                assertEquals(List.of("reply: 1 name, 0 OK, 1 failed", name + " INVALID_NAME"), client.outLines(),
+                        client::toString);
+                assertOneLine(client, "fdpass-example-client: " + name
+                        + ": invalid name, or it leads outside the server's root (INVALID_NAME)");
+            }
+            assertEquals(0, server.terminate(), server::log);
+        }
+    }
+
+    @Test
+    void noServerFailsWithOneLine() throws Exception {
+        Path missing = dir.resolve("nobody-home.sock");
+        Result client = Jars.client(dir, "--socket", missing.toString(), "courses.txt");
+        assertEquals(ClientMain.NO_ANSWER, client.exit(), client::toString);
+        assertEquals("", client.out(), client::toString);
+        assertOneLine(client, "fdpass-example-client: " + missing + ": no such socket file (is the server running?)");
+
+        // A socket file whose server is gone: it stays behind after close.
+        Path stale = dir.resolve("stale.sock");
+        try (ServerSocketChannel gone = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            gone.bind(UnixDomainSocketAddress.of(stale));
+        }
+        assertTrue(Jars.isSocket(stale));
+        client = Jars.client(dir, "--socket", stale.toString(), "courses.txt");
+        assertEquals(ClientMain.NO_ANSWER, client.exit(), client::toString);
+        assertOneLine(client, Pattern.quote("fdpass-example-client: " + stale + ": cannot connect: Connection refused")
+                + ".*");
+    }
+
+    /** A Unix socket server that is not fdpass: greets with "hello", says nothing, or hangs up at once. */
+    @Test
+    void notAnFdpassServerFailsWithOneLine() throws Exception {
+        // Only the silent server needs a short --timeout (it is what the client waits out); the others get the
+        // default, so that a slow machine does not turn their answer into a timeout.
+        record Case(String greeting, boolean hangUp, String timeout, String expected) {
+        }
+        for (Case c : List.of(
+                new Case("hello", false, "10s", "protocol violation: .*not an fdpass v1 server"),
+                new Case("", false, "2s", "no HELLO within 2000 ms; not an fdpass v1 server\\?"),
+                new Case("", true, "10s", "closed before HELLO.*"))) {
+            Path socket = dir.resolve("other.sock");
+            Files.deleteIfExists(socket);
+            try (ServerSocketChannel other = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+                other.bind(UnixDomainSocketAddress.of(socket));
+                CountDownLatch done = new CountDownLatch(1);
+                Thread acceptor = Thread.ofVirtual().start(() -> {
+                    try (SocketChannel peer = other.accept()) {
+                        peer.write(ByteBuffer.wrap(c.greeting.getBytes(StandardCharsets.US_ASCII)));
+                        if (!c.hangUp) {
+                            done.await();
+                        }
+                    } catch (IOException | InterruptedException ignored) {
+                        // The test ended.
+                    }
+                });
+                try {
+                    Result client = Jars.client(dir, "--socket", socket.toString(), "--timeout", c.timeout,
+                            "courses.txt");
+                    assertEquals(ClientMain.NO_ANSWER, client.exit(), client::toString);
+                    assertEquals("", client.out(), client::toString);
+                    assertOneLine(client, Pattern.quote("fdpass-example-client: " + socket + ": ") + c.expected);
+                } finally {
+                    done.countDown();
+                    acceptor.join(Duration.ofSeconds(10));
+                }
+            }
+        }
+    }
+
+    @Test
+    void accessPolicyRefusesOtherUsersAndLogsIt() throws Exception {
+        int uid = myUid();
+        int otherUid = uid == 4242 ? 4243 : 4242;
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", sampleRoot().toString(),
+                "--allow-uid", Integer.toString(otherUid))) {
+            Result client = Jars.client(dir, "--socket", socket.toString(), "courses.txt");
+            assertEquals(ClientMain.NAME_FAILED, client.exit(), client::toString);
+            assertEquals("courses.txt PERMISSION_DENIED", client.outLines().getLast(), client::toString);
+            assertOneLine(client, "fdpass-example-client: courses.txt: permission denied .*\\(PERMISSION_DENIED\\)");
+            assertEquals(0, server.terminate(), server::log);
+            assertTrue(Pattern.compile("refused courses.txt to uid=" + uid + " gid=\\d+ pid=" + client.pid())
+                    .matcher(server.log()).find(), server::log);
+        }
+        // Admitted by group instead.
+        try (Server server = Server.start(dir, socket, List.of(), "--root", dir.resolve("root").toString(),
+                "--allow-uid", Integer.toString(otherUid), "--allow-gid", Integer.toString(myGid()))) {
+            Result client = Jars.client(dir, "--socket", socket.toString(), "courses.txt");
+            assertEquals(0, client.exit(), client::toString);
+            assertEquals(0, server.terminate(), server::log);
+        }
+    }
+
+    /**
+     * Why fd passing exists: the server (root) serves a file of mode 0600 to a client running as nobody, which cannot
+     * open that file itself but reads it through the descriptor.
+     */
+    @Test
+    void unprivilegedClientReadsWhatItCannotOpen() throws Exception {
+        assumeTrue(myUid() == 0, "needs root: the server runs as root and the client as nobody");
+        Path setpriv = onPath("setpriv");
+        assumeTrue(setpriv != null, "needs setpriv (util-linux) on PATH to run the client as nobody");
+        int[] nobody = nobody();
+        assumeTrue(nobody != null, "needs a user named nobody in /etc/passwd");
+        List<String> asNobody = List.of(setpriv.toString(), "--reuid=" + nobody[0], "--regid=" + nobody[1],
+                "--clear-groups");
+
+        // Everything the client needs must be reachable by nobody: @TempDir is 0700.
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Path secret = Files.writeString(root.resolve("grades.txt"), "Alice: A\nBob: B\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Path clientJar = Files.copy(Jars.CLIENT_JAR, dir.resolve("client.jar"));
+        Files.setPosixFilePermissions(clientJar, PosixFilePermissions.fromString("rw-r--r--"));
+        Path socket = dir.resolve("fdpass.sock");
+
+        // nobody cannot open it...
+        Result cat = Jars.run(dir, withPrefix(asNobody, "cat", secret.toString()));
+        assertNotEquals(0, cat.exit(), cat::toString);
+        assertTrue(cat.err().contains("Permission denied"), cat::toString);
+
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString(), "--mode", "0666")) {
+            assertEquals(Set.of("rw-rw-rw-"), Set.of(PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(socket))));
+            // ...but reads it through the descriptor the server (root) opened.
+            Result client = Jars.run(dir, Jars.command(asNobody, clientJar, "--socket", socket.toString(),
+                    "--bytes", "64", "grades.txt"));
+            assertEquals(0, client.exit(), client::toString);
+            assertEquals(List.of("reply: 1 name, 1 OK, 0 failed", "grades.txt OK 16 bytes: Alice: A\\nBob: B\\n"),
+                    client.outLines(), client::toString);
+            assertEquals("", client.err(), client::toString);
+            assertEquals(0, server.terminate(), server::log);
+            assertTrue(server.log().contains("client uid=" + nobody[0] + " gid=" + nobody[1] + " pid="),
+                    server::log);
+        }
+    }
+
+    @Test
+    void serverRefusesToStartWithOneLine() throws Exception {
+        Path root = sampleRoot();
+        Result noRoot = Jars.run(dir, Jars.command(List.of(), Jars.SERVER_JAR, "--socket",
+                dir.resolve("a.sock").toString(), "--root", dir.resolve("nope").toString()));
+        assertEquals(1, noRoot.exit(), noRoot::toString);
+        assertOneLine(noRoot, Pattern.quote("fdpass-example-server: root: " + dir.resolve("nope"))
+                + " \\(no such directory\\)");
+
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString())) {
+            Result second = Jars.run(dir, Jars.command(List.of(), Jars.SERVER_JAR, "--socket", socket.toString(),
+                    "--root", root.toString()));
+            assertEquals(1, second.exit(), second::toString);
+            assertOneLine(second, "fdpass-example-server: socket: another server is listening on " + socket);
+            assertTrue(Jars.isSocket(socket), "the second server must leave the first one's socket alone");
+            assertEquals(0, server.terminate(), server::log);
+        }
+    }
+
+    @Test
+    void helpAndVersion() throws Exception {
+        for (Path jar : List.of(Jars.SERVER_JAR, Jars.CLIENT_JAR)) {
+            String name = jar.getFileName().toString().replace(".jar", "");
+            Result help = Jars.run(dir, Jars.command(List.of(), jar, "--help"));
+            assertEquals(0, help.exit(), help::toString);
+            assertTrue(help.out().startsWith("Usage: " + name + " "), help::toString);
+            Result version = Jars.run(dir, Jars.command(List.of(), jar, "--version"));
+            assertEquals(0, version.exit(), version::toString);
+            assertTrue(version.out().startsWith(name + " "), version::toString);
+            assertTrue(version.out().contains("Netty 4.2"), version::toString);
+            Result bad = Jars.run(dir, Jars.command(List.of(), jar, "--no-such-option"));
+            assertEquals(Cli.USAGE, bad.exit(), bad::toString);
+        }
+    }
+
+    /** The jars are self-contained: manifest, merged service files, Netty's natives. */
+    @Test
+    void jarsAreSelfContained() throws Exception {
+        for (Path jar : List.of(Jars.SERVER_JAR, Jars.CLIENT_JAR)) {
+            try (JarFile file = new JarFile(jar.toFile())) {
+                Manifest manifest = file.getManifest();
+                assertNotNull(manifest, jar + " has no manifest");
+                Attributes main = manifest.getMainAttributes();
+                assertEquals("ALL-UNNAMED", main.getValue("Enable-Native-Access"), jar.toString());
+                assertEquals(jar.equals(Jars.SERVER_JAR) ? ServerMain.class.getName() : ClientMain.class.getName(),
+                        main.getValue("Main-Class"));
+                String services;
+                try (InputStream in = file.getInputStream(
+                        file.getJarEntry("META-INF/services/io.fdpass.spi.FdPassTransport"))) {
+                    services = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+                assertTrue(services.contains("io.fdpass.epoll.EpollTransport")
+                        && services.contains("io.fdpass.kqueue.KQueueTransport"), services);
+                for (String lib : List.of("libnetty_transport_native_epoll_x86_64.so",
+                        "libnetty_transport_native_epoll_aarch_64.so",
+                        "libnetty_transport_native_kqueue_x86_64.jnilib",
+                        "libnetty_transport_native_kqueue_aarch_64.jnilib")) {
+                    assertNotNull(file.getJarEntry("META-INF/native/" + lib), jar + " lacks " + lib);
+                }
+                assertNotNull(file.getJarEntry("org/slf4j/simple/SimpleLogger.class"), jar + " lacks slf4j-simple");
+            }
+        }
+    }
+
+    private static void assertOneLine(Result result, String regex) {
+        List<String> lines = result.errLines();
+        assertEquals(1, lines.size(), () -> "expected one line on stderr\n" + result);
+        assertTrue(lines.getFirst().matches(regex) || lines.getFirst().equals(regex),
+                () -> "stderr does not match " + regex + "\n" + result);
+    }
+
+    private static List<String> withPrefix(List<String> prefix, String... command) {
+        List<String> all = new ArrayList<>(prefix);
+        all.addAll(List.of(command));
+        return all;
+    }
+
+    private static int myUid() throws IOException {
+        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    }
+
+    private static int myGid() throws IOException {
+        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
+    }
+
+    /** nobody's uid and primary gid from /etc/passwd, or null. */
+    private static int[] nobody() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/etc/passwd"))) {
+            String[] f = line.split(":");
+            if (f.length > 3 && f[0].equals("nobody")) {
+                return new int[] {Integer.parseInt(f[2]), Integer.parseInt(f[3])};
+            }
+        }
+        return null;
+    }
+
+    private static Path onPath(String program) {
+        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+            Path p = Path.of(d.isEmpty() ? "." : d, program);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        for (String d : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
+            Path p = Path.of(d, program);
+            if (Files.isExecutable(p)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** Whether process {@code pid} ignores signal {@code sig} (Linux: /proc/PID/status, SigIgn). */
+    private static boolean ignores(long pid, int sig) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (line.startsWith("SigIgn:")) {
+                return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & (1L << (sig - 1))) != 0;
+            }
+        }
+        return false;
+    }
+}
