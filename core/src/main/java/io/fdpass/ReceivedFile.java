@@ -4,6 +4,8 @@ import io.fdpass.internal.Native;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ReadableByteChannel;
@@ -59,6 +61,35 @@ public final class ReceivedFile implements ReadableByteChannel {
             throw new IOException(call + " " + name + ": " + Native.strerror((int) -n));
         }
         return n == 0 ? -1 : n;
+    }
+
+    /**
+     * Maps the whole file, as it is now, into memory, read-only: no copy, no system call per read. The mapping
+     * lives until {@code arena} closes (and outlives this file's descriptor). An empty file maps to an empty
+     * segment.
+     *
+     * @throws IOException if the file cannot be mapped (it is not a regular file, say)
+     */
+    public MemorySegment map(Arena arena) throws IOException {
+        long length;
+        long address;
+        synchronized (this) {
+            int fd = checkOpen();
+            long[] stat = new long[Native.STAT_LENGTH];
+            int err = Native.statx(fd, stat);
+            if (err < 0) {
+                throw new IOException("statx " + name + ": " + Native.strerror(-err));
+            }
+            length = stat[Native.STAT_SIZE];
+            if (length == 0) {
+                return MemorySegment.ofArray(new byte[0]);
+            }
+            address = Native.mmap(fd, length);
+            if (address < 0) {
+                throw new IOException("mmap " + name + ": " + Native.strerror((int) -address));
+            }
+        }
+        return MemorySegment.ofAddress(address).reinterpret(length, arena, unused -> Native.munmap(address, length));
     }
 
     /** A stream over {@link #read(ByteBuffer)}; closing it closes this file. */

@@ -167,6 +167,9 @@ public final class Native {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
     private static final MethodHandle FSTATFS = bind("fstatfs",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+    private static final MethodHandle MMAP = bind("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
+    private static final MethodHandle MUNMAP = bind("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), -1);
     private static final MethodHandle READLINKAT = bind("readlinkat",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), -1);
 
@@ -344,6 +347,39 @@ public final class Native {
         try {
             int r = (int) handle.invokeExact(s.errno, fd, cmd, arg);
             return r < 0 ? -s.errno() : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final int PROT_READ = 1;
+    private static final int MAP_SHARED = 1;
+    private static final long MAP_FAILED = -1;
+
+    /**
+     * Maps {@code length} bytes of {@code fd} from offset 0, read-only and shared ({@code mmap(2)}).
+     *
+     * @return the mapping's address, or a negative errno
+     */
+    public static long mmap(int fd, long length) {
+        MethodHandle handle = check(MMAP, "mmap");
+        Scratch s = scratch();
+        try {
+            MemorySegment address = (MemorySegment) handle.invokeExact(s.errno, MemorySegment.NULL, length,
+                    PROT_READ, MAP_SHARED, fd, 0L);
+            return address.address() == MAP_FAILED ? -s.errno() : address.address();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Unmaps what {@link #mmap} mapped; 0 or a negative errno. */
+    public static int munmap(long address, long length) {
+        MethodHandle handle = check(MUNMAP, "munmap");
+        Scratch s = scratch();
+        try {
+            int r = (int) handle.invokeExact(s.errno, MemorySegment.ofAddress(address), length);
+            return r < 0 ? -s.errno() : 0;
         } catch (Throwable t) {
             throw rethrow(t);
         }

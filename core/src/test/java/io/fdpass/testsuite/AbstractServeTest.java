@@ -9,18 +9,24 @@ import io.fdpass.internal.Native;
 import io.fdpass.testing.Fds;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -155,6 +161,37 @@ public abstract class AbstractServeTest extends AbstractFdPassTest {
             assertEquals(CONTENT.get(name), Files.readString(root.resolve(name)));
         }
         assertEquals(before, Files.getLastModifiedTime(root.resolve("courses.txt")));
+    }
+
+    @Test
+    void aReceivedFileReadsByChannelByPositionAndAsAMappedSegment() throws Exception {
+        byte[] content = new byte[3 * 1024 * 1024 + 7];
+        new Random(7).nextBytes(content);
+        Files.write(root.resolve("big.bin"), content);
+        write("empty.txt", "");
+        try (FdPassServer server = server().start(); FdPassClient client = connect();
+             Reply reply = client.request("big.bin", "empty.txt").join()) {
+            ReceivedFile big = reply.entry(0).file();
+            assertEquals(content.length, big.size());
+            ByteBuffer tail = ByteBuffer.allocateDirect(100);
+            assertEquals(100, big.read(tail, content.length - 107));
+            assertArrayEquals(Arrays.copyOfRange(content, content.length - 107, content.length - 7),
+                    bytes(tail.flip()));
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment mapped = big.map(arena);
+                assertEquals(content.length, mapped.byteSize());
+                assertArrayEquals(content, mapped.toArray(ValueLayout.JAVA_BYTE));
+                big.close(); // the mapping outlives the descriptor
+                assertEquals(content[12345], mapped.get(ValueLayout.JAVA_BYTE, 12345));
+                assertEquals(0, reply.entry(1).file().map(arena).byteSize());
+            }
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        return bytes;
     }
 
     static String readAll(ReceivedFile file) throws Exception {
