@@ -116,9 +116,12 @@ public final class FdPassClient implements AutoCloseable {
      * Asks for {@code names}, in order. The future fails with an {@link FdPassException} if the connection drops,
      * the timeout passes, reconnecting fails or the server sends ERROR ({@link FdPassErrorException}); with an
      * {@link IllegalArgumentException} if the request breaks the server's limits.
+     *
+     * <p>A completed reply is the caller's to close. Cancel the future of a reply no longer wanted: its
+     * descriptors are closed whether they had arrived or not.
      */
     public CompletableFuture<Reply> request(List<String> names) {
-        CompletableFuture<Reply> future = new CompletableFuture<>();
+        CompletableFuture<Reply> future = new ReplyFuture();
         List<String> copy = List.copyOf(names);
         Connection current = connection;
         if (current.channel().isActive() || reconnectTimeoutMillis == 0 || closed) {
@@ -134,6 +137,18 @@ public final class FdPassClient implements AutoCloseable {
             });
         }
         return future;
+    }
+
+    /** Cancelling it releases the reply even when it had already arrived: nobody else will close it. */
+    private static final class ReplyFuture extends CompletableFuture<Reply> {
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (!cancelled && isDone() && !isCompletedExceptionally()) {
+                join().close();
+            }
+            return cancelled;
+        }
     }
 
     private void send(Connection on, List<String> names, CompletableFuture<Reply> future) {
