@@ -1,0 +1,168 @@
+package io.fdpass.testsuite;
+
+import io.fdpass.FdPassServer;
+import io.fdpass.spi.FdPassTransport;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+import io.netty.util.internal.logging.JdkLoggerFactory;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+
+/**
+ * An fdpass server in a process of its own, for {@link AbstractFaultTest}: it can be killed, run as another user or
+ * under a lower RLIMIT_NOFILE. Arguments: {@code --transport NAME --socket PATH --root PATH [--linger-millis N]
+ * [--debug]} ({@code --debug}: fdpass's and Netty's debug log on stderr).
+ *
+ * <p>Prints {@code READY ...} once it listens, then answers commands on stdin, one a line: {@code fds} (its open
+ * descriptors: {@code FDS count=N served=N sockets=N numbers=a,b,...}, served being those of files beneath the
+ * root), {@code connections} ({@code CONNECTIONS N}). Exits on SIGTERM (shutting the server down) and when stdin
+ * closes.
+ */
+public final class ProcessServer {
+    /** JUL holds loggers weakly: the configured one must stay reachable. */
+    private static final List<Logger> CONFIGURED = new ArrayList<>();
+
+    private ProcessServer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = options(args);
+        InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
+        if (options.containsKey("debug")) {
+            debugLog("io.fdpass");
+            debugLog("io.netty.channel");
+        }
+        // Logging loads what it needs (time zone data) on first use: not when a test has taken every descriptor.
+        Logger.getLogger(ProcessServer.class.getName()).info("starting: " + String.join(" ", args));
+        FdPassTransport transport = transport(options.get("transport"));
+        Path root = Path.of(options.get("root")).toRealPath();
+        FdPassServer.Builder builder = FdPassServer.builder().transport(transport)
+                .socket(Path.of(options.get("socket"))).root(root);
+        if (options.containsKey("linger-millis")) {
+            builder.linger(Duration.ofMillis(Long.parseLong(options.get("linger-millis"))));
+        }
+        FdPassServer server = builder.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.shutdownGracefully().get(3, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // Exiting anyway.
+            }
+        }));
+        PrintStream out = System.out;
+        out.println("READY pid=" + ProcessHandle.current().pid() + " " + status("Uid") + " " + status("CapEff")
+                + " " + fds(root));
+        out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null) {
+            switch (line.trim()) {
+                case "fds" -> out.println(fds(root));
+                case "connections" -> out.println("CONNECTIONS " + server.connectionCount());
+                default -> out.println("UNKNOWN " + line);
+            }
+            out.flush();
+        }
+        System.exit(0);
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> options = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String key = args[i].substring(2);
+            if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                options.put(key, args[++i]);
+            } else {
+                options.put(key, "");
+            }
+        }
+        return options;
+    }
+
+    static FdPassTransport transport(String name) {
+        for (FdPassTransport transport : ServiceLoader.load(FdPassTransport.class)) {
+            if (transport.name().equals(name)) {
+                return transport;
+            }
+        }
+        throw new IllegalArgumentException("no transport named " + name + " on the class path");
+    }
+
+    private static void debugLog(String name) {
+        Logger logger = Logger.getLogger(name);
+        logger.setLevel(Level.FINE);
+        ConsoleHandler handler = new ConsoleHandler();
+        handler.setLevel(Level.FINE);
+        handler.setFormatter(new SimpleFormatter());
+        logger.addHandler(handler);
+        logger.setUseParentHandlers(false);
+        CONFIGURED.add(logger);
+    }
+
+    /** A line of /proc/self/status, such as {@code Uid=0} (the real uid) or {@code CapEff=...}. */
+    private static String status(String field) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of("/proc/self/status"));
+        } catch (IOException e) {
+            return field + "=?"; // no /proc (macOS)
+        }
+        for (String line : lines) {
+            if (line.startsWith(field + ":")) {
+                return field + "=" + line.substring(field.length() + 1).trim().split("\\s+")[0];
+            }
+        }
+        return field + "=?";
+    }
+
+    /** This process's open descriptors, the directory stream that lists them excepted. */
+    static String fds(Path root) throws IOException {
+        Path self = Path.of("/proc/self/fd");
+        if (!Files.isDirectory(self)) {
+            return "FDS count=-1 served=-1 sockets=-1 numbers=-1"; // no /proc (macOS)
+        }
+        Path listing = self.toRealPath();
+        List<Integer> numbers = new ArrayList<>();
+        int served = 0;
+        int sockets = 0;
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(self)) {
+            for (Path fd : fds) {
+                Path target;
+                try {
+                    target = Files.readSymbolicLink(fd);
+                } catch (IOException e) {
+                    continue; // closed meanwhile
+                }
+                if (target.equals(listing)) {
+                    continue;
+                }
+                numbers.add(Integer.parseInt(fd.getFileName().toString()));
+                if (target.startsWith(root) && !target.equals(root)) {
+                    served++;
+                } else if (target.toString().startsWith("socket:")) {
+                    sockets++;
+                }
+            }
+        }
+        numbers.sort(null);
+        return "FDS count=" + numbers.size() + " served=" + served + " sockets=" + sockets + " numbers="
+                + String.join(",", numbers.stream().map(String::valueOf).toList());
+    }
+}
