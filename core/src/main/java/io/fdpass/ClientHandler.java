@@ -74,10 +74,17 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.writeAndFlush(pending.request).addListener(f -> {
             if (!f.isSuccess()) {
-                fail(new FdPassException("sending the request failed: " + f.cause(), f.cause()),
-                        FdPassClientStats.Failure.CONNECTION_CLOSED);
+                fail(new FdPassException("connection lost while sending a request (" + reason(f.cause()) + ")",
+                        f.cause()), FdPassClientStats.Failure.CONNECTION_CLOSED);
             }
         });
+    }
+
+    /** Netty's native messages end in strerror, "writevAddresses(..) failed with error(-32): Broken pipe". */
+    static String reason(Throwable cause) {
+        String message = String.valueOf(cause.getMessage());
+        int reason = message.lastIndexOf("): ");
+        return reason >= 0 ? message.substring(reason + 3) : message;
     }
 
     @Override

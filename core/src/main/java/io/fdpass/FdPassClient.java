@@ -277,10 +277,9 @@ public final class FdPassClient implements AutoCloseable {
         if (cause instanceof FileNotFoundException) {
             return "no such socket file (is the server running?)";
         }
-        // Netty's message ends in strerror: "connect(..) failed with error(-111): Connection refused".
-        String message = String.valueOf(cause.getMessage());
-        int reason = message.lastIndexOf("): ");
-        return "cannot connect: " + (reason >= 0 ? message.substring(reason + 3) : message);
+        String reason = ClientHandler.reason(cause);
+        return "cannot connect: " + (reason.startsWith("Connection refused")
+                ? "connection refused (a stale socket file? is the server running?)" : reason);
     }
 
     /** Closes the connection: requests still unanswered fail, descriptors not handed out are closed. */

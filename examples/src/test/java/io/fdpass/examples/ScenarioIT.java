@@ -183,8 +183,8 @@ class ScenarioIT {
         assertTrue(Jars.isSocket(stale));
         client = Jars.client(dir, "--socket", stale.toString(), "courses.txt");
         assertEquals(ClientMain.NO_ANSWER, client.exit(), client::toString);
-        assertOneLine(client, Pattern.quote("fdpass-example-client: " + stale + ": cannot connect: Connection refused")
-                + ".*");
+        assertOneLine(client, Pattern.quote("fdpass-example-client: " + stale
+                + ": cannot connect: connection refused (a stale socket file? is the server running?)"));
     }
 
     /** A Unix socket server that is not fdpass: greets with "hello", says nothing, or hangs up at once. */
