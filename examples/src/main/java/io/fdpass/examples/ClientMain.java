@@ -47,6 +47,9 @@ public final class ClientMain implements Callable<Integer> {
     @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The server's socket.")
     Path socket;
 
+    @Option(names = "--stats", description = "After the reply, print the client's counters to stderr.")
+    boolean stats;
+
     @Option(names = "--bytes", paramLabel = "N", defaultValue = "16",
             description = "How many bytes to show from the start of each file (default: ${DEFAULT-VALUE}).")
     int bytes;
@@ -105,6 +108,10 @@ public final class ClientMain implements Callable<Integer> {
                 }
             }
             out.flush();
+            reply.close(); // before the counters, which count what the caller still holds
+            if (stats) {
+                err.println(me + ": stats: " + client.stats().snapshot());
+            }
             return status;
         } catch (FdPassException e) {
             // Connecting failed: the message is one line and names the socket.

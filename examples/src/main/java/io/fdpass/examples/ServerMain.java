@@ -20,7 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -42,9 +45,14 @@ import java.util.function.Consumer;
 public final class ServerMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger("fdpass-example-server");
 
-    @Option(names = "--socket", required = true, paramLabel = "PATH",
-            description = "The socket file to create. A stale one is replaced; a live server's is not.")
+    @Option(names = "--socket", paramLabel = "PATH",
+            description = "The socket file to create. A stale one is replaced; a live server's is not. Not needed "
+                    + "under systemd socket activation (LISTEN_FDS), which hands over a listening socket instead.")
     Path socket;
+
+    @Option(names = "--stats-interval", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "Log the server's counters this often, e.g. 10s (default: never).")
+    Duration statsInterval;
 
     @Option(names = "--root", required = true, paramLabel = "DIR",
             description = "Serve the regular files beneath this directory (never outside it).")
@@ -96,7 +104,6 @@ public final class ServerMain implements Callable<Integer> {
     @Override
     public Integer call() {
         FdPassServer.Builder builder = FdPassServer.builder()
-                .socket(socket)
                 .root(root)
                 .socketMode(mode.permissions())
                 .accessPolicy(new LoggingPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));
@@ -112,28 +119,36 @@ public final class ServerMain implements Callable<Integer> {
             return Cli.USAGE;
         }
 
-        Path dir = socket.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            System.err.println("fdpass-example-server: socket: " + dir + ": no such directory");
-            return 1;
+        int activated = SocketActivation.listeningSocket();
+        if (activated >= 0) {
+            builder.listeningSocket(activated);
+        } else if (socket == null) {
+            System.err.println("fdpass-example-server: Missing required option: '--socket=PATH' (or systemd's "
+                    + "LISTEN_FDS)");
+            System.err.println("Try 'fdpass-example-server --help' for more information.");
+            return Cli.USAGE;
+        } else {
+            Path dir = socket.toAbsolutePath().getParent();
+            if (dir == null || !Files.isDirectory(dir)) {
+                System.err.println("fdpass-example-server: socket: " + dir + ": no such directory");
+                return 1;
+            }
+            builder.socket(socket);
         }
-        FdPassServer server;
-        try {
-            server = builder.start();
-        } catch (Exception e) {
-            System.err.println("fdpass-example-server: " + Cli.describe(e));
-            return 1;
-        }
-
         // SIGINT and SIGTERM start the graceful shutdown; main then returns 0. (The JVM's own handlers would exit
-        // with 130/143.) A second signal exits at once. The hook covers every other way the JVM may end.
+        // with 130/143.) A second signal exits at once. Installed before the socket exists, so that no signal
+        // that finds the socket can find the JVM's handlers instead.
         AtomicBoolean stopping = new AtomicBoolean();
+        AtomicReference<FdPassServer> started = new AtomicReference<>();
         for (String name : List.of("INT", "TERM")) {
             try {
                 Signals.handle(name, (signal, number) -> {
                     if (stopping.compareAndSet(false, true)) {
                         log.info("SIG{}: shutting down", signal);
-                        server.shutdownGracefully();
+                        FdPassServer running = started.get();
+                        if (running != null) {
+                            running.shutdownGracefully();
+                        }
                     } else {
                         log.warn("SIG{} again: exiting now", signal);
                         Runtime.getRuntime().halt(128 + number);
@@ -144,14 +159,39 @@ public final class ServerMain implements Callable<Integer> {
                         e.getMessage());
             }
         }
+        FdPassServer server;
+        try {
+            server = builder.start();
+        } catch (Exception e) {
+            System.err.println("fdpass-example-server: " + Cli.describe(e));
+            return 1;
+        }
+        started.set(server);
+        if (stopping.get()) {
+            server.shutdownGracefully(); // a signal came while it started
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "fdpass-example-server-shutdown"));
 
         FdPassHello hello = server.hello();
-        log.info("fdpass server listening on {} (mode {}), serving {}; limits: {} names, {} bytes per request, "
-                        + "{} unanswered", server.socketPath(), mode, root.toAbsolutePath(), hello.maxNames(),
-                hello.maxFrameLength(), hello.maxUnanswered());
+        String where = activated >= 0 ? "socket-activated descriptor " + activated
+                : server.socketPath() + " (mode " + mode + ")";
+        log.info("fdpass server listening on {}, serving {}; limits: {} names, {} bytes per request, {} unanswered",
+                where, root.toAbsolutePath(), hello.maxNames(), hello.maxFrameLength(), hello.maxUnanswered());
+        if (statsInterval != null) {
+            Thread.ofPlatform().daemon().name("fdpass-example-stats").start(() -> {
+                while (!server.closeFuture().isDone()) {
+                    try {
+                        server.closeFuture().get(statsInterval.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (TimeoutException e) {
+                        log.info("stats: {}", server.stats().snapshot());
+                    } catch (Exception e) {
+                        return;
+                    }
+                }
+            });
+        }
         server.closeFuture().join();
-        log.info("shut down; removed {}", server.socketPath());
+        log.info("shut down{}", activated >= 0 ? "" : "; removed " + server.socketPath());
         return 0;
     }
 

@@ -117,11 +117,25 @@ final class Jars {
         /** Starts the server jar and waits (bounded) until its socket file appears. */
         static Server start(Path dir, Path socket, List<String> prefix, String... args)
                 throws IOException, InterruptedException {
-            Path log = Files.createTempFile(dir, "server-", ".log");
-            Path out = Files.createTempFile(dir, "server-", ".out");
             List<String> all = new ArrayList<>(List.of("--socket", socket.toString()));
             all.addAll(Arrays.asList(args));
-            Process p = new ProcessBuilder(command(prefix, SERVER_JAR, all.toArray(String[]::new)))
+            return launch(dir, socket, command(prefix, SERVER_JAR, all.toArray(String[]::new)));
+        }
+
+        /**
+         * Starts the server jar under systemd-socket-activate, which binds {@code socket} and hands the listening
+         * descriptor over (LISTEN_FDS) as it execs the server, so the server process is this process.
+         */
+        static Server startActivated(Path dir, Path socket, String... args) throws IOException, InterruptedException {
+            return launch(dir, socket, command(List.of("systemd-socket-activate", "--listen=" + socket),
+                    SERVER_JAR, args));
+        }
+
+        private static Server launch(Path dir, Path socket, List<String> command)
+                throws IOException, InterruptedException {
+            Path log = Files.createTempFile(dir, "server-", ".log");
+            Path out = Files.createTempFile(dir, "server-", ".out");
+            Process p = new ProcessBuilder(command)
                     .directory(dir.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                     .redirectOutput(out.toFile()).redirectError(log.toFile()).start();

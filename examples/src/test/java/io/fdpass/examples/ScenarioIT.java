@@ -91,6 +91,27 @@ class ScenarioIT {
         }
     }
 
+    @Test
+    void socketActivationServesAndTheSocketIsNeitherReboundNorUnlinked() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-socket-activate")),
+                "needs systemd-socket-activate (Debian's systemd package)");
+        Path socket = dir.resolve("activated.sock");
+        try (Server server = Server.startActivated(dir, socket, "--root", sampleRoot().toString(),
+                "--stats-interval", "50ms")) {
+            Result client = Jars.client(dir, "--socket", socket.toString(), "--stats",
+                    "courses.txt", "campusinfo.txt", "contacts.txt");
+            assertEquals(0, client.exit(), client::toString);
+            assertEquals(SCENARIO_OUTPUT, client.outLines(), client::toString);
+            assertEquals("fdpass-example-client: stats: requests=1 replies=1 descriptors=3 held=0 failures={}",
+                    client.err().strip(), client::toString);
+            Jars.await(Duration.ofSeconds(10), () -> server.log().contains("requests=1 descriptors=3"),
+                    () -> "no stats line counting the request\n" + server.log());
+            assertEquals(0, server.terminate(), server::log);
+            assertTrue(server.log().contains("listening on socket-activated descriptor 3"), server::log);
+            assertTrue(Jars.isSocket(socket), "the server removed a socket it was handed");
+        }
+    }
+
     /** The README's command, on the jars just built (FDPASS_BUILD=never: this test runs inside the build). */
     @Test
     void runScenarioScript() throws Exception {
