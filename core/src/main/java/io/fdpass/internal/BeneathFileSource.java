@@ -34,8 +34,7 @@ public final class BeneathFileSource implements FileSource {
     }
 
     /**
-     * Opens {@code root} and picks the opener: {@code openat2(2)} where the kernel has it, else the walk. Old
-     * kernels answer ENOSYS; old container seccomp profiles answer EPERM for system calls they do not know.
+     * Opens {@code root} (with {@code O_PATH} where there is one, else for reading) and picks the opener.
      *
      * @throws IOException if {@code root} is not a directory that can be opened
      */
@@ -46,22 +45,38 @@ public final class BeneathFileSource implements FileSource {
             throw new IOException("root: " + root + " (" + reason(-fd) + ")");
         }
         try {
-            BeneathOpener opener = new WalkingOpener();
-            if (Native.LINUX) {
-                int probe = Native.openat2(fd, ".", Native.O_PATH | Native.O_CLOEXEC, Openat2Opener.RESOLVE);
-                if (probe >= 0) {
-                    Native.close(probe);
-                }
-                if (probe != -Native.ENOSYS && probe != -Native.EPERM) {
-                    opener = Openat2Opener.INSTANCE;
-                }
-            }
-            long type = Native.fstatfsType(fd);
-            return new BeneathFileSource(root, fd, opener, type < 0 || !isLocal(type));
+            return new BeneathFileSource(root, fd, opener(fd), mayBlock(fd));
         } catch (RuntimeException | Error e) {
             Native.close(fd);
             throw e;
         }
+    }
+
+    /**
+     * The strongest confinement the platform offers. Linux: {@code openat2(2)} where the kernel has it (old kernels
+     * answer ENOSYS, old container seccomp profiles EPERM for system calls they do not know), else the walk with
+     * {@code O_PATH}. macOS has neither {@code RESOLVE_BENEATH} nor {@code O_PATH}: the portable walk, with
+     * {@code O_NOFOLLOW} on every component.
+     */
+    private static BeneathOpener opener(int rootFd) {
+        if (!Native.LINUX) {
+            return new WalkingOpener(false);
+        }
+        int probe = Native.openat2(rootFd, ".", Native.O_PATH | Native.O_CLOEXEC, Openat2Opener.RESOLVE);
+        if (probe >= 0) {
+            Native.close(probe);
+        }
+        return probe == -Native.ENOSYS || probe == -Native.EPERM ? new WalkingOpener(true) : Openat2Opener.INSTANCE;
+    }
+
+    /** Whether opens beneath {@code rootFd} may stall: unless its filesystem is known to be local, see isLocal. */
+    private static boolean mayBlock(int rootFd) {
+        if (Native.DARWIN) {
+            String name = Native.fstatfsTypeName(rootFd);
+            return name == null || !isLocal(name);
+        }
+        long type = Native.fstatfsType(rootFd);
+        return type < 0 || !isLocal(type);
     }
 
     private static String reason(int errno) {
@@ -108,6 +123,19 @@ public final class BeneathFileSource implements FileSource {
         };
     }
 
+    /**
+     * {@link #isLocal(long)} on macOS, by {@code f_fstypename}: its filesystem type numbers only say in which order
+     * the filesystems registered. The kernel's own disk filesystems are local; anything else may block: network
+     * filesystems (nfs, smbfs, afpfs, webdav), macFUSE and FSKit filesystems served by a process, and, for all we
+     * know, any filesystem not listed.
+     */
+    static boolean isLocal(String fsTypeName) {
+        return switch (fsTypeName) {
+            case "apfs", "hfs" -> true;
+            default -> false;
+        };
+    }
+
     @Override
     public OpenResult open(String name, Peer peer) {
         return open(name.getBytes(StandardCharsets.UTF_8), peer);
@@ -148,7 +176,7 @@ public final class BeneathFileSource implements FileSource {
         return FileStatus.IO_ERROR;
     }
 
-    /** False on local filesystems, see {@link #isLocal(long)}. */
+    /** False on local filesystems, see {@link #isLocal(long)} and {@link #isLocal(String)}. */
     @Override
     public boolean mayBlock() {
         return mayBlock;

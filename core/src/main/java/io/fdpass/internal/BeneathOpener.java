@@ -17,7 +17,7 @@ interface BeneathOpener {
      * @param rootFd a descriptor of the root directory ({@code O_PATH} will do)
      * @param name   a relative name in UTF-8, without NUL; checked by {@link Names} before, but an opener stays
      *               beneath the root for any input
-     * @param stat   receives, as {@link Native#statx}, the opened file's mode, size, inode and device
+     * @param stat   receives, as {@link Native#fstat}, the opened file's mode, size, inode and device
      * @return a descriptor opened {@link #READ_FLAGS}, or a negative errno: {@code -EXDEV} or {@code -ELOOP} for a
      *         resolution that would leave the root or meets an absolute symlink, a magic link or a loop,
      *         {@code -EISDIR} for a directory, {@code -ENXIO} for anything else that is not a regular file
@@ -34,7 +34,7 @@ interface BeneathOpener {
      * still that regular file: the name may have been replaced in between. Closes {@code fd} if not.
      */
     static int checkSameFile(int fd, long[] expected, long[] stat) {
-        int r = Native.statx(fd, stat);
+        int r = Native.fstat(fd, stat);
         if (r == 0 && !Native.isRegular(stat[Native.STAT_MODE])) {
             r = notRegular(stat[Native.STAT_MODE]);
         } else if (r == 0 && (stat[Native.STAT_INO] != expected[Native.STAT_INO]

@@ -7,6 +7,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -14,6 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.paddingLayout;
+import static java.lang.foreign.MemoryLayout.sequenceLayout;
+import static java.lang.foreign.MemoryLayout.structLayout;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -27,17 +32,23 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * a high rate, where exceptions for expected failures (a missing file) would cost more than the call. Native
  * memory for arguments comes from a per-thread scratch area, so a call allocates nothing.
  *
- * <p>Linux on x86_64 and aarch64 only, for now: both use the generic {@code O_*} and errno values. The class
- * loads everywhere; elsewhere its methods throw {@link UnsupportedOperationException}. The values that differ by
- * OS are set in one place (the static block below) so that a Darwin port adds a branch there, and its bindings.
+ * <p>Linux and macOS, each on x86_64 and aarch64: where Netty ships epoll and kqueue natives. The class loads
+ * everywhere; elsewhere its methods throw {@link UnsupportedOperationException}. The values that differ by OS are
+ * set in one place, the static block below; the calls that exist on one OS only say so, and throw
+ * {@link UnsupportedOperationException} on the other: {@link #openat2}, {@link #fstatfsType} (Linux),
+ * {@link #fstatfsTypeName} (macOS).
  */
 public final class Native {
     private static final String OS = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
     private static final String ARCH = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-    private static final boolean DARWIN = OS.startsWith("mac") || OS.startsWith("darwin");
+    private static final boolean X86_64 = ARCH.equals("amd64") || ARCH.equals("x86_64");
+    private static final boolean AARCH64 = ARCH.equals("aarch64");
+    /** Linux on x86_64 or aarch64. */
+    public static final boolean LINUX = OS.startsWith("linux") && (X86_64 || AARCH64);
+    /** macOS on x86_64 or aarch64. */
+    public static final boolean DARWIN = (OS.startsWith("mac") || OS.startsWith("darwin")) && (X86_64 || AARCH64);
     /** Whether this class's bindings exist here. */
-    public static final boolean LINUX = OS.startsWith("linux")
-            && (ARCH.equals("amd64") || ARCH.equals("x86_64") || ARCH.equals("aarch64"));
+    public static final boolean AVAILABLE = LINUX || DARWIN;
 
     // The errno values 1..34 come from V7 Unix: the same on Linux, macOS and the BSDs.
     public static final int EPERM = 1;
@@ -60,6 +71,8 @@ public final class Native {
     public static final int ENAMETOOLONG;
     public static final int ENOSYS;
     public static final int ELOOP;
+    /** What macOS answers for opening a socket, where Linux answers {@link #ENXIO}. */
+    public static final int EOPNOTSUPP;
 
     public static final int O_RDONLY = 0;
     public static final int O_ACCMODE = 3;
@@ -78,15 +91,19 @@ public final class Native {
     public static final long RESOLVE_BENEATH = 0x08;
     public static final int AT_EMPTY_PATH = 0x1000;
 
+    // The same on Linux and macOS.
     public static final int F_GETFD = 1;
     public static final int F_SETFD = 2;
     public static final int F_GETFL = 3;
     public static final int FD_CLOEXEC = 1;
 
-    /** The longest path the kernel takes, with its NUL. */
+    /**
+     * The longest name the openers take, with its NUL: Linux's PATH_MAX. (macOS's is 1024, but the walk that
+     * serves there passes the kernel one component at a time.)
+     */
     public static final int PATH_MAX = 4096;
 
-    /** The length of the array that {@link #statx} fills. */
+    /** The length of the array that {@link #fstat} fills. */
     public static final int STAT_LENGTH = 4;
     public static final int STAT_MODE = 0;
     public static final int STAT_SIZE = 1;
@@ -98,13 +115,150 @@ public final class Native {
     private static final int S_IFREG = 0100000;
     private static final int S_IFLNK = 0120000;
 
+    // Linux's structures, the same on every architecture: struct open_how { u64 flags, mode, resolve; } and
+    // struct statx. (struct statfs differs by architecture, but x86_64 and aarch64 both take the generic
+    // 120-byte one, f_type, a long, first.)
+    private static final long OPEN_HOW_SIZE = 24;
+    private static final long STX_MODE = 28;
+    private static final long STX_INO = 32;
+    private static final long STX_SIZE = 40;
+    private static final long STX_DEV_MAJOR = 136;
+    private static final long STX_DEV_MINOR = 140;
+    private static final long STATX_SIZE = 256;
+
+    /*
+     * Darwin's structures, from xnu's headers, for LP64: x86_64 and arm64 share them. They are declared as layouts
+     * so that FFM checks every member's alignment (padding left out would fail here, on any OS), and
+     * DarwinLayoutTest checks the offsets read below against the header's. Only a run of the tests on macOS
+     * (NativeTest, PortableWalkingOpenerTest and the kqueue behaviour suite) checks them against a kernel.
+     */
+    private static final StructLayout TIMESPEC = structLayout(JAVA_LONG.withName("tv_sec"),
+            JAVA_LONG.withName("tv_nsec"));
+    /**
+     * {@code struct stat} with 64-bit inodes ({@code __DARWIN_STRUCT_STAT64} in {@code <sys/stat.h>}): the only one
+     * on arm64, and on x86_64 the one that {@code fstat$INODE64} fills (plain {@code fstat} keeps the layout of
+     * Mac OS X 10.5, with 32-bit inodes, for old binaries).
+     */
+    static final StructLayout DARWIN_STAT = structLayout(
+            JAVA_INT.withName("st_dev"), // dev_t
+            JAVA_SHORT.withName("st_mode"), // mode_t
+            JAVA_SHORT.withName("st_nlink"), // nlink_t
+            JAVA_LONG.withName("st_ino"), // __darwin_ino64_t
+            JAVA_INT.withName("st_uid"),
+            JAVA_INT.withName("st_gid"),
+            JAVA_INT.withName("st_rdev"),
+            paddingLayout(4),
+            sequenceLayout(4, TIMESPEC).withName("st_times"), // st_atimespec, _mtimespec, _ctimespec, _birthtimespec
+            JAVA_LONG.withName("st_size"), // off_t
+            JAVA_LONG.withName("st_blocks"),
+            JAVA_INT.withName("st_blksize"),
+            JAVA_INT.withName("st_flags"),
+            JAVA_INT.withName("st_gen"),
+            JAVA_INT.withName("st_lspare"),
+            sequenceLayout(2, JAVA_LONG).withName("st_qspare"));
+    /** {@code struct statfs} with 64-bit inodes ({@code __DARWIN_STRUCT_STATFS64} in {@code <sys/mount.h>}). */
+    static final StructLayout DARWIN_STATFS = structLayout(
+            JAVA_INT.withName("f_bsize"),
+            JAVA_INT.withName("f_iosize"),
+            JAVA_LONG.withName("f_blocks"),
+            JAVA_LONG.withName("f_bfree"),
+            JAVA_LONG.withName("f_bavail"),
+            JAVA_LONG.withName("f_files"),
+            JAVA_LONG.withName("f_ffree"),
+            sequenceLayout(2, JAVA_INT).withName("f_fsid"),
+            JAVA_INT.withName("f_owner"),
+            JAVA_INT.withName("f_type"),
+            JAVA_INT.withName("f_flags"),
+            JAVA_INT.withName("f_fssubtype"),
+            sequenceLayout(16, JAVA_BYTE).withName("f_fstypename"), // MFSTYPENAMELEN, NUL included
+            sequenceLayout(1024, JAVA_BYTE).withName("f_mntonname"), // MAXPATHLEN
+            sequenceLayout(1024, JAVA_BYTE).withName("f_mntfromname"),
+            JAVA_INT.withName("f_flags_ext"),
+            sequenceLayout(7, JAVA_INT).withName("f_reserved"));
+    private static final StructLayout SOCKBUF_INFO = structLayout(
+            JAVA_INT.withName("sbi_cc"),
+            JAVA_INT.withName("sbi_hiwat"),
+            JAVA_INT.withName("sbi_mbcnt"),
+            JAVA_INT.withName("sbi_mbmax"),
+            JAVA_INT.withName("sbi_lowat"),
+            JAVA_SHORT.withName("sbi_flags"),
+            JAVA_SHORT.withName("sbi_timeo"));
+    /**
+     * {@code struct socket_fdinfo} of {@code <sys/proc_info.h>}, what {@code proc_pidfdinfo(PROC_PIDFDSOCKETINFO)}
+     * fills: {@code struct proc_fileinfo}, then {@code struct socket_info}.
+     */
+    static final StructLayout DARWIN_SOCKET_FDINFO = structLayout(
+            structLayout(
+                    JAVA_INT.withName("fi_openflags"),
+                    JAVA_INT.withName("fi_status"),
+                    JAVA_LONG.withName("fi_offset"),
+                    JAVA_INT.withName("fi_type"),
+                    JAVA_INT.withName("fi_guardflags")).withName("pfi"),
+            structLayout(
+                    structLayout( // struct vinfo_stat
+                            JAVA_INT.withName("vst_dev"),
+                            JAVA_SHORT.withName("vst_mode"),
+                            JAVA_SHORT.withName("vst_nlink"),
+                            JAVA_LONG.withName("vst_ino"),
+                            JAVA_INT.withName("vst_uid"),
+                            JAVA_INT.withName("vst_gid"),
+                            sequenceLayout(8, JAVA_LONG).withName("vst_times"), // a, m, c, birth: sec and nsec
+                            JAVA_LONG.withName("vst_size"),
+                            JAVA_LONG.withName("vst_blocks"),
+                            JAVA_INT.withName("vst_blksize"),
+                            JAVA_INT.withName("vst_flags"),
+                            JAVA_INT.withName("vst_gen"),
+                            JAVA_INT.withName("vst_rdev"),
+                            sequenceLayout(2, JAVA_LONG).withName("vst_qspare")).withName("soi_stat"),
+                    JAVA_LONG.withName("soi_so"),
+                    JAVA_LONG.withName("soi_pcb"),
+                    JAVA_INT.withName("soi_type"),
+                    JAVA_INT.withName("soi_protocol"),
+                    JAVA_INT.withName("soi_family"),
+                    JAVA_SHORT.withName("soi_options"),
+                    JAVA_SHORT.withName("soi_linger"),
+                    JAVA_SHORT.withName("soi_state"),
+                    JAVA_SHORT.withName("soi_qlen"),
+                    JAVA_SHORT.withName("soi_incqlen"),
+                    JAVA_SHORT.withName("soi_qlimit"),
+                    JAVA_SHORT.withName("soi_timeo"),
+                    JAVA_SHORT.withName("soi_error"),
+                    JAVA_INT.withName("soi_oobmark"),
+                    SOCKBUF_INFO.withName("soi_rcv"),
+                    SOCKBUF_INFO.withName("soi_snd"),
+                    JAVA_INT.withName("soi_kind"),
+                    JAVA_INT.withName("rfu_1"),
+                    // A union; its largest member, struct un_sockinfo (2 x u64, 2 x 255 bytes), takes 528 bytes.
+                    sequenceLayout(66, JAVA_LONG).withName("soi_proto")).withName("psi"));
+
+    private static final long ST_DEV = DARWIN_STAT.byteOffset(groupElement("st_dev"));
+    private static final long ST_MODE = DARWIN_STAT.byteOffset(groupElement("st_mode"));
+    private static final long ST_INO = DARWIN_STAT.byteOffset(groupElement("st_ino"));
+    private static final long ST_SIZE = DARWIN_STAT.byteOffset(groupElement("st_size"));
+    private static final long F_FSTYPENAME = DARWIN_STATFS.byteOffset(groupElement("f_fstypename"));
+    private static final int MFSTYPENAMELEN = 16;
+    private static final long SOI_FAMILY = DARWIN_SOCKET_FDINFO.byteOffset(groupElement("psi"),
+            groupElement("soi_family"));
+    private static final long SOI_SND = DARWIN_SOCKET_FDINFO.byteOffset(groupElement("psi"),
+            groupElement("soi_snd"));
+    private static final long SBI_CC = SOI_SND + SOCKBUF_INFO.byteOffset(groupElement("sbi_cc"));
+    private static final long SBI_HIWAT = SOI_SND + SOCKBUF_INFO.byteOffset(groupElement("sbi_hiwat"));
+    private static final long SBI_MBCNT = SOI_SND + SOCKBUF_INFO.byteOffset(groupElement("sbi_mbcnt"));
+    private static final long SBI_MBMAX = SOI_SND + SOCKBUF_INFO.byteOffset(groupElement("sbi_mbmax"));
+
+    /** The size of each thread's buffer for the structures above: the largest that this OS's calls fill. */
+    private static final long STRUCT_BUFFER;
+    /** x86_64 Darwin names the 64-bit-inode {@code fstat} and {@code fstatfs} so; arm64 has only those. */
+    private static final String INODE64;
+
     static {
         if (DARWIN) {
-            // <sys/errno.h>, <sys/fcntl.h>: for the Darwin port, which also has no O_PATH.
+            // xnu's <sys/errno.h> and <sys/fcntl.h>, the same on x86_64 and arm64. No O_PATH.
             EAGAIN = 35;
             ENAMETOOLONG = 63;
             ENOSYS = 78;
             ELOOP = 62;
+            EOPNOTSUPP = 102;
             O_PATH = 0;
             O_CLOEXEC = 0x1000000;
             O_NOCTTY = 0x20000;
@@ -112,66 +266,84 @@ public final class Native {
             O_DIRECTORY = 0x100000;
             O_NOFOLLOW = 0x100;
             AT_FDCWD = -2;
+            STRUCT_BUFFER = Math.max(DARWIN_STATFS.byteSize(), DARWIN_SOCKET_FDINFO.byteSize());
+            INODE64 = X86_64 ? "$INODE64" : "";
         } else {
-            // Linux, <asm-generic/errno.h> and <asm-generic/fcntl.h>: x86_64 and aarch64 use the generic values.
+            // Linux, <asm-generic/errno.h> and <asm-generic/fcntl.h>, but for two flags that aarch64 keeps from
+            // 32-bit ARM (arch/arm64/include/uapi/asm/fcntl.h): there, 0200000 and 0400000 mean O_DIRECT and
+            // O_LARGEFILE.
             EAGAIN = 11;
             ENAMETOOLONG = 36;
             ENOSYS = 38;
             ELOOP = 40;
+            EOPNOTSUPP = 95;
             O_PATH = 010000000;
             O_CLOEXEC = 02000000;
             O_NOCTTY = 0400;
             O_NONBLOCK = 04000;
-            O_DIRECTORY = 0200000;
-            O_NOFOLLOW = 0400000;
+            O_DIRECTORY = AARCH64 ? 040000 : 0200000;
+            O_NOFOLLOW = AARCH64 ? 0100000 : 0400000;
             AT_FDCWD = -100;
+            STRUCT_BUFFER = STATX_SIZE; // struct statfs takes 120
+            INODE64 = "";
         }
     }
 
-    private static final long SYS_OPENAT2 = 437; // the same on every architecture (syscalls 424+ are unified)
-    private static final long OPEN_HOW_SIZE = 24; // struct open_how { u64 flags, mode, resolve; }
+    // Linux only.
+    private static final long SYS_OPENAT2 = 437; // the same on every Linux architecture (424+ are unified)
     private static final long SIOCOUTQ = 0x5411; // = TIOCOUTQ
     private static final int STATX_BASIC = 0x0001 | 0x0002 | 0x0100 | 0x0200; // TYPE | MODE | INO | SIZE
-    // struct statx is the same on every Linux architecture.
-    private static final long STX_MODE = 28;
-    private static final long STX_INO = 32;
-    private static final long STX_SIZE = 40;
-    private static final long STX_DEV_MAJOR = 136;
-    private static final long STX_DEV_MINOR = 140;
-    private static final long STATX_SIZE = 256;
-    // struct statfs on 64-bit Linux: 120 bytes, f_type (a long) first.
-    private static final long STATFS_SIZE = 128;
+    // Darwin only: <sys/socket.h>, <sys/proc_info.h>.
+    private static final int AF_UNIX = 1;
+    private static final int SOL_SOCKET = 0xffff;
+    private static final int SO_SNDBUF = 0x1001;
+    private static final int PROC_PIDFDSOCKETINFO = 3;
+    /**
+     * xnu reserves {@code sb_efficiency} (8) times a socket buffer's bytes for its mbufs ({@code sbreserve} in
+     * {@code uipc_socket2.c}).
+     */
+    private static final int SB_EFFICIENCY = 8;
+    private static final int PID = DARWIN ? (int) ProcessHandle.current().pid() : 0;
 
     /** Heap buffers are read through a native buffer of this size, so a call transfers at most this much. */
     public static final int HEAP_READ_CHUNK = 64 * 1024;
 
-    private static final Linker LINKER = LINUX ? Linker.nativeLinker() : null;
+    private static final Linker LINKER = AVAILABLE ? Linker.nativeLinker() : null;
     private static final VarHandle ERRNO =
             Linker.Option.captureStateLayout().varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final long ERRNO_SIZE = Linker.Option.captureStateLayout().byteSize();
 
-    private static final MethodHandle SYSCALL_4 = bind("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), 1);
+    // Both OSes, from libc (libSystem on macOS).
     private static final MethodHandle OPENAT = bind("openat",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 3);
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle STATX = bind("statx",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), -1);
     private static final MethodHandle FCNTL = bind("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle IOCTL = bind("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
     private static final MethodHandle READ = bind("read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
     private static final MethodHandle PREAD = bind("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
-    private static final MethodHandle FSTATFS = bind("fstatfs",
+    private static final MethodHandle FSTATFS = bind("fstatfs" + INODE64,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
     private static final MethodHandle MMAP = bind("mmap",
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
     private static final MethodHandle MUNMAP = bind("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), -1);
     private static final MethodHandle READLINKAT = bind("readlinkat",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), -1);
+    // Linux only. openat2 has no libc wrapper everywhere, hence syscall(2): never elsewhere, where 437 is another call.
+    private static final MethodHandle SYSCALL_4 = !LINUX ? null : bind("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), 1);
+    private static final MethodHandle STATX = !LINUX ? null : bind("statx",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), -1);
+    private static final MethodHandle IOCTL = !LINUX ? null : bind("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    // Darwin only.
+    private static final MethodHandle FSTAT = !DARWIN ? null : bind("fstat" + INODE64,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+    private static final MethodHandle GETSOCKOPT = !DARWIN ? null : bind("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1);
+    private static final MethodHandle PROC_PIDFDINFO = !DARWIN ? null : bind("proc_pidfdinfo",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
 
     private static final byte[] PROC_SELF_FD = "/proc/self/fd/".getBytes(StandardCharsets.US_ASCII);
 
@@ -189,6 +361,8 @@ public final class Native {
      * Opens {@code path} relative to {@code dirfd} with {@code openat2(2)}: the only way to have the kernel itself
      * keep a resolution beneath a directory ({@link #RESOLVE_BENEATH}), which no check in user space can do
      * without races.
+     *
+     * <p>Linux only.
      *
      * @param path the path, without a terminating NUL and with none inside
      * @return a descriptor, or a negative errno ({@code -ENOSYS} before Linux 5.6)
@@ -233,12 +407,16 @@ public final class Native {
      * Opens the file that {@code fd} (typically an {@code O_PATH} descriptor) refers to again, through
      * {@code /proc/self/fd}: a second, readable descriptor of the same inode without resolving any name again.
      *
-     * @return a descriptor, or a negative errno; {@code -ENOENT} means that {@code /proc} is not mounted
+     * @return a descriptor, or a negative errno; {@code -ENOENT} means that {@code /proc} is not mounted, and is
+     *         the answer on macOS, which has no {@code /proc} (its {@code /dev/fd} duplicates, it does not reopen)
      */
     public static int reopen(int fd, int flags) {
         MethodHandle handle = check(OPENAT, "openat");
         if (fd < 0) {
             return -EBADF;
+        }
+        if (!LINUX) {
+            return -ENOENT;
         }
         Scratch s = scratch();
         int digits = 1;
@@ -263,8 +441,8 @@ public final class Native {
     }
 
     /**
-     * Not retried on {@code EINTR}: Linux releases the descriptor even then, and a retry could close one that
-     * another thread has just been given.
+     * Not retried on {@code EINTR}: Linux and macOS release the descriptor even then, and a retry could close one
+     * that another thread has just been given.
      *
      * @return 0 or a negative errno
      */
@@ -280,30 +458,50 @@ public final class Native {
     }
 
     /**
-     * {@code statx(2)} of the descriptor itself ({@code AT_EMPTY_PATH}), which works on {@code O_PATH}
-     * descriptors too; statx rather than fstat because its layout is the same on every Linux architecture.
+     * The type, permissions, size, inode and device of the file that {@code fd} refers to: on Linux
+     * {@code statx(2)} of the descriptor itself ({@code AT_EMPTY_PATH}), which works on {@code O_PATH} descriptors
+     * too and has the same layout on every architecture; on macOS {@code fstat(2)}, see {@code DARWIN_STAT}.
      *
      * @param out receives {@link #STAT_MODE} (type and permission bits), {@link #STAT_SIZE}, {@link #STAT_INO}
-     *            and {@link #STAT_DEV} (major in the high 32 bits, minor in the low)
+     *            and {@link #STAT_DEV} (Linux: major in the high 32 bits, minor in the low; macOS: {@code st_dev}):
+     *            compare devices, do not decode them
      * @return 0 or a negative errno
      */
-    public static int statx(int fd, long[] out) {
-        MethodHandle handle = check(STATX, "statx");
+    public static int fstat(int fd, long[] out) {
+        MethodHandle handle = check(LINUX ? STATX : FSTAT, LINUX ? "statx" : "fstat");
         Scratch s = scratch();
         try {
-            int r = (int) handle.invokeExact(s.errno, fd, s.emptyPath, AT_EMPTY_PATH, STATX_BASIC, s.stat);
+            int r = LINUX ? (int) handle.invokeExact(s.errno, fd, s.emptyPath, AT_EMPTY_PATH, STATX_BASIC, s.struct)
+                    : (int) handle.invokeExact(s.errno, fd, s.struct);
             if (r < 0) {
                 return -s.errno();
             }
         } catch (Throwable t) {
             throw rethrow(t);
         }
-        out[STAT_MODE] = s.stat.get(JAVA_SHORT, STX_MODE) & 0xFFFF;
-        out[STAT_SIZE] = s.stat.get(JAVA_LONG, STX_SIZE);
-        out[STAT_INO] = s.stat.get(JAVA_LONG, STX_INO);
-        out[STAT_DEV] = (Integer.toUnsignedLong(s.stat.get(JAVA_INT, STX_DEV_MAJOR)) << 32)
-                | Integer.toUnsignedLong(s.stat.get(JAVA_INT, STX_DEV_MINOR));
+        if (LINUX) {
+            out[STAT_MODE] = s.struct.get(JAVA_SHORT, STX_MODE) & 0xFFFF;
+            out[STAT_SIZE] = s.struct.get(JAVA_LONG, STX_SIZE);
+            out[STAT_INO] = s.struct.get(JAVA_LONG, STX_INO);
+            out[STAT_DEV] = (Integer.toUnsignedLong(s.struct.get(JAVA_INT, STX_DEV_MAJOR)) << 32)
+                    | Integer.toUnsignedLong(s.struct.get(JAVA_INT, STX_DEV_MINOR));
+        } else {
+            darwinStat(s.struct, out);
+        }
         return 0;
+    }
+
+    /** {@link #fstat}, under its former name, for the callers that still use it. */
+    public static int statx(int fd, long[] out) {
+        return fstat(fd, out);
+    }
+
+    /** Reads a {@link #DARWIN_STAT} into {@code out}, as {@link #fstat} fills it. */
+    static void darwinStat(MemorySegment stat, long[] out) {
+        out[STAT_MODE] = stat.get(JAVA_SHORT, ST_MODE) & 0xFFFF;
+        out[STAT_SIZE] = stat.get(JAVA_LONG, ST_SIZE);
+        out[STAT_INO] = stat.get(JAVA_LONG, ST_INO);
+        out[STAT_DEV] = Integer.toUnsignedLong(stat.get(JAVA_INT, ST_DEV));
     }
 
     public static boolean isRegular(long mode) {
@@ -386,12 +584,25 @@ public final class Native {
     }
 
     /**
-     * What the socket's send queue holds that the peer has not read ({@code SIOCOUTQ}). For a Unix socket the
-     * kernel counts the memory of the queued buffers, not their payload: 0 means that the peer read everything.
+     * How much of the socket's send capacity is taken by what the peer has not read yet: 0 means that the peer
+     * read everything; {@code SO_SNDBUF} minus this is the room a send finds.
+     *
+     * <p>Linux: {@code SIOCOUTQ}, which for a Unix socket counts the kernel memory of the queued buffers, not their
+     * payload.
+     *
+     * <p>macOS: not {@code SO_NWRITE}, which reads the socket's own send buffer, always empty for a Unix stream
+     * socket: xnu appends what is sent to the peer's receive buffer, and shrinks the sender's send buffer
+     * ({@code sb_hiwat} by the unread bytes, {@code sb_mbmax} by their mbuf memory) until the peer reads. So this
+     * reads the shrunk send buffer ({@code proc_pidfdinfo}) and measures the room left as {@code sosend} does
+     * ({@code sbspace}: the lesser of bytes and mbuf memory, the latter scaled back by {@code sb_efficiency}),
+     * against {@code SO_SNDBUF}, which reports the unshrunk size.
      *
      * @return bytes, or a negative errno
      */
     public static int socketOutq(int socketFd) {
+        if (DARWIN) {
+            return darwinSocketOutq(socketFd);
+        }
         MethodHandle handle = check(IOCTL, "ioctl");
         Scratch s = scratch();
         try {
@@ -400,6 +611,44 @@ public final class Native {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    private static int darwinSocketOutq(int socketFd) {
+        MethodHandle getsockopt = check(GETSOCKOPT, "getsockopt");
+        MethodHandle pidfdinfo = check(PROC_PIDFDINFO, "proc_pidfdinfo");
+        Scratch s = scratch();
+        try {
+            s.wordLength.set(JAVA_INT, 0, 4); // socklen_t
+            int r = (int) getsockopt.invokeExact(s.errno, socketFd, SOL_SOCKET, SO_SNDBUF, s.word, s.wordLength);
+            if (r < 0) {
+                return -s.errno();
+            }
+            int n = (int) pidfdinfo.invokeExact(s.errno, PID, socketFd, PROC_PIDFDSOCKETINFO, s.struct,
+                    (int) s.struct.byteSize());
+            if (n < DARWIN_SOCKET_FDINFO.byteSize()) { // libproc answers 0 and sets errno
+                int errno = s.errno();
+                return -(errno != 0 ? errno : EIO);
+            }
+            return darwinSocketOutq(s.word.get(JAVA_INT, 0), s.struct);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@link #socketOutq} on macOS, from the socket's {@code SO_SNDBUF} and its {@link #DARWIN_SOCKET_FDINFO}.
+     *
+     * @return bytes, or {@code -EINVAL} if the socket is not a Unix socket (or the structure is not read right)
+     */
+    static int darwinSocketOutq(int sendBuffer, MemorySegment info) {
+        if (info.get(JAVA_INT, SOI_FAMILY) != AF_UNIX) {
+            return -EINVAL;
+        }
+        // Signed and wrapping, as sbspace computes: sb_mbmax, unsigned, wraps below 0 when mbufs overrun it.
+        int bytes = info.get(JAVA_INT, SBI_HIWAT) - info.get(JAVA_INT, SBI_CC);
+        int mbufs = (info.get(JAVA_INT, SBI_MBMAX) - info.get(JAVA_INT, SBI_MBCNT)) / SB_EFFICIENCY;
+        int room = Math.max(0, Math.min(bytes, mbufs));
+        return Math.max(0, sendBuffer - room);
     }
 
     /**
@@ -511,16 +760,45 @@ public final class Native {
         }
     }
 
-    /** The filesystem type ({@code f_type} of {@code fstatfs(2)}, such as 0xEF53 for ext4), or a negative errno. */
+    /**
+     * The filesystem type ({@code f_type} of {@code fstatfs(2)}, such as 0xEF53 for ext4), or a negative errno.
+     * Linux only: macOS numbers its filesystem types in the order they registered, see {@link #fstatfsTypeName}.
+     */
     public static long fstatfsType(int fd) {
-        MethodHandle handle = check(FSTATFS, "fstatfs");
+        MethodHandle handle = check(LINUX ? FSTATFS : null, "fstatfs f_type");
         Scratch s = scratch();
         try {
-            int r = (int) handle.invokeExact(s.errno, fd, s.stat);
-            return r < 0 ? -s.errno() : s.stat.get(JAVA_LONG, 0);
+            int r = (int) handle.invokeExact(s.errno, fd, s.struct);
+            return r < 0 ? -s.errno() : s.struct.get(JAVA_LONG, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /**
+     * The filesystem's type name ({@code f_fstypename} of {@code fstatfs(2)}, such as {@code "apfs"}), or null if
+     * the call failed. macOS only: Linux has no such name.
+     */
+    public static String fstatfsTypeName(int fd) {
+        MethodHandle handle = check(DARWIN ? FSTATFS : null, "fstatfs f_fstypename");
+        Scratch s = scratch();
+        try {
+            int r = (int) handle.invokeExact(s.errno, fd, s.struct);
+            return r < 0 ? null : darwinFsTypeName(s.struct);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The {@code f_fstypename} of a {@link #DARWIN_STATFS}. */
+    static String darwinFsTypeName(MemorySegment statfs) {
+        int length = 0;
+        while (length < MFSTYPENAMELEN && statfs.get(JAVA_BYTE, F_FSTYPENAME + length) != 0) {
+            length++;
+        }
+        byte[] name = new byte[length];
+        MemorySegment.copy(statfs, JAVA_BYTE, F_FSTYPENAME, name, 0, length);
+        return new String(name, StandardCharsets.US_ASCII);
     }
 
     /** A name and description for messages, such as {@code "ENOENT (No such file or directory)"}. */
@@ -549,6 +827,7 @@ public final class Native {
             Map.entry(EAGAIN, "EAGAIN (Resource temporarily unavailable)"),
             Map.entry(ENAMETOOLONG, "ENAMETOOLONG (File name too long)"),
             Map.entry(ENOSYS, "ENOSYS (Function not implemented)"),
+            Map.entry(EOPNOTSUPP, "EOPNOTSUPP (Operation not supported)"),
             Map.entry(ELOOP, "ELOOP (Too many levels of symbolic links)"));
 
     @SuppressWarnings("restricted") // the descriptors above match the C prototypes
@@ -594,8 +873,9 @@ public final class Native {
     private static final class Scratch {
         final MemorySegment errno;
         final MemorySegment how;
-        final MemorySegment stat;
+        final MemorySegment struct;
         final MemorySegment word;
+        final MemorySegment wordLength;
         final MemorySegment emptyPath;
         final MemorySegment procPath;
         final MemorySegment path;
@@ -604,14 +884,16 @@ public final class Native {
 
         Scratch() {
             long errnoSize = (ERRNO_SIZE + 7) & ~7L;
+            long structSize = (STRUCT_BUFFER + 7) & ~7L;
             long procSize = 32; // "/proc/self/fd/" + 10 digits + NUL
             MemorySegment all = Arena.ofAuto().allocate(
-                    errnoSize + OPEN_HOW_SIZE + STATX_SIZE + 8 + 8 + procSize + PATH_MAX + PATH_MAX, 8);
+                    errnoSize + OPEN_HOW_SIZE + structSize + 8 + 8 + 8 + procSize + PATH_MAX + PATH_MAX, 8);
             long offset = 0;
             errno = all.asSlice(offset, errnoSize);
             how = all.asSlice(offset += errnoSize, OPEN_HOW_SIZE);
-            stat = all.asSlice(offset += OPEN_HOW_SIZE, Math.max(STATX_SIZE, STATFS_SIZE));
-            word = all.asSlice(offset += STATX_SIZE, 8);
+            struct = all.asSlice(offset += OPEN_HOW_SIZE, structSize);
+            word = all.asSlice(offset += structSize, 8);
+            wordLength = all.asSlice(offset += 8, 8);
             emptyPath = all.asSlice(offset += 8, 8); // zeroed: ""
             procPath = all.asSlice(offset += 8, procSize);
             path = all.asSlice(offset += procSize, PATH_MAX);

@@ -30,7 +30,7 @@ final class Openat2Opener implements BeneathOpener {
             return path;
         }
         try {
-            int r = Native.statx(path, stat);
+            int r = Native.fstat(path, stat);
             if (r < 0) {
                 return r;
             }

@@ -123,7 +123,7 @@ final class WalkingOpener implements BeneathOpener {
             if (fd < 0) {
                 return fd;
             }
-            int r = Native.statx(fd, stat);
+            int r = Native.fstat(fd, stat);
             long mode = stat[Native.STAT_MODE];
             if (r == 0 && Native.isDirectory(mode) && !last) {
                 return push(fd);
@@ -141,7 +141,11 @@ final class WalkingOpener implements BeneathOpener {
             return r;
         }
 
-        /** The portable way: opens for reading, refusing symlinks, and checks the type at once. */
+        /**
+         * The portable way: opens for reading, refusing symlinks, and checks the type at once. Where there is no
+         * O_PATH, nothing can look at an entry without opening it: a FIFO opens at once (O_NONBLOCK), but a device
+         * is opened before it is refused (protocol v1, "Opening").
+         */
         private int step(int start, int length, boolean last) {
             int dir = dirs[depth];
             int fd = Native.openat(dir, path, start, length, last ? leafFlags : dirFlags);
@@ -150,6 +154,9 @@ final class WalkingOpener implements BeneathOpener {
             }
             if (fd == -Native.ENOENT) {
                 return fd;
+            }
+            if (fd == -Native.EOPNOTSUPP && last) {
+                return -Native.ENXIO; // macOS refuses to open a socket so, where Linux says ENXIO
             }
             // O_NOFOLLOW refuses a symlink with ELOOP (Linux, macOS), EMLINK (FreeBSD) or EFTYPE (NetBSD), and
             // O_DIRECTORY may say ENOTDIR first: whether it was a symlink, only readlink tells.
@@ -223,7 +230,7 @@ final class WalkingOpener implements BeneathOpener {
     }
 
     private static int checkRegular(int fd, long[] stat) {
-        int r = Native.statx(fd, stat);
+        int r = Native.fstat(fd, stat);
         if (r == 0 && !Native.isRegular(stat[Native.STAT_MODE])) {
             r = BeneathOpener.notRegular(stat[Native.STAT_MODE]);
         }

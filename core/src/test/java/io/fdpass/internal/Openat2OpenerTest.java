@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class Openat2OpenerTest extends AbstractBeneathOpenerTest {
     @BeforeEach
     void needsOpenat2() {
+        assumeTrue(Native.LINUX, "openat2 is Linux's");
         int fd = Native.openat2(Native.AT_FDCWD, "/", Native.O_PATH, 0);
         assumeTrue(fd != -Native.ENOSYS && fd != -Native.EPERM, "openat2 (Linux 5.6+)");
         Native.close(fd);

@@ -1,6 +1,6 @@
 package io.fdpass.internal;
 
-/** The walk as it runs where there is no O_PATH (macOS, the BSDs), here on Linux. */
+/** The walk as it runs where there is no O_PATH (macOS, the BSDs): on macOS, and on Linux too. */
 class PortableWalkingOpenerTest extends AbstractBeneathOpenerTest {
     private final BeneathOpener opener = new WalkingOpener(false);
 

@@ -18,9 +18,10 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-/** What the tests do to files and descriptors that {@link Native} has no reason to offer. */
+/** What the tests do to files and descriptors that {@link Native} has no reason to offer, on Linux and macOS. */
 @SuppressWarnings("restricted")
 final class TestSyscalls {
+    /** Linux's RENAME_EXCHANGE, and macOS's RENAME_SWAP for renameatx_np, which takes the same arguments. */
     static final int RENAME_EXCHANGE = 2;
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -29,7 +30,7 @@ final class TestSyscalls {
             Linker.Option.captureStateLayout().varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final MethodHandle WRITE = bind("write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle RENAMEAT2 = bind("renameat2",
+    private static final MethodHandle RENAMEAT2 = bind(Native.DARWIN ? "renameatx_np" : "renameat2",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SOCKETPAIR = bind("socketpair",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
@@ -52,7 +53,7 @@ final class TestSyscalls {
         }
     }
 
-    /** {@code renameat2(2)}: 0 or a negative errno. */
+    /** {@code renameat2(2)} (macOS: {@code renameatx_np(2)}): 0 or a negative errno. */
     static int renameat2(Path from, Path to, int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
@@ -93,12 +94,15 @@ final class TestSyscalls {
 
     /** The descriptors this process has open. */
     static long openDescriptors() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+        try (Stream<Path> fds = Files.list(Path.of(Native.DARWIN ? "/dev/fd" : "/proc/self/fd"))) {
             return fds.count();
         }
     }
 
     static boolean isRoot() throws IOException {
+        if (Native.DARWIN) {
+            return "root".equals(System.getProperty("user.name"));
+        }
         return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
     }
 }

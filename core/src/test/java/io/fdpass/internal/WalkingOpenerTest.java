@@ -1,7 +1,17 @@
 package io.fdpass.internal;
 
+import org.junit.jupiter.api.BeforeEach;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The walk with O_PATH, Linux's fallback where openat2 is missing. */
 class WalkingOpenerTest extends AbstractBeneathOpenerTest {
-    private final BeneathOpener opener = new WalkingOpener();
+    private final BeneathOpener opener = new WalkingOpener(true);
+
+    @BeforeEach
+    void needsOPath() {
+        assumeTrue(Native.O_PATH != 0, "O_PATH (Linux)");
+    }
 
     @Override
     BeneathOpener opener() {
