@@ -214,7 +214,11 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (evt instanceof ChannelInputShutdownEvent) {
+            // A client that half-closed still reads its replies; one that closed for good empties the send queue
+            // as the kernel drops what it had not read. Either way: answer, then wait for an empty queue.
             inputClosed = true;
+            startLinger();
+            scheduleCloseCheck();
             drain();
         }
         super.userEventTriggered(ctx, evt);
@@ -512,7 +516,12 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         }, CLOSE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** Closes once the protocol allows it; whether it did. */
+    /**
+     * Closes once the protocol allows it; whether it did. The server never closes first while the client may have
+     * descriptor messages to read (protocol v1, "Closing"): after an ERROR, or after the client's end of stream,
+     * it closes when everything is written and read (SIOCOUTQ is 0; a client that closed for good has emptied it
+     * too); the linger timer and a failed write close it otherwise.
+     */
     private boolean closeIfDone() {
         if (!ctx.channel().isActive()) {
             return true;
@@ -520,7 +529,8 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         if (!queued.isEmpty() || opening != 0 || writing != 0) {
             return false;
         }
-        if (errorSent ? inputClosed || Native.socketOutq(socketFd) <= 0 : inputClosed && error == null) {
+        boolean ending = errorSent || inputClosed && error == null;
+        if (ending && Native.socketOutq(socketFd) <= 0) {
             ctx.close();
             return true;
         }
