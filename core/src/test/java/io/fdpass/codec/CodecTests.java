@@ -1,5 +1,7 @@
 package io.fdpass.codec;
 
+import io.fdpass.testing.ReadModeChannel;
+
 import io.fdpass.ErrorCode;
 import io.fdpass.internal.Native;
 import io.netty.buffer.AbstractByteBufAllocator;
@@ -239,51 +241,11 @@ final class CodecTests {
         }
     }
 
-    /** An EmbeddedChannel whose config remembers the unix read mode a handler sets, as epoll/kqueue channels do. */
-    static final class ReadModeChannel extends EmbeddedChannel {
-        private ReadModeConfig config; // no initializer: the super constructor already calls config()
-
-        ReadModeChannel() {
-            config().setAllocator(ALLOC);
-        }
-
-        @Override
-        public ChannelConfig config() {
-            if (config == null) {
-                config = new ReadModeConfig(this);
-            }
-            return config;
-        }
-
-        DomainSocketReadMode readMode() {
-            return ((ReadModeConfig) config()).readMode;
-        }
-    }
-
-    private static final class ReadModeConfig extends DefaultChannelConfig {
-        DomainSocketReadMode readMode = DomainSocketReadMode.BYTES;
-
-        ReadModeConfig(EmbeddedChannel channel) {
-            super(channel);
-        }
-
-        @Override
-        public <T> boolean setOption(ChannelOption<T> option, T value) {
-            if (option == UnixChannelOption.DOMAIN_SOCKET_READ_MODE) {
-                readMode = (DomainSocketReadMode) value;
-                return true;
-            }
-            return super.setOption(option, value);
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public <T> T getOption(ChannelOption<T> option) {
-            if (option == UnixChannelOption.DOMAIN_SOCKET_READ_MODE) {
-                return (T) readMode;
-            }
-            return super.getOption(option);
-        }
+    /** A channel that keeps the read mode the decoder sets, allocating from the tracking allocator. */
+    static ReadModeChannel readModeChannel() {
+        ReadModeChannel ch = new ReadModeChannel();
+        ch.config().setAllocator(ALLOC);
+        return ch;
     }
 
     static void assertNoMoreInbound(EmbeddedChannel ch) {

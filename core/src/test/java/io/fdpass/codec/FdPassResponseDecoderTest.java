@@ -1,5 +1,7 @@
 package io.fdpass.codec;
 
+import io.fdpass.testing.ReadModeChannel;
+
 import io.fdpass.ErrorCode;
 import io.fdpass.FileStatus;
 import io.fdpass.internal.Native;
@@ -27,7 +29,6 @@ import static io.fdpass.codec.CodecTests.HELLO;
 import static io.fdpass.codec.CodecTests.HELLO_HEX;
 import static io.fdpass.codec.CodecTests.REPLY;
 import static io.fdpass.codec.CodecTests.REPLY_HEX;
-import static io.fdpass.codec.CodecTests.ReadModeChannel;
 import static io.fdpass.codec.CodecTests.TestFd;
 import static io.fdpass.codec.CodecTests.assertNoMoreInbound;
 import static io.fdpass.codec.CodecTests.buf;
@@ -84,7 +85,7 @@ class FdPassResponseDecoderTest {
     }
 
     private static ReadModeChannel channel() {
-        ReadModeChannel ch = new ReadModeChannel();
+        ReadModeChannel ch = CodecTests.readModeChannel();
         ch.pipeline().addLast(new FdPassResponseDecoder());
         return ch;
     }
@@ -534,7 +535,7 @@ class FdPassResponseDecoderTest {
 
     @Test
     void clientCodecInstallsTheExactAllocator() {
-        ReadModeChannel ch = new ReadModeChannel();
+        ReadModeChannel ch = CodecTests.readModeChannel();
         ch.pipeline().addLast(new FdPassClientCodec());
         assertInstanceOf(FdPassRecvByteBufAllocator.class, ch.config().getRecvByteBufAllocator());
         assertTrue(ch.writeInbound(buf(concat(HELLO_BYTES, bytes(REPLY_HEX)))));

@@ -1,5 +1,7 @@
 package io.fdpass.codec;
 
+import io.fdpass.testing.ReadModeChannel;
+
 import io.fdpass.ErrorCode;
 import io.fdpass.internal.Native;
 import io.fdpass.testing.Fds;
@@ -17,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-import static io.fdpass.codec.CodecTests.ReadModeChannel;
 import static io.fdpass.codec.CodecTests.TestFd;
 import static io.fdpass.codec.CodecTests.assertNoMoreInbound;
 import static io.fdpass.codec.CodecTests.isCloseOnExec;
@@ -105,7 +106,7 @@ class FdPassRoundTripTest {
 
         Random random = new Random(0x5E4DE5L);
         EmbeddedChannel server = CodecTests.channel(new FdPassServerCodec());
-        ReadModeChannel client = new ReadModeChannel();
+        ReadModeChannel client = CodecTests.readModeChannel();
         FdPassResponseDecoder decoder = new FdPassResponseDecoder();
         client.pipeline().addLast(decoder);
 

@@ -1,5 +1,7 @@
 package io.fdpass.fuzz;
 
+import io.fdpass.testing.ReadModeChannel;
+
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassHello;
@@ -241,7 +243,7 @@ class FdPassResponseDecoderFuzzTest {
         } else {
             assertEquals(expected.descriptorsDue > 0, decoder.isReadingDescriptors(), "isReadingDescriptors()");
             assertEquals(expected.descriptorsDue > 0 ? DomainSocketReadMode.FILE_DESCRIPTORS
-                    : DomainSocketReadMode.BYTES, ch.readMode, "read mode");
+                    : DomainSocketReadMode.BYTES, ch.readMode(), "read mode");
             assertEquals(expected.bytesWanted(), wanted, "bytesWanted()");
         }
     }
@@ -435,29 +437,6 @@ class FdPassResponseDecoderFuzzTest {
             descriptorsDue = 0;
             pending.reset();
             return true;
-        }
-    }
-
-    /** An EmbeddedChannel whose config keeps the unix read mode that the decoder sets, as epoll/kqueue channels do. */
-    static final class ReadModeChannel extends EmbeddedChannel {
-        DomainSocketReadMode readMode = DomainSocketReadMode.BYTES;
-        private ChannelConfig config; // no initializer: the super constructor already calls config()
-
-        @Override
-        public ChannelConfig config() {
-            if (config == null) {
-                config = new DefaultChannelConfig(this) {
-                    @Override
-                    public <T> boolean setOption(ChannelOption<T> option, T value) {
-                        if (option == UnixChannelOption.DOMAIN_SOCKET_READ_MODE) {
-                            readMode = (DomainSocketReadMode) value;
-                            return true;
-                        }
-                        return super.setOption(option, value);
-                    }
-                };
-            }
-            return config;
         }
     }
 }
