@@ -1,0 +1,151 @@
+package io.fdpass.examples;
+
+import io.fdpass.AccessPolicy;
+import io.fdpass.FdPassServer;
+import io.fdpass.codec.FdPassServerStats;
+import io.fdpass.spi.FdPassTransport;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.ServiceLoader;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code fdpass-bench server}: an fdpass server (everyone who can connect is served, nothing is logged per request)
+ * that reports what it spends when asked on its standard input. The load client starts it as a child process
+ * ({@code load --serve}); by hand it is a quiet server for other load clients.
+ *
+ * <p>Prints {@code ready socket=PATH pid=N} once it listens. Then each line on stdin is a command, answered with one
+ * line on stdout: {@code stats} (CPU time and heap allocation of the event loop threads, the process's CPU time, the
+ * heap, the threads, the server's counters; see {@link BenchProbe.Sample}), {@code gc} (the same after collecting
+ * garbage: {@code heap_used} is then the live heap), {@code quit}. End of input or SIGTERM shut it down gracefully.
+ */
+@Command(name = "server", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = {"A quiet fdpass server that reports its CPU time and heap on request (commands on stdin: "
+                + "stats, gc, quit), for load tests. Serves everyone who can connect."})
+final class BenchServerCommand implements Callable<Integer> {
+    @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The socket file to create.")
+    Path socket;
+
+    @Option(names = "--root", required = true, paramLabel = "DIR", description = "Serve the regular files beneath DIR.")
+    Path root;
+
+    @Option(names = "--loops", paramLabel = "N",
+            description = "Event loop threads (default: the server's own choice, max(1, cores / 2)).")
+    Integer loops;
+
+    @Option(names = "--max-unanswered", paramLabel = "N", description = "HELLO maxUnanswered (default: 32).")
+    Integer maxUnanswered;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Connections served at once (default: " + FdPassServer.DEFAULT_MAX_CONNECTIONS + ").")
+    Integer maxConnections;
+
+    @Override
+    public Integer call() throws Exception {
+        BenchServer server = BenchServer.start(socket, root, loops, maxUnanswered, maxConnections);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "bench-server-shutdown"));
+        System.out.println("ready socket=" + server.socketPath() + " pid=" + ProcessHandle.current().pid());
+        System.out.flush();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                switch (line.trim()) {
+                    case "stats" -> System.out.println("stats " + server.stats());
+                    case "gc" -> {
+                        BenchProbe.gc();
+                        System.out.println("stats " + server.stats());
+                    }
+                    case "quit" -> {
+                        server.close();
+                        return 0;
+                    }
+                    case "" -> {
+                    }
+                    default -> System.out.println("error unknown command: " + line.trim());
+                }
+                System.out.flush();
+            }
+        }
+        server.close();
+        return 0;
+    }
+
+    /** A server started for a load test, in this JVM, and what it spent. */
+    static final class BenchServer implements AutoCloseable {
+        private final FdPassServer server;
+        private final EventLoopGroup ownGroup;
+
+        private BenchServer(FdPassServer server, EventLoopGroup ownGroup) {
+            this.server = server;
+            this.ownGroup = ownGroup;
+        }
+
+        static BenchServer start(Path socket, Path root, Integer loops, Integer maxUnanswered, Integer maxConnections)
+                throws IOException {
+            FdPassServer.Builder builder = FdPassServer.builder().socket(socket).root(root)
+                    .accessPolicy(AccessPolicy.ALLOW_ALL);
+            EventLoopGroup group = null;
+            if (loops != null) {
+                FdPassTransport transport = ServiceLoader.load(FdPassTransport.class).stream()
+                        .map(ServiceLoader.Provider::get).filter(FdPassTransport::isAvailable).findFirst()
+                        .orElseThrow(() -> new IllegalStateException("no fdpass transport available"));
+                // The same thread names as the server's own group, so that BenchProbe finds them.
+                group = new MultiThreadIoEventLoopGroup(loops, new DefaultThreadFactory(BenchProbe.SERVER_THREADS,
+                        true), transport.newIoHandlerFactory());
+                builder.eventLoopGroup(group).transport(transport);
+            }
+            if (maxUnanswered != null) {
+                builder.maxUnanswered(maxUnanswered);
+            }
+            if (maxConnections != null) {
+                builder.maxConnections(maxConnections);
+            }
+            try {
+                return new BenchServer(builder.start(), group);
+            } catch (IOException | RuntimeException e) {
+                if (group != null) {
+                    group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                }
+                throw e;
+            }
+        }
+
+        Path socketPath() {
+            return server.socketPath();
+        }
+
+        FdPassServer server() {
+            return server;
+        }
+
+        /** A probe sample of the event loops plus the server's counters, as one line of key=value words. */
+        String stats() {
+            BenchProbe.Sample sample = BenchProbe.sample(BenchProbe.SERVER_THREADS);
+            FdPassServerStats.Snapshot s = server.stats().snapshot();
+            return sample.format() + String.format(Locale.ROOT,
+                    " jvm_threads=%d connections=%d accepted=%d requests=%d descriptors=%d pauses=%d",
+                    BenchProbe.threadCount(), server.connectionCount(), s.connectionsAccepted(), s.requestsAnswered(),
+                    s.descriptorsSent(), s.backpressurePauses());
+        }
+
+        @Override
+        public void close() {
+            server.close();
+            if (ownGroup != null) {
+                ownGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Our server against the C reference server, side by side, with the C load client (fdref-client): runs the shared
+# compare.sh and adds to its table what it leaves in its client.log, the latencies (median p50 and p99 of the rounds
+# per scenario), and the targets: descriptors/s at least 0.9 of the reference's, p99 at most 1.5 times.
+#
+#   scripts/bench-compare.sh [COMPARE.SH OPTION...] [-- SERVER COMMAND...]
+#
+# e.g.  scripts/bench-compare.sh --rounds 3 --warmup 10
+#       scripts/bench-compare.sh --rounds 3 --warmup 10 --scenarios "1:1:3 8:32:3"
+#       scripts/bench-compare.sh -- java -Xmx64m -jar examples/target/fdpass-example-server.jar --socket {socket} --root {root}
+#
+# The options go to compare.sh as they are (--duration, --warmup, --rounds, --scenarios, ...; see its header); it
+# always runs with --keep, and this script removes its work directory after reading it (FDPASS_BENCH_KEEP=1 keeps
+# it). The server command defaults to the example server jar on JDK 25, built first if missing. compare.sh is looked
+# for in $FDPASS_BENCH_DIR, by default ../shared/bench next to this repository. Exit status: compare.sh's, or 3 if
+# a target is missed.
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=${FDPASS_BENCH_DIR:-$REPO/../shared/bench}
+if [[ ${1-} == -h || ${1-} == --help ]]; then
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+fi
+[[ -x $BENCH/compare.sh ]] || { echo "bench-compare.sh: no compare.sh in $BENCH (set FDPASS_BENCH_DIR)" >&2; exit 2; }
+
+opts=()
+while [[ $# -gt 0 && $1 != -- ]]; do opts+=("$1"); shift; done
+[[ ${1-} == -- ]] && shift
+SCENARIOS="1:1:3 1:32:1 1:32:3 8:32:3" WARMUP=2
+for ((i = 0; i < ${#opts[@]}; i++)); do
+    case ${opts[i]} in
+        --scenarios) SCENARIOS=${opts[i + 1]-} ;;
+        --warmup) WARMUP=${opts[i + 1]-} ;;
+    esac
+done
+
+# shellcheck source=../.mvn/jdk.sh
+. "$REPO/.mvn/jdk.sh" || exit 1
+if [[ $# -eq 0 ]]; then
+    jar=$REPO/examples/target/fdpass-example-server.jar
+    if [[ ! -f $jar ]]; then
+        (cd "$REPO" && ./mvnw -B -ntp -q -DskipTests package) || exit 1
+    fi
+    set -- "$JAVA_HOME/bin/java" -jar "$jar" --socket '{socket}' --root '{root}'
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-compare.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+# compare.sh's stdout (its table) to a file, its stderr (progress) to the terminal and a file.
+{ "$BENCH/compare.sh" --keep "${opts[@]}" -- "$@" 2>&1 1>&3 | tee "$tmp/err" >&2; } 3>"$tmp/out"
+rc=${PIPESTATUS[0]}
+cat "$tmp/out"
+work=$(sed -n 's/^compare.sh: work directory kept: //p' "$tmp/err" | tail -1)
+if [[ -z $work || ! -f $work/client.log ]]; then
+    echo "bench-compare.sh: no client.log from compare.sh: latencies not shown" >&2
+    exit "$rc"
+fi
+
+# client.log holds one "conns=..." line per client run, in run order: per server start, the warmup run (unless
+# --warmup 0) and then one per scenario. The "== ref:" / "== test:" lines on stderr give the order of the starts.
+grep -E '^== (ref|test):' "$tmp/err" | sed 's/^== \([a-z]*\):.*/\1/' >"$tmp/labels"
+grep '^conns=' "$work/client.log" >"$tmp/runs"
+awk -v scenarios="$SCENARIOS" -v warm="$([[ $WARMUP == 0 ]] && echo 0 || echo 1)" '
+    function field(line, key,   m) { return match(line, " " key "=[0-9.]+") ? substr(line, RSTART + length(key) + 2, RLENGTH - length(key) - 2) + 0 : -1 }
+    function median(list,   a, n, i, j, t) {
+        n = split(list, a, " ")
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+        if (n == 0) return 0
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    FNR == NR { labels[++nl] = $0; next }
+    { runs[++nr] = $0 }
+    END {
+        ns = split(scenarios, sc, " ")
+        if (nr != nl * (ns + warm)) {
+            printf "bench-compare.sh: %d client runs in client.log for %d server starts: cannot attribute them; latencies not shown\n", nr, nl > "/dev/stderr"
+            exit 1
+        }
+        r = 0
+        for (l = 1; l <= nl; l++) {
+            r += warm
+            for (s = 1; s <= ns; s++) {
+                line = runs[++r]
+                key = labels[l] SUBSEP sc[s]
+                fds[key] = fds[key] " " field(line, "fds/s")
+                p50[key] = p50[key] " " field(line, "p50_us")
+                p99[key] = p99[key] " " field(line, "p99_us")
+            }
+        }
+        print ""
+        print "latency (REQUEST written -> last descriptor received, fdref-client), median of the rounds; targets: fds ratio >= 0.9, p99 ratio <= 1.5"
+        printf "%-12s %11s %11s %7s %9s %9s %9s %9s %7s  %s\n", "scenario", "ref fds/s", "test fds/s", "ratio", "ref p50", "test p50", "ref p99", "test p99", "p99 x", "target"
+        missed = 0
+        for (s = 1; s <= ns; s++) {
+            rk = "ref" SUBSEP sc[s]; tk = "test" SUBSEP sc[s]
+            rf = median(fds[rk]); tf = median(fds[tk])
+            ratio = rf > 0 ? tf / rf : 0
+            rp99 = median(p99[rk]); tp99 = median(p99[tk])
+            p99x = rp99 > 0 ? tp99 / rp99 : 0
+            ok = ratio >= 0.9 && p99x <= 1.5 && tp99 > 0
+            if (!ok) missed = 1
+            printf "%-12s %11.0f %11.0f %7.3f %9.1f %9.1f %9.1f %9.1f %7.2f  %s\n", sc[s], rf, tf, ratio, median(p50[rk]), median(p50[tk]), rp99, tp99, p99x, ok ? "met" : "MISSED"
+        }
+        exit missed ? 3 : 0
+    }' "$tmp/labels" "$tmp/runs"
+arc=$?
+if [[ ${FDPASS_BENCH_KEEP-} == 1 ]]; then
+    echo "bench-compare.sh: compare.sh's work directory kept: $work" >&2
+else
+    rm -rf "$work"
+fi
+if [[ $rc -ne 0 ]]; then exit "$rc"; fi
+exit "$arc"
