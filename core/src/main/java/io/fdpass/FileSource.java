@@ -3,6 +3,7 @@ package io.fdpass;
 import io.fdpass.internal.BeneathFileSource;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -17,6 +18,14 @@ import java.nio.file.Path;
 public interface FileSource extends AutoCloseable {
 
     OpenResult open(String name, Peer peer);
+
+    /**
+     * The same for the name as the client sent it: valid UTF-8 (checked before). The server calls this one; a
+     * source that works on bytes overrides it and saves decoding the name into a string.
+     */
+    default OpenResult open(byte[] nameUtf8, Peer peer) {
+        return open(new String(nameUtf8, StandardCharsets.UTF_8), peer);
+    }
 
     /**
      * Whether {@link #open} may wait on something slow (a network or FUSE filesystem, a remote service), so that

@@ -383,16 +383,16 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         if (!Names.isValid(name)) {
             return OpenResult.failed(FileStatus.INVALID_NAME);
         }
-        String text = new String(name, StandardCharsets.UTF_8);
         try {
-            if (!policy.allows(peer, text)) {
+            // The default policy needs no name: then the source gets the bytes as they came, not decoded.
+            if (policy != AccessPolicy.ALLOW_ALL && !policy.allows(peer, new String(name, StandardCharsets.UTF_8))) {
                 stats.refusedByPolicy();
                 return OpenResult.failed(FileStatus.PERMISSION_DENIED);
             }
-            OpenResult result = source.open(text, peer);
+            OpenResult result = source.open(name, peer);
             return result != null ? result : OpenResult.failed(FileStatus.IO_ERROR);
         } catch (RuntimeException e) {
-            logger.warn("{} failed on {}", source, text, e);
+            logger.warn("{} failed on {}", source, new String(name, StandardCharsets.UTF_8), e);
             return OpenResult.failed(FileStatus.IO_ERROR);
         }
     }
@@ -442,21 +442,12 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         writing++;
         pendingCost += cost;
         ChannelFuture last = ctx.write(answer.reply());
-        for (FileDescriptor fd : answer.descriptors()) {
-            last = ctx.write(fd);
-            last.addListener(future -> {
-                Descriptors.closeQuietly(fd);
-                stats.descriptorDone(future.isSuccess());
-                if (!future.isSuccess() && !descriptorWriteFailed) {
-                    // The REPLY promised this descriptor: the connection is broken and must end at once. When the
-                    // write failed with an IOException (EPIPE, ETOOMANYREFS), Netty has closed the channel already,
-                    // before failing the writes: log it all the same, once, or nothing says why it ended.
-                    descriptorWriteFailed = true;
-                    logger.debug("{} {}: sending a descriptor failed, closing", ctx.channel(), peer,
-                            future.cause());
-                    ctx.close();
-                }
-            });
+        if (answer.descriptors().length > 0) {
+            DescriptorsWritten closer = new DescriptorsWritten(answer.descriptors());
+            for (FileDescriptor fd : answer.descriptors()) {
+                last = ctx.write(fd);
+                last.addListener(closer);
+            }
         }
         last.addListener(future -> {
             if (future.isSuccess()) {
@@ -474,6 +465,33 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
                 updateReading(false);
             }
         });
+    }
+
+    /**
+     * Closes an answer's descriptors one by one as their writes complete, which they do in order: one listener
+     * for them all rather than one each. Netty never closes a descriptor it wrote.
+     */
+    private final class DescriptorsWritten implements ChannelFutureListener {
+        private final FileDescriptor[] descriptors;
+        private int next;
+
+        DescriptorsWritten(FileDescriptor[] descriptors) {
+            this.descriptors = descriptors;
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            Descriptors.closeQuietly(descriptors[next++]);
+            stats.descriptorDone(future.isSuccess());
+            if (!future.isSuccess() && !descriptorWriteFailed) {
+                // The REPLY promised this descriptor: the connection is broken and must end at once. When the
+                // write failed with an IOException (EPIPE, ETOOMANYREFS), Netty has closed the channel already,
+                // before failing the writes: log it all the same, once, or nothing says why it ended.
+                descriptorWriteFailed = true;
+                logger.debug("{} {}: sending a descriptor failed, closing", ctx.channel(), peer, future.cause());
+                ctx.close();
+            }
+        }
     }
 
     private void sendError() {

@@ -142,6 +142,7 @@ public final class BeneathFileSource implements FileSource {
     }
 
     /** Like {@link #open(String, Peer)} for a name already in UTF-8, such as one decoded from a request. */
+    @Override
     public OpenResult open(byte[] name, Peer peer) {
         if (!acquire()) {
             return OpenResult.failed(FileStatus.IO_ERROR);

@@ -532,14 +532,8 @@ public final class Native {
 
     /** Adds {@link #FD_CLOEXEC}, keeping the other descriptor flags; 0 or a negative errno. */
     public static int setCloexec(int fd) {
-        int flags = fcntl(fd, F_GETFD, 0);
-        if (flags < 0) {
-            return flags;
-        }
-        if ((flags & FD_CLOEXEC) != 0) {
-            return 0;
-        }
-        int r = fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+        // FD_CLOEXEC is the only descriptor flag (Linux, macOS): set it outright, one call per received descriptor.
+        int r = fcntl(fd, F_SETFD, FD_CLOEXEC);
         return r < 0 ? r : 0;
     }
 
