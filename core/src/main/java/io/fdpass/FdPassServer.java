@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -182,7 +183,7 @@ public final class FdPassServer implements AutoCloseable {
         private int maxUnreadBytes = FdPassServerHandler.AUTO_MAX_UNREAD_BYTES;
         private AccessPolicy accessPolicy = AccessPolicy.ALLOW_ALL;
         private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
-        private java.util.concurrent.Executor openExecutor;
+        private Executor openExecutor;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private int listeningFd = -1;
 
@@ -308,7 +309,7 @@ public final class FdPassServer implements AutoCloseable {
          * the root, a source of yours). By default such opens get a small pool of the server's own; opens that cannot
          * block run on the event loop.
          */
-        public Builder openExecutor(java.util.concurrent.Executor openExecutor) {
+        public Builder openExecutor(Executor openExecutor) {
             this.openExecutor = Objects.requireNonNull(openExecutor, "openExecutor");
             return this;
         }
@@ -327,7 +328,7 @@ public final class FdPassServer implements AutoCloseable {
                 source = FileSource.beneath(root);
                 ownsSource = true;
             }
-            java.util.concurrent.Executor executor = openExecutor;
+            Executor executor = openExecutor;
             Runnable onClose = () -> { };
             if (executor == null && source.mayBlock()) {
                 ExecutorService pool = Executors.newFixedThreadPool(
