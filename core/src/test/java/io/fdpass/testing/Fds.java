@@ -15,8 +15,12 @@ public final class Fds {
     private Fds() {
     }
 
+    /** Where this process's descriptors are listed: /proc on Linux, /dev/fd on macOS. */
+    private static final Path OPEN = Files.isDirectory(Path.of("/proc/self/fd")) ? Path.of("/proc/self/fd")
+            : Path.of("/dev/fd");
+
     public static int count() {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+        try (Stream<Path> fds = Files.list(OPEN)) {
             return (int) fds.count() - 1; // the directory stream's own
         } catch (IOException e) {
             throw new UncheckedIOException(e);

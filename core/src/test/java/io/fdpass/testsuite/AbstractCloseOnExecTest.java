@@ -51,10 +51,14 @@ public abstract class AbstractCloseOnExecTest extends AbstractFdPassTest {
         }
     }
 
-    /** What a child started by fork and exec finds open in itself: {@code ls -l /proc/self/fd}. */
+    /**
+     * What a child started by fork and exec finds open in itself: {@code ls -l /proc/self/fd} on Linux,
+     * {@code lsof} of the shell itself where there is no /proc (macOS).
+     */
     private String descriptorsAChildSees() throws Throwable {
         Path out = dir.resolve("child-fds.txt");
-        assertEquals(0, LibC.system("ls -l /proc/self/fd/ > " + out + " 2>&1"));
+        String list = Files.isDirectory(Path.of("/proc/self/fd")) ? "ls -l /proc/self/fd/" : "lsof -a -p $$ -Fn";
+        assertEquals(0, LibC.system(list + " > " + out + " 2>&1"));
         return Files.readString(out);
     }
 }

@@ -10,6 +10,7 @@ import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FdPassServerStats;
 import io.fdpass.internal.Native;
+import io.fdpass.testing.Ids;
 import io.netty.channel.unix.FileDescriptor;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
@@ -102,7 +103,7 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
         assertEquals(6, served.size());
         assertEquals(List.of("OK,NOT_FOUND,INVALID_NAME,PERMISSION_DENIED", "OK"),
                 served.stream().filter(e -> e.getInt("names") < 64).map(e -> e.getString("statuses")).toList());
-        int uid = (Integer) java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+        int uid = Ids.uid();
         for (RecordedEvent e : served) {
             assertEquals(uid, e.getInt("peerUid"));
             assertFalse(e.getDuration().isNegative());

@@ -14,9 +14,11 @@ final class LibC {
     private static final MethodHandle FCNTL = LINKER.downcallHandle(LINKER.defaultLookup().find("fcntl")
             .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle RENAMEAT2 = LINKER.downcallHandle(LINKER.defaultLookup().find("renameat2")
-            .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    /** Linux's; null elsewhere (macOS has renameatx_np), and the race test says so. */
+    private static final MethodHandle RENAMEAT2 = LINKER.defaultLookup().find("renameat2").map(address ->
+            LINKER.downcallHandle(address, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT)))
+            .orElse(null);
     private static final MethodHandle SOCKET = LINKER.downcallHandle(LINKER.defaultLookup().find("socket")
             .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
             ValueLayout.JAVA_INT));
@@ -26,7 +28,9 @@ final class LibC {
     private static final MethodHandle LISTEN = LINKER.downcallHandle(LINKER.defaultLookup().find("listen")
             .orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     private static final int AF_UNIX = 1;
-    private static final int SOCK_STREAM_CLOEXEC = 1 | 02000000;
+    private static final boolean LINUX = System.getProperty("os.name").toLowerCase().startsWith("linux");
+    /** SOCK_STREAM, with Linux's SOCK_CLOEXEC where it exists. */
+    private static final int SOCK_STREAM_CLOEXEC = LINUX ? 1 | 02000000 : 1;
     private static final int F_SETFD = 2;
     private static final int AT_FDCWD = -100;
     private static final int RENAME_EXCHANGE = 2;
@@ -46,6 +50,9 @@ final class LibC {
 
     /** Swaps two paths atomically: {@code renameat2(RENAME_EXCHANGE)}; 0 or -1. */
     static int exchange(String a, String b) throws Throwable {
+        if (RENAMEAT2 == null) {
+            throw new UnsupportedOperationException("renameat2 is Linux's");
+        }
         try (Arena arena = Arena.ofConfined()) {
             return (int) RENAMEAT2.invokeExact(AT_FDCWD, arena.allocateFrom(a), AT_FDCWD, arena.allocateFrom(b),
                     RENAME_EXCHANGE);
