@@ -152,6 +152,11 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private String closedMessage() {
+        return "connection closed" + (unanswered.isEmpty() ? "" : " with " + unanswered.size()
+                + " request(s) unanswered");
+    }
+
     private void failRequest(Pending pending, FdPassException cause, FdPassClientStats.Failure kind) {
         // Counted first: whoever waits on the future may read the stats as soon as it completes.
         if (!pending.future.isDone()) {
@@ -166,16 +171,15 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
             fail(new FdPassException("protocol violation: " + cause.getMessage(), cause),
                     FdPassClientStats.Failure.PROTOCOL_VIOLATION);
         } else {
-            fail(new FdPassException("connection failed: " + cause, cause),
+            // The server went away while we read or wrote (ECONNRESET, EPIPE): a closed connection, with why.
+            fail(new FdPassException(closedMessage() + " (" + reason(cause) + ")", cause),
                     FdPassClientStats.Failure.CONNECTION_CLOSED);
         }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        fail(new FdPassException("connection closed" + (unanswered.isEmpty() ? ""
-                : " with " + unanswered.size() + " request(s) unanswered")),
-                FdPassClientStats.Failure.CONNECTION_CLOSED);
+        fail(new FdPassException(closedMessage()), FdPassClientStats.Failure.CONNECTION_CLOSED);
         super.channelInactive(ctx);
     }
 

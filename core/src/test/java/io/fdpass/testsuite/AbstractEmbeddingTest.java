@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** fdpass inside an application of its own: its handlers on the user's bootstrap and event loops. */
 public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
@@ -91,7 +92,11 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
                 accepted.close().sync(); // the server drops the connection, no ERROR, no closing rule
                 for (CompletableFuture<Reply> future : List.of(first, second)) {
                     CompletionException e = assertThrows(CompletionException.class, future::join);
-                    assertEquals("connection closed with 2 request(s) unanswered", e.getCause().getMessage());
+                    // Closed, or reset when the server's close found our requests unread in its socket.
+                    String message = e.getCause().getMessage();
+                    assertTrue(message.equals("connection closed with 2 request(s) unanswered")
+                            || message.equals("connection closed with 2 request(s) unanswered (Connection reset by "
+                            + "peer)"), message);
                 }
                 source.release();
             }

@@ -78,6 +78,8 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
                     }
                 }
             }
+            // Every client has closed; once the server has seen it, shutting down sends no more ERRORs.
+            awaitConnections(server, 0);
             server.close();
             recording.stop();
             recording.dump(jfr);
@@ -116,6 +118,14 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
         assertEquals(1, byType.get("fdpass.ErrorSent").size());
         assertEquals(1, byType.get("fdpass.BackpressurePause").size());
         assertTrue(byType.get("fdpass.BackpressurePause").getFirst().getInt("unreadBytes") > 0);
+    }
+
+    private static void awaitConnections(FdPassServer server, int expected) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (server.connectionCount() != expected && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(expected, server.connectionCount());
     }
 
     private static void awaitPauses(FdPassServerStats stats, long expected) {
