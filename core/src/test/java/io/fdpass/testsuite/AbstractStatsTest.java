@@ -41,6 +41,7 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
     void statsAndEventsMatchAScriptOfGoodBadRefusedAndBackpressuredRequests() throws Exception {
         Path jfr = dir.resolve("fdpass.jfr");
         FdPassServerStats stats;
+        FdPassServerStats.Snapshot s;
         try (Recording recording = new Recording()) {
             for (String event : List.of("RequestServed", "ConnectionRefused", "ErrorSent", "BackpressurePause")) {
                 recording.enable("fdpass." + event);
@@ -78,14 +79,14 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
                     }
                 }
             }
-            // Every client has closed; once the server has seen it, shutting down sends no more ERRORs.
+            // The script ends when the server has seen every client go; its shutdown is not part of it.
             awaitConnections(server, 0);
-            server.close();
             recording.stop();
             recording.dump(jfr);
+            s = stats.snapshot();
+            server.close();
         }
 
-        FdPassServerStats.Snapshot s = stats.snapshot();
         assertEquals(3, s.connectionsAccepted());
         assertEquals(0, s.connectionsOpen());
         assertEquals(1, s.connectionsRefused());
@@ -120,12 +121,15 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
         assertTrue(byType.get("fdpass.BackpressurePause").getFirst().getInt("unreadBytes") > 0);
     }
 
+    /** Until the server counts {@code expected} connections, in its connection cap and in its stats alike. */
     private static void awaitConnections(FdPassServer server, int expected) {
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (server.connectionCount() != expected && System.nanoTime() < deadline) {
+        while ((server.connectionCount() != expected || server.stats().snapshot().connectionsOpen() != expected)
+                && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
         assertEquals(expected, server.connectionCount());
+        assertEquals(expected, server.stats().snapshot().connectionsOpen());
     }
 
     private static void awaitPauses(FdPassServerStats stats, long expected) {
