@@ -16,7 +16,6 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.io.FileNotFoundException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -159,11 +158,7 @@ public final class FdPassClient implements AutoCloseable {
                 throw new IllegalArgumentException("names: " + names.size() + " (expected: 1.." + hello.maxNames()
                         + ")");
             }
-            byte[][] bytes = new byte[names.size()][];
-            for (int i = 0; i < bytes.length; i++) {
-                bytes[i] = names.get(i).getBytes(StandardCharsets.UTF_8);
-            }
-            request = new FdPassRequest(nextId.getAndIncrement(), List.of(bytes));
+            request = FdPassRequest.of(nextId.getAndIncrement(), names.toArray(String[]::new));
             if (request.frameLength() > hello.maxFrameLength()) {
                 throw new IllegalArgumentException("request length: " + request.frameLength() + " (expected: <= "
                         + hello.maxFrameLength() + ")");

@@ -26,14 +26,11 @@ public final class FdPassRequest implements FdPassMessage {
      * @param names 1..65535 names, each of 0..65535 bytes (the server judges their content)
      */
     public FdPassRequest(int id, List<byte[]> names) {
-        this(id, copy(names), true);
+        this(id, copy(names));
     }
 
-    /** Takes ownership of {@code names}: for the decoder, which made them. */
-    FdPassRequest(int id, byte[][] names, boolean checked) {
-        if (!checked) {
-            check(names);
-        }
+    /** Takes ownership of {@code names}, already checked: for the decoder and {@link #of}, which made them. */
+    FdPassRequest(int id, byte[][] names) {
         this.id = id;
         this.names = names;
     }
@@ -45,7 +42,7 @@ public final class FdPassRequest implements FdPassMessage {
             bytes[i] = names[i].getBytes(StandardCharsets.UTF_8);
         }
         check(bytes);
-        return new FdPassRequest(id, bytes, true);
+        return new FdPassRequest(id, bytes);
     }
 
     private static byte[][] copy(List<byte[]> names) {

@@ -125,7 +125,7 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
             index += 2 + length;
         }
         in.readerIndex(end);
-        return new FdPassRequest(id, names, true);
+        return new FdPassRequest(id, names);
     }
 
     @Override

@@ -46,7 +46,7 @@ class FdPassMessagesTest {
                 () -> new FdPassRequest(1, Collections.nCopies(65536, new byte[0])));
         assertIllegal("nameLength: 65536 (expected: 0..65535)",
                 () -> new FdPassRequest(1, List.of(new byte[1], new byte[65536])));
-        assertThrows(NullPointerException.class, () -> new FdPassRequest(1, null));
+        assertThrows(NullPointerException.class, () -> new FdPassRequest(1, (List<byte[]>) null));
 
         // Names are copied in and out.
         byte[] name = {'a'};
