@@ -2,6 +2,9 @@ package io.fdpass.testsuite;
 
 import io.fdpass.FdPassServer;
 import io.fdpass.spi.FdPassTransport;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import io.netty.util.internal.logging.JdkLoggerFactory;
 
@@ -53,7 +56,9 @@ public final class ProcessServer {
         Logger.getLogger(ProcessServer.class.getName()).info("starting: " + String.join(" ", args));
         FdPassTransport transport = transport(options.get("transport"));
         Path root = Path.of(options.get("root")).toRealPath();
-        FdPassServer.Builder builder = FdPassServer.builder().transport(transport)
+        // The server runs on a group of ours, so that "fds" can wait for what its loops are doing.
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, transport.newIoHandlerFactory());
+        FdPassServer.Builder builder = FdPassServer.builder().transport(transport).eventLoopGroup(group)
                 .socket(Path.of(options.get("socket"))).root(root);
         if (options.containsKey("linger-millis")) {
             builder.linger(Duration.ofMillis(Long.parseLong(options.get("linger-millis"))));
@@ -62,6 +67,7 @@ public final class ProcessServer {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 server.shutdownGracefully().get(3, TimeUnit.SECONDS);
+                group.shutdownGracefully(0, 0, TimeUnit.SECONDS).await(3, TimeUnit.SECONDS);
             } catch (Exception ignored) {
                 // Exiting anyway.
             }
@@ -74,13 +80,27 @@ public final class ProcessServer {
         String line;
         while ((line = in.readLine()) != null) {
             switch (line.trim()) {
-                case "fds" -> out.println(fds(root));
+                case "fds" -> {
+                    settle(group);
+                    out.println(fds(root));
+                }
                 case "connections" -> out.println("CONNECTIONS " + server.connectionCount());
                 default -> out.println("UNKNOWN " + line);
             }
             out.flush();
         }
         System.exit(0);
+    }
+
+    /**
+     * Waits until each event loop has finished the task it was running. A served descriptor is closed by the
+     * listener of its write, in the task that sent it: once the client holds it, the server's copy is closed by the
+     * end of that task, which may not have come yet when the client asks.
+     */
+    private static void settle(EventLoopGroup group) throws InterruptedException {
+        for (EventExecutor loop : group) {
+            loop.submit(() -> { }).await();
+        }
     }
 
     private static Map<String, String> options(String[] args) {
