@@ -21,14 +21,17 @@ public final class BeneathFileSource implements FileSource {
 
     private final Path root;
     private final int rootFd;
+    /** Taken with the root and closed with it, for {@link Native#reopen}; negative where there is no /proc. */
+    private final int procSelfFd;
     private final BeneathOpener opener;
     private final boolean mayBlock;
     /** {@link #CLOSED}, plus {@link #IN_USE} per open in progress: the last one out closes the root. */
     private final AtomicInteger state = new AtomicInteger();
 
-    BeneathFileSource(Path root, int rootFd, BeneathOpener opener, boolean mayBlock) {
+    BeneathFileSource(Path root, int rootFd, int procSelfFd, BeneathOpener opener, boolean mayBlock) {
         this.root = root;
         this.rootFd = rootFd;
+        this.procSelfFd = procSelfFd;
         this.opener = opener;
         this.mayBlock = mayBlock;
     }
@@ -44,10 +47,12 @@ public final class BeneathFileSource implements FileSource {
         if (fd < 0) {
             throw new IOException("root: " + root + " (" + reason(-fd) + ")");
         }
+        int procSelfFd = -1;
         try {
-            return new BeneathFileSource(root, fd, opener(fd), mayBlock(fd));
+            procSelfFd = Native.openProcSelfFd();
+            return new BeneathFileSource(root, fd, procSelfFd, opener(fd), mayBlock(fd));
         } catch (RuntimeException | Error e) {
-            Native.close(fd);
+            closeBoth(fd, procSelfFd);
             throw e;
         }
     }
@@ -149,7 +154,7 @@ public final class BeneathFileSource implements FileSource {
         }
         try {
             long[] stat = new long[Native.STAT_LENGTH];
-            int fd = opener.open(rootFd, name, stat);
+            int fd = opener.open(rootFd, procSelfFd, name, stat);
             return fd >= 0 ? OpenResult.opened(new FileDescriptor(fd), stat[Native.STAT_SIZE])
                     : OpenResult.failed(statusOf(-fd));
         } finally {
@@ -188,7 +193,7 @@ public final class BeneathFileSource implements FileSource {
     public void close() {
         int previous = state.getAndUpdate(s -> s | CLOSED);
         if (previous == 0) {
-            Native.close(rootFd);
+            closeBoth(rootFd, procSelfFd);
         }
     }
 
@@ -206,7 +211,14 @@ public final class BeneathFileSource implements FileSource {
 
     private void release() {
         if (state.addAndGet(-IN_USE) == CLOSED) {
-            Native.close(rootFd);
+            closeBoth(rootFd, procSelfFd);
+        }
+    }
+
+    private static void closeBoth(int rootFd, int procSelfFd) {
+        Native.close(rootFd);
+        if (procSelfFd >= 0) {
+            Native.close(procSelfFd);
         }
     }
 

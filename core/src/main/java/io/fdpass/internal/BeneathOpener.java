@@ -15,6 +15,8 @@ interface BeneathOpener {
      * Opens {@code name} beneath {@code rootFd}, for reading, if it is a regular file.
      *
      * @param rootFd a descriptor of the root directory ({@code O_PATH} will do)
+     * @param procSelfFd a descriptor of {@code /proc/self/fd} to reopen {@code O_PATH} descriptors through (see
+     *               {@link Native#reopen}), or a negative number where there is none
      * @param name   a relative name in UTF-8, without NUL; checked by {@link Names} before, but an opener stays
      *               beneath the root for any input
      * @param stat   receives, as {@link Native#fstat}, the opened file's mode, size, inode and device
@@ -22,7 +24,7 @@ interface BeneathOpener {
      *         resolution that would leave the root or meets an absolute symlink, a magic link or a loop,
      *         {@code -EISDIR} for a directory, {@code -ENXIO} for anything else that is not a regular file
      */
-    int open(int rootFd, byte[] name, long[] stat);
+    int open(int rootFd, int procSelfFd, byte[] name, long[] stat);
 
     /** The errno of an entry that exists but is not served. */
     static int notRegular(long mode) {

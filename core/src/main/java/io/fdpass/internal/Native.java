@@ -403,14 +403,22 @@ public final class Native {
         return openat(dirfd, bytes, 0, bytes.length, flags);
     }
 
+    /** Opens this process's {@code /proc/self/fd} for {@link #reopen}, or answers a negative errno without /proc. */
+    public static int openProcSelfFd() {
+        return LINUX ? openat(AT_FDCWD, "/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC) : -ENOENT;
+    }
+
     /**
      * Opens the file that {@code fd} (typically an {@code O_PATH} descriptor) refers to again, through
      * {@code /proc/self/fd}: a second, readable descriptor of the same inode without resolving any name again.
      *
+     * @param procSelfFd a descriptor of {@code /proc/self/fd} from {@link #openProcSelfFd()}, through which the
+     *                   kernel resolves one name instead of three (about 1.5 us less per open), or a negative
+     *                   number to go through the whole path
      * @return a descriptor, or a negative errno; {@code -ENOENT} means that {@code /proc} is not mounted, and is
      *         the answer on macOS, which has no {@code /proc} (its {@code /dev/fd} duplicates, it does not reopen)
      */
-    public static int reopen(int fd, int flags) {
+    public static int reopen(int procSelfFd, int fd, int flags) {
         MethodHandle handle = check(OPENAT, "openat");
         if (fd < 0) {
             return -EBADF;
@@ -428,7 +436,8 @@ public final class Native {
         for (int v = fd; digits > 0; digits--, v /= 10) {
             s.procPath.set(JAVA_BYTE, PROC_SELF_FD.length + digits - 1, (byte) ('0' + v % 10));
         }
-        return openat(handle, s, AT_FDCWD, s.procPath, flags);
+        return procSelfFd >= 0 ? openat(handle, s, procSelfFd, s.procName, flags)
+                : openat(handle, s, AT_FDCWD, s.procPath, flags);
     }
 
     private static int openat(MethodHandle handle, Scratch s, int dirfd, MemorySegment path, int flags) {
@@ -872,6 +881,8 @@ public final class Native {
         final MemorySegment wordLength;
         final MemorySegment emptyPath;
         final MemorySegment procPath;
+        /** The digits after {@code /proc/self/fd/} in {@link #procPath}. */
+        final MemorySegment procName;
         final MemorySegment path;
         final MemorySegment link;
         private MemorySegment bounce;
@@ -890,6 +901,7 @@ public final class Native {
             wordLength = all.asSlice(offset += 8, 8);
             emptyPath = all.asSlice(offset += 8, 8); // zeroed: ""
             procPath = all.asSlice(offset += 8, procSize);
+            procName = procPath.asSlice(PROC_SELF_FD.length);
             path = all.asSlice(offset += procSize, PATH_MAX);
             link = all.asSlice(offset + PATH_MAX, PATH_MAX);
             MemorySegment.copy(PROC_SELF_FD, 0, procPath, JAVA_BYTE, 0, PROC_SELF_FD.length);

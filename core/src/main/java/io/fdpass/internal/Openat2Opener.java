@@ -24,7 +24,7 @@ final class Openat2Opener implements BeneathOpener {
     }
 
     @Override
-    public int open(int rootFd, byte[] name, long[] stat) {
+    public int open(int rootFd, int procSelfFd, byte[] name, long[] stat) {
         int path = openat2(rootFd, name, Native.O_PATH | Native.O_CLOEXEC);
         if (path < 0) {
             return path;
@@ -37,7 +37,7 @@ final class Openat2Opener implements BeneathOpener {
             if (!Native.isRegular(stat[Native.STAT_MODE])) {
                 return BeneathOpener.notRegular(stat[Native.STAT_MODE]);
             }
-            int fd = Native.reopen(path, READ_FLAGS);
+            int fd = Native.reopen(procSelfFd, path, READ_FLAGS);
             if (fd != -Native.ENOENT) {
                 return fd;
             }

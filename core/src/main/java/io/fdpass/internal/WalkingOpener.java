@@ -49,7 +49,7 @@ final class WalkingOpener implements BeneathOpener {
     }
 
     @Override
-    public int open(int rootFd, byte[] name, long[] stat) {
+    public int open(int rootFd, int procSelfFd, byte[] name, long[] stat) {
         if (name.length == 0) {
             return -Native.ENOENT;
         }
@@ -59,7 +59,7 @@ final class WalkingOpener implements BeneathOpener {
         if (name[0] == '/') {
             return -Native.EXDEV;
         }
-        Walk walk = new Walk(rootFd, name, stat);
+        Walk walk = new Walk(rootFd, procSelfFd, name, stat);
         try {
             return walk.run();
         } finally {
@@ -75,6 +75,7 @@ final class WalkingOpener implements BeneathOpener {
     /** One resolution: the rest of the path to walk, and the directories walked into. */
     private final class Walk {
         private final long[] stat;
+        private final int procSelfFd;
         private byte[] path;
         private int pos;
         private int[] dirs = new int[8]; // dirs[0] is the caller's root; the walk owns dirs[1..depth]
@@ -82,8 +83,9 @@ final class WalkingOpener implements BeneathOpener {
         private byte[] target;
         private int links;
 
-        Walk(int rootFd, byte[] name, long[] stat) {
+        Walk(int rootFd, int procSelfFd, byte[] name, long[] stat) {
             this.stat = stat;
+            this.procSelfFd = procSelfFd;
             path = name;
             dirs[0] = rootFd;
         }
@@ -129,7 +131,7 @@ final class WalkingOpener implements BeneathOpener {
                 return push(fd);
             }
             if (r == 0 && Native.isRegular(mode) && last) {
-                return openForReading(fd, dir, path, start, length, stat);
+                return openForReading(procSelfFd, fd, dir, path, start, length, stat);
             }
             if (r == 0 && Native.isSymlink(mode)) {
                 r = Native.readlinkat(fd, SELF, 0, 0, target());
@@ -215,9 +217,10 @@ final class WalkingOpener implements BeneathOpener {
     }
 
     /** Upgrades the O_PATH descriptor of a regular file to a readable one, and closes it. */
-    private static int openForReading(int pathFd, int dir, byte[] path, int start, int length, long[] stat) {
+    private static int openForReading(int procSelfFd, int pathFd, int dir, byte[] path, int start, int length,
+            long[] stat) {
         try {
-            int fd = Native.reopen(pathFd, READ_FLAGS);
+            int fd = Native.reopen(procSelfFd, pathFd, READ_FLAGS);
             if (fd != -Native.ENOENT) {
                 return fd;
             }

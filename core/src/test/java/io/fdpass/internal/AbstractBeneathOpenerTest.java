@@ -55,6 +55,8 @@ abstract class AbstractBeneathOpenerTest {
     Path root;
     Path secret;
     int rootFd = -1;
+    /** As the file source holds it; negative without /proc. */
+    int procSelfFd = -1;
 
     abstract BeneathOpener opener();
 
@@ -89,12 +91,16 @@ abstract class AbstractBeneathOpenerTest {
         rootFd = Native.openat(Native.AT_FDCWD, root.toString(),
                 Native.O_PATH | Native.O_DIRECTORY | Native.O_CLOEXEC);
         assertTrue(rootFd >= 0, () -> Native.strerror(rootFd));
+        procSelfFd = Native.openProcSelfFd();
     }
 
     @AfterEach
     void closeRoot() throws IOException {
         if (rootFd >= 0) {
             assertEquals(0, Native.close(rootFd));
+        }
+        if (procSelfFd >= 0) {
+            assertEquals(0, Native.close(procSelfFd));
         }
         for (String name : List.of("proc-root", "proc-fd", "proc-rel")) {
             Files.deleteIfExists(root.resolve(name)); // spares us @TempDir's warnings about links to outside it
@@ -108,7 +114,7 @@ abstract class AbstractBeneathOpenerTest {
     /** The status the opener's result maps to; an opened descriptor is checked, then closed. */
     private FileStatus status(int dirFd, String name) {
         long[] stat = new long[STAT_LENGTH];
-        int fd = opener().open(dirFd, name.getBytes(StandardCharsets.UTF_8), stat);
+        int fd = opener().open(dirFd, procSelfFd, name.getBytes(StandardCharsets.UTF_8), stat);
         if (fd < 0) {
             return BeneathFileSource.statusOf(-fd);
         }
@@ -129,7 +135,7 @@ abstract class AbstractBeneathOpenerTest {
     /** Opens {@code name}, which must succeed, and checks the descriptor: its content, size and flags. */
     private void assertOpens(String name, String content) throws IOException {
         long[] stat = new long[STAT_LENGTH];
-        int fd = opener().open(rootFd, name.getBytes(StandardCharsets.UTF_8), stat);
+        int fd = opener().open(rootFd, procSelfFd, name.getBytes(StandardCharsets.UTF_8), stat);
         assertTrue(fd >= 0, () -> name + ": " + Native.strerror(fd));
         try {
             assertTrue(Native.isRegular(stat[STAT_MODE]));
@@ -298,7 +304,7 @@ abstract class AbstractBeneathOpenerTest {
             try {
                 long[] stat = new long[STAT_LENGTH];
                 for (int i = 0; i < 2_000; i++) {
-                    int fd = opener().open(rootFd, name.getBytes(StandardCharsets.UTF_8), stat);
+                    int fd = opener().open(rootFd, procSelfFd, name.getBytes(StandardCharsets.UTF_8), stat);
                     seen.merge(fd >= 0 ? OK : BeneathFileSource.statusOf(-fd), 1, Integer::sum);
                     if (fd >= 0) {
                         long[] actual = new long[STAT_LENGTH];

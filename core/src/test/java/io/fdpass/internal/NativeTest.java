@@ -168,16 +168,22 @@ class NativeTest {
         Path file = Files.writeString(dir.resolve("f"), "content");
         int path = track(Native.openat(AT_FDCWD, file.toString(), O_PATH | O_CLOEXEC));
         if (!Native.LINUX) {
-            assertEquals(-Native.ENOENT, Native.reopen(path, O_RDONLY | O_CLOEXEC), "no /proc");
+            assertEquals(-Native.ENOENT, Native.openProcSelfFd(), "no /proc");
+            assertEquals(-Native.ENOENT, Native.reopen(-1, path, O_RDONLY | O_CLOEXEC), "no /proc");
             return;
         }
-        int fd = track(Native.reopen(path, O_RDONLY | O_CLOEXEC));
+        int procSelfFd = track(Native.openProcSelfFd());
         long[] a = new long[STAT_LENGTH];
-        long[] b = new long[STAT_LENGTH];
         Native.fstat(path, a);
-        Native.fstat(fd, b);
-        assertArrayEquals(a, b);
-        assertEquals("content", readAll(fd));
+        // Through the descriptor of /proc/self/fd, and through the whole path.
+        for (int through : new int[] {procSelfFd, -1}) {
+            int fd = track(Native.reopen(through, path, O_RDONLY | O_CLOEXEC));
+            long[] b = new long[STAT_LENGTH];
+            Native.fstat(fd, b);
+            assertArrayEquals(a, b);
+            assertEquals("content", readAll(fd));
+            assertEquals(O_RDONLY, Native.getStatusFlags(fd) & Native.O_ACCMODE);
+        }
     }
 
     @Test
