@@ -40,6 +40,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * An fdpass server: listens on a Unix domain socket and hands its clients open, read-only descriptors of the files
@@ -182,6 +183,7 @@ public final class FdPassServer implements AutoCloseable {
         private long lingerMillis = FdPassServerHandler.DEFAULT_LINGER_MILLIS;
         private int maxUnreadBytes = FdPassServerHandler.AUTO_MAX_UNREAD_BYTES;
         private AccessPolicy accessPolicy = AccessPolicy.ALLOW_ALL;
+        private Consumer<? super Peer> onConnect;
         private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
         private Executor openExecutor;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
@@ -291,6 +293,16 @@ public final class FdPassServer implements AutoCloseable {
         }
 
         /**
+         * Told of each connection as it opens, with the client's credentials (to log who connects, for instance).
+         * Not told of a connection refused by {@link #maxConnections(int)}. Called on the connection's event loop: keep it fast and non-blocking.
+         * What it throws is logged; the connection goes on.
+         */
+        public Builder onConnect(Consumer<? super Peer> onConnect) {
+            this.onConnect = Objects.requireNonNull(onConnect, "onConnect");
+            return this;
+        }
+
+        /**
          * The socket file's mode, set before anyone can connect: default {@code rw-------}. Connecting needs write
          * permission on it, so this decides which users can reach the server at all.
          */
@@ -338,7 +350,8 @@ public final class FdPassServer implements AutoCloseable {
                 onClose = pool::shutdown;
             }
             return new FdPassServerInitializer(new FdPassHello(maxNames, maxFrameLength, maxUnanswered), source,
-                    ownsSource, accessPolicy, lingerMillis, maxUnreadBytes, maxConnections, executor, onClose);
+                    ownsSource, accessPolicy, onConnect, lingerMillis, maxUnreadBytes, maxConnections, executor,
+                    onClose);
         }
 
         /**

@@ -5,7 +5,10 @@ import io.fdpass.codec.FdPassServerCodec;
 import io.fdpass.codec.FdPassServerHandler;
 import io.fdpass.codec.FdPassServerStats;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -16,6 +19,7 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Sets up fdpass on each accepted connection: for a {@code ServerBootstrap} of your own, as the child handler.
@@ -40,6 +44,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     private final FileSource source;
     private final boolean ownsSource;
     private final AccessPolicy policy;
+    private final ChannelHandler onConnect;
     private final long lingerMillis;
     private final int maxUnreadBytes;
     private final Executor openExecutor;
@@ -50,11 +55,13 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     private final ChannelGroup connections = new DefaultChannelGroup("fdpass", GlobalEventExecutor.INSTANCE);
 
     FdPassServerInitializer(FdPassHello hello, FileSource source, boolean ownsSource, AccessPolicy policy,
-            long lingerMillis, int maxUnreadBytes, int maxConnections, Executor openExecutor, Runnable onClose) {
+            Consumer<? super Peer> onConnect, long lingerMillis, int maxUnreadBytes, int maxConnections,
+            Executor openExecutor, Runnable onClose) {
         this.hello = hello;
         this.source = source;
         this.ownsSource = ownsSource;
         this.policy = policy;
+        this.onConnect = onConnect == null ? null : new OnConnect(onConnect);
         this.lingerMillis = lingerMillis;
         this.maxUnreadBytes = maxUnreadBytes;
         this.openExecutor = openExecutor;
@@ -76,6 +83,34 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         connections.add(ch);
         ch.pipeline().addLast(new FdPassServerCodec(hello.maxNames(), hello.maxFrameLength()),
                 new FdPassServerHandler(hello, source, policy, lingerMillis, maxUnreadBytes, openExecutor, stats));
+        if (onConnect != null) {
+            ch.pipeline().addLast(onConnect);
+        }
+    }
+
+    /**
+     * After the server handler, which reads the peer's credentials as the connection becomes active and passes the
+     * event on only if it could. Not needed after that.
+     */
+    @Sharable
+    private static final class OnConnect extends ChannelInboundHandlerAdapter {
+        private final Consumer<? super Peer> listener;
+
+        OnConnect(Consumer<? super Peer> listener) {
+            this.listener = listener;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            Peer peer = ctx.pipeline().get(FdPassServerHandler.class).peer();
+            try {
+                listener.accept(peer);
+            } catch (RuntimeException e) {
+                logger.warn("{} onConnect failed for {}", ctx.channel(), peer, e);
+            }
+            ctx.fireChannelActive();
+            ctx.pipeline().remove(this);
+        }
     }
 
     /** The limits every connection announces in its HELLO. */

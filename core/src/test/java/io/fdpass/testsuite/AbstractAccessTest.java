@@ -16,7 +16,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,6 +52,31 @@ public abstract class AbstractAccessTest extends AbstractFdPassTest {
                 assertEquals(FileStatus.PERMISSION_DENIED, entry.status(), entry.name());
             }
             assertTrue(client.isOpen(), "a refused peer keeps its connection");
+        }
+    }
+
+    @Test
+    void onConnectIsToldOfEachConnectionWithItsPeer() throws Exception {
+        Peer me = new Peer(Ids.uid(), Ids.gid(), (int) ProcessHandle.current().pid());
+        BlockingQueue<Peer> told = new LinkedBlockingQueue<>();
+        try (FdPassServer server = server().maxConnections(2).onConnect(peer -> {
+                 told.add(peer);
+                 if (told.size() > 1) {
+                     throw new IllegalStateException("a listener that fails");
+                 }
+             }).start();
+             FdPassClient first = connect()) {
+            assertEquals(me, told.poll(10, TimeUnit.SECONDS), "told of the first connection");
+            try (FdPassClient second = connect()) {
+                assertEquals(me, told.poll(10, TimeUnit.SECONDS), "told of the second connection");
+                assertThrows(FdPassException.class, () -> client().connectTimeout(Duration.ofSeconds(5)).connect(),
+                        "over the cap");
+                try (Reply reply = second.request("contacts.txt").join()) {
+                    assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(0).file()),
+                            "served after its listener failed");
+                }
+            }
+            assertTrue(told.isEmpty(), "told of a connection refused at the cap: " + told);
         }
     }
 

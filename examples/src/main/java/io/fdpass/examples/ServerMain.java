@@ -15,9 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +35,7 @@ import java.util.function.Consumer;
                         + "socket PATH (fdpass protocol v1), so that they can read files they could not open "
                         + "themselves.",
                 "Serves until SIGINT or SIGTERM, then shuts down gracefully, removes the socket and exits 0. "
-                        + "Logs to stderr: one line when ready, one per client (uid, gid, pid; at its first request) "
+                        + "Logs to stderr: one line when ready, one per connection (the client's uid, gid and pid) "
                         + "and one per refused name."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:shut down on SIGINT or SIGTERM", "1:could not start (socket in use, no root, ...)",
@@ -106,6 +104,7 @@ public final class ServerMain implements Callable<Integer> {
         FdPassServer.Builder builder = FdPassServer.builder()
                 .root(root)
                 .socketMode(mode.permissions())
+                .onConnect(peer -> log.info("client {}", peer))
                 .accessPolicy(new LoggingPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));
         try {
             set("--max-names", maxNames, builder::maxNames);
@@ -206,21 +205,10 @@ public final class ServerMain implements Callable<Integer> {
         }
     }
 
-    /**
-     * Admits everyone (no --allow-uid or --allow-gid) or the listed users and groups, and logs each client at its
-     * first request and each refused name. Runs on the event loops: a small synchronized map, no blocking.
-     */
+    /** Admits everyone (no --allow-uid or --allow-gid) or the listed users and groups, and logs each refused name. */
     static final class LoggingPolicy implements AccessPolicy {
-        private static final int REMEMBERED = 4096;
-
         private final Set<Integer> uids;
         private final Set<Integer> gids;
-        private final Map<Peer, Boolean> seen = new LinkedHashMap<>(64, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Peer, Boolean> eldest) {
-                return size() > REMEMBERED;
-            }
-        };
 
         LoggingPolicy(Set<Integer> uids, Set<Integer> gids) {
             this.uids = uids;
@@ -229,13 +217,6 @@ public final class ServerMain implements Callable<Integer> {
 
         @Override
         public boolean allows(Peer peer, String name) {
-            boolean first;
-            synchronized (seen) {
-                first = seen.put(peer, Boolean.TRUE) == null;
-            }
-            if (first) {
-                log.info("client {}", peer);
-            }
             boolean allowed = uids.isEmpty() && gids.isEmpty()
                     || uids.contains(peer.uid()) || gids.contains(peer.gid());
             if (!allowed) {
