@@ -293,9 +293,9 @@ public final class FdPassServer implements AutoCloseable {
         }
 
         /**
-         * Told of each connection as it opens, with the client's credentials (to log who connects, for instance).
-         * Not told of a connection refused by {@link #maxConnections(int)}. Called on the connection's event loop: keep it fast and non-blocking.
-         * What it throws is logged; the connection goes on.
+         * Told of each connection as it opens, with the client's credentials (to log who connects, for instance),
+         * but not of one refused by {@link #maxConnections(int)}. Called on the connection's event loop: keep it
+         * fast and non-blocking. What it throws is logged; the connection goes on.
          */
         public Builder onConnect(Consumer<? super Peer> onConnect) {
             this.onConnect = Objects.requireNonNull(onConnect, "onConnect");
