@@ -409,7 +409,12 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
                 for (int i = 0; i < batch.length; i++) {
                     answers[i] = answer(batch[i]);
                 }
-                ctx.executor().execute(() -> writeOpened(answers));
+                try {
+                    ctx.executor().execute(() -> writeOpened(answers));
+                } catch (RejectedExecutionException e) {
+                    // The event loop has shut down, and the connection is gone with it.
+                    discard(answers);
+                }
             });
         } catch (RejectedExecutionException e) {
             logger.warn("{}: open executor rejected {} requests; closing", ctx.channel(), batch.length, e);
@@ -421,13 +426,7 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
     private void writeOpened(Answer[] answers) {
         opening = 0;
         if (!ctx.channel().isActive()) {
-            // Opened for a connection that is gone: nobody will send them.
-            for (Answer answer : answers) {
-                for (FileDescriptor fd : answer.descriptors()) {
-                    Descriptors.closeQuietly(fd);
-                    stats.descriptorDone(false);
-                }
-            }
+            discard(answers);
             return;
         }
         for (Answer answer : answers) {
@@ -435,6 +434,16 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.flush();
         drain();
+    }
+
+    /** Closes what was opened for a connection that is gone: nobody will send it. */
+    private void discard(Answer[] answers) {
+        for (Answer answer : answers) {
+            for (FileDescriptor fd : answer.descriptors()) {
+                Descriptors.closeQuietly(fd);
+                stats.descriptorDone(false);
+            }
+        }
     }
 
     private void write(Answer answer) {

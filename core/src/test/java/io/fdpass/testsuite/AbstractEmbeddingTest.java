@@ -3,6 +3,9 @@ package io.fdpass.testsuite;
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
 import io.fdpass.FdPassServerInitializer;
+import io.fdpass.FileSource;
+import io.fdpass.OpenResult;
+import io.fdpass.Peer;
 import io.fdpass.Reply;
 import io.fdpass.testing.Fds;
 import io.netty.bootstrap.Bootstrap;
@@ -27,6 +30,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -74,7 +78,7 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
         int baseline = Fds.count();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport().newIoHandlerFactory());
         ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-        try (BlockingSource source = new BlockingSource(io.fdpass.FileSource.beneath(root));
+        try (BlockingSource source = new BlockingSource(FileSource.beneath(root));
              FdPassServerInitializer fdpass = FdPassServer.builder().fileSource(source).buildInitializer()) {
             Channel files = new ServerBootstrap().group(group).channel(transport().serverChannelClass())
                     .childHandler(new ChannelInitializer<>() {
@@ -106,6 +110,43 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
         Fds.assertBackTo(baseline);
+    }
+
+    /**
+     * An application that shuts its event loops down while opens run on the open executor: the opens that finish
+     * afterwards cannot hand their descriptors back to a loop, and must close them.
+     */
+    @Test
+    void opensThatFinishAfterTheEventLoopsShutDownLeakNothing() throws Exception {
+        int baseline = Fds.count();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport().newIoHandlerFactory());
+        CountDownLatch opened = new CountDownLatch(2);
+        try (BlockingSource blocking = new BlockingSource(FileSource.beneath(root))) {
+            FileSource source = new FileSource() {
+                @Override
+                public OpenResult open(String name, Peer peer) {
+                    OpenResult result = blocking.open(name, peer);
+                    opened.countDown();
+                    return result;
+                }
+            };
+            try (FdPassServerInitializer fdpass = FdPassServer.builder().fileSource(source).buildInitializer();
+                 FdPassClient client = connectTo(new ServerBootstrap().group(group)
+                         .channel(transport().serverChannelClass()).childHandler(fdpass))) {
+                CompletableFuture<Reply> reply = client.request("courses.txt", "contacts.txt");
+                blocking.awaitEntered();
+                group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync(); // closes the server and the connection
+                assertThrows(CompletionException.class, reply::join);
+                blocking.release();
+                assertTrue(opened.await(10, TimeUnit.SECONDS), "the opens did not finish");
+            }
+        }
+        Fds.assertBackTo(baseline);
+    }
+
+    private FdPassClient connectTo(ServerBootstrap bootstrap) throws Exception {
+        bootstrap.bind(new DomainSocketAddress(socket.toString())).sync();
+        return connect();
     }
 
     private static List<String> describe(FdPassClient client) throws Exception {
