@@ -1,11 +1,13 @@
 package io.fdpass.codec;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.CombinedChannelDuplexHandler;
 
 /**
  * The client's codec: {@link FdPassResponseDecoder} in, {@link FdPassRequestEncoder} out. It installs the
- * {@link FdPassRecvByteBufAllocator} its decoder needs on the channel it is added to.
+ * {@link FdPassRecvByteBufAllocator} its decoder needs on the channel it is added to, and tells the decoder of each
+ * request written, so that it reads each REPLY at once.
  */
 public final class FdPassClientCodec extends CombinedChannelDuplexHandler<FdPassResponseDecoder, FdPassRequestEncoder> {
 
@@ -22,5 +24,19 @@ public final class FdPassClientCodec extends CombinedChannelDuplexHandler<FdPass
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         ctx.channel().config().setRecvByteBufAllocator(new FdPassRecvByteBufAllocator(inboundHandler()));
         super.handlerAdded(ctx);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+        if (msg instanceof FdPassRequest request && !promise.isVoid()) {
+            int count = request.count();
+            // Once written, never before: the REPLY cannot come earlier, and a request that failed gets none.
+            promise.addListener(f -> {
+                if (f.isSuccess()) {
+                    inboundHandler().replyExpected(count);
+                }
+            });
+        }
+        super.write(ctx, msg, promise);
     }
 }

@@ -14,6 +14,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.List;
 
 /**
@@ -24,7 +25,8 @@ import java.util.List;
  * kernel discard its descriptor. So this decoder switches the channel between
  * {@link DomainSocketReadMode#BYTES} and {@link DomainSocketReadMode#FILE_DESCRIPTORS} at exactly the frame
  * boundaries, and tells {@link FdPassRecvByteBufAllocator} how much to read next ({@link #bytesWanted()}) so that
- * no read crosses a boundary. Use the two together.
+ * no read crosses a boundary. Use the two together. Told of the requests sent ({@link #replyExpected(int)}), it
+ * knows the length of the REPLY due next, and a REPLY is then read in one read rather than two (header, body).
  *
  * <p>It passes on {@link FdPassHello}, {@link FdPassReply} and {@link FdPassError}, and after each REPLY one
  * {@link FileDescriptor} per OK entry, already marked close-on-exec. The first frame must be a v1 HELLO. Anything
@@ -45,6 +47,8 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     private byte type;
     private int bodyLength;
     private int descriptorsLeft;
+    /** Names of each request sent and not answered yet, oldest first: the REPLYs due, in order. */
+    private final ArrayDeque<Integer> expectedCounts = new ArrayDeque<>();
 
     public FdPassResponseDecoder() {
         this(DEFAULT_MAX_FRAME_LENGTH);
@@ -56,11 +60,22 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
                 1 + FdPassFrames.ERROR_FIXED_LENGTH + FdPassError.MAX_MESSAGE_LENGTH, 65536, "maxFrameLength");
     }
 
+    /**
+     * Says that a request of {@code count} names has been written: its REPLY is due after those of the requests
+     * written before. Call it on the channel's event loop once the write has succeeded (a request that never left
+     * must not be waited for), as {@link FdPassClientCodec} does.
+     */
+    public void replyExpected(int count) {
+        expectedCounts.add(Checks.checkInRange(count, 1, 65535, "count"));
+    }
+
     /** How many bytes the next read may take without running past the current frame (0 while taking descriptors). */
     public int bytesWanted() {
         int buffered = internalBuffer().readableBytes();
         return switch (state) {
-            case READ_HEADER -> FdPassFrames.HEADER_LENGTH - buffered;
+            // The frame due is the oldest request's REPLY, or an ERROR, after which a server sends nothing more.
+            case READ_HEADER -> (helloSeen && !expectedCounts.isEmpty()
+                    ? FdPassFrames.replyFrameLength(expectedCounts.peek()) : FdPassFrames.HEADER_LENGTH) - buffered;
             case READ_BODY -> bodyLength - buffered;
             case READ_DESCRIPTORS, FAILED -> 0;
         };
@@ -184,6 +199,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     }
 
     private FdPassReply decodeReply(ChannelHandlerContext ctx, ByteBuf in) {
+        expectedCounts.poll();
         int id = in.readInt();
         int count = in.readUnsignedShort();
         int entries = (bodyLength - FdPassFrames.REPLY_FIXED_LENGTH) / FdPassFrames.REPLY_ENTRY_LENGTH;

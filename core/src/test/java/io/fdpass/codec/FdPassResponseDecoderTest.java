@@ -7,9 +7,15 @@ import io.fdpass.FileStatus;
 import io.fdpass.internal.Native;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.LeakCheck;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.fdpass.codec.CodecTests.ERROR;
 import static io.fdpass.codec.CodecTests.ERROR_HEX;
@@ -29,6 +36,7 @@ import static io.fdpass.codec.CodecTests.HELLO;
 import static io.fdpass.codec.CodecTests.HELLO_HEX;
 import static io.fdpass.codec.CodecTests.REPLY;
 import static io.fdpass.codec.CodecTests.REPLY_HEX;
+import static io.fdpass.codec.CodecTests.REQUEST;
 import static io.fdpass.codec.CodecTests.TestFd;
 import static io.fdpass.codec.CodecTests.assertNoMoreInbound;
 import static io.fdpass.codec.CodecTests.buf;
@@ -181,6 +189,61 @@ class FdPassResponseDecoderTest {
         byte[] error = bytes(ERROR_HEX);
         assertFalse(ch.writeInbound(buf(Arrays.copyOf(error, 7))));
         assertEquals(error.length - 7, decoder.bytesWanted());
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    @Test
+    void theReplyDueIsWantedWholeAndAnErrorInItsPlaceIsTakenToo() {
+        ReadModeChannel ch = channel();
+        FdPassResponseDecoder decoder = decoder(ch);
+        decoder.replyExpected(7);
+        assertEquals(5, decoder.bytesWanted(), "HELLO comes first, whatever is due");
+        assertTrue(ch.writeInbound(buf(HELLO_BYTES)));
+        assertEquals(HELLO, ch.readInbound());
+        decoder.replyExpected(2);
+        FdPassReply seven = new FdPassReply(3, new int[] {1, 2, 3, 4, 5, 6, 200},
+                new long[] {0, 0, 0, 0, 0, 0, 0});
+        byte[] frame = encode(seven);
+        assertEquals(frame.length, decoder.bytesWanted());
+        assertFalse(ch.writeInbound(buf(Arrays.copyOf(frame, 10))));
+        assertEquals(frame.length - 10, decoder.bytesWanted());
+        assertTrue(ch.writeInbound(buf(Arrays.copyOfRange(frame, 10, frame.length))));
+        assertEquals(seven, ch.readInbound());
+        // A REPLY of 2 names is due; the server sends an ERROR instead, after which it sends nothing.
+        assertEquals(FdPassFrames.replyFrameLength(2), decoder.bytesWanted());
+        assertTrue(ch.writeInbound(buf(ERROR_HEX)));
+        assertEquals(ERROR, ch.readInbound());
+        assertNoMoreInbound(ch);
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    @Test
+    void theClientCodecMakesARequestsReplyDueOnceItIsWrittenAndNotIfItsWriteFails() {
+        ReadModeChannel ch = CodecTests.readModeChannel();
+        AtomicBoolean failWrites = new AtomicBoolean();
+        ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+                if (failWrites.get()) {
+                    ReferenceCountUtil.release(msg);
+                    promise.setFailure(new IOException("Broken pipe"));
+                } else {
+                    ctx.write(msg, promise);
+                }
+            }
+        }, new FdPassClientCodec());
+        // What the transport asks of the allocator that the codec installed, as it starts a read.
+        RecvByteBufAllocator.Handle reads = ch.config().getRecvByteBufAllocator().newHandle();
+        assertTrue(ch.writeInbound(buf(HELLO_BYTES)));
+        assertEquals(HELLO, ch.readInbound());
+        failWrites.set(true);
+        assertFalse(ch.writeOneOutbound(REQUEST).isSuccess());
+        assertEquals(5, reads.guess(), "no REPLY is due for a request that was not sent");
+        failWrites.set(false);
+        assertTrue(ch.writeOutbound(REQUEST));
+        assertEquals(FdPassFrames.replyFrameLength(REQUEST.count()), reads.guess());
+        ByteBuf sent = ch.readOutbound();
+        sent.release();
         assertFalse(ch.finishAndReleaseAll());
     }
 
