@@ -104,8 +104,11 @@ public final class ServerMain implements Callable<Integer> {
         FdPassServer.Builder builder = FdPassServer.builder()
                 .root(root)
                 .socketMode(mode.permissions())
-                .onConnect(peer -> log.info("client {}", peer))
-                .accessPolicy(new LoggingPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));
+                .onConnect(peer -> log.info("client {}", peer));
+        if (!allowUids.isEmpty() || !allowGids.isEmpty()) {
+            // Without lists everyone may have everything: the default policy, which needs no name as a String.
+            builder.accessPolicy(new LoggingPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));
+        }
         try {
             set("--max-names", maxNames, builder::maxNames);
             set("--max-frame-length", maxFrameLength, builder::maxFrameLength);
@@ -205,7 +208,7 @@ public final class ServerMain implements Callable<Integer> {
         }
     }
 
-    /** Admits everyone (no --allow-uid or --allow-gid) or the listed users and groups, and logs each refused name. */
+    /** Admits the users and groups of --allow-uid and --allow-gid, and logs each name it refuses. */
     static final class LoggingPolicy implements AccessPolicy {
         private final Set<Integer> uids;
         private final Set<Integer> gids;
@@ -217,8 +220,7 @@ public final class ServerMain implements Callable<Integer> {
 
         @Override
         public boolean allows(Peer peer, String name) {
-            boolean allowed = uids.isEmpty() && gids.isEmpty()
-                    || uids.contains(peer.uid()) || gids.contains(peer.gid());
+            boolean allowed = uids.contains(peer.uid()) || gids.contains(peer.gid());
             if (!allowed) {
                 log.info("refused {} to {}: uid and gid not allowed", Cli.escape(name), peer);
             }
