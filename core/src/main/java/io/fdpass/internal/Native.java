@@ -293,6 +293,24 @@ public final class Native {
     private static final long SYS_OPENAT2 = 437; // the same on every Linux architecture (424+ are unified)
     private static final long SIOCOUTQ = 0x5411; // = TIOCOUTQ
     private static final int STATX_BASIC = 0x0001 | 0x0002 | 0x0100 | 0x0200; // TYPE | MODE | INO | SIZE
+    // <sys/socket.h>, 64 bits: struct msghdr, struct iovec, struct cmsghdr (size_t cmsg_len, int level, int type).
+    private static final long MSGHDR_SIZE = 56;
+    private static final long MSG_IOV = 16;
+    private static final long MSG_IOVLEN = 24;
+    private static final long MSG_CONTROL = 32;
+    private static final long MSG_CONTROLLEN = 40;
+    private static final long MSG_FLAGS = 48;
+    private static final long IOVEC_SIZE = 16;
+    private static final long CMSG_LEVEL = 8;
+    private static final long CMSG_TYPE = 12;
+    private static final long CMSG_DATA = 16;
+    /** CMSG_SPACE of two descriptors: room for one more than a descriptor message may carry, to see that it did. */
+    private static final long CONTROL_SIZE = CMSG_DATA + 8;
+    private static final int LINUX_SOL_SOCKET = 1;
+    private static final int SCM_RIGHTS = 1;
+    private static final int MSG_CTRUNC = 0x8;
+    private static final int MSG_DONTWAIT = 0x40;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     // Darwin only: <sys/socket.h>, <sys/proc_info.h>.
     private static final int AF_UNIX = 1;
     private static final int SOL_SOCKET = 0xffff;
@@ -337,6 +355,8 @@ public final class Native {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), -1);
     private static final MethodHandle IOCTL = !LINUX ? null : bind("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    private static final MethodHandle RECVMSG = !LINUX ? null : bind("recvmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1);
     // Darwin only.
     private static final MethodHandle FSTAT = !DARWIN ? null : bind("fstat" + INODE64,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
@@ -535,6 +555,56 @@ public final class Native {
         // FD_CLOEXEC is the only descriptor flag (Linux, macOS): set it outright, one call per received descriptor.
         int r = fcntl(fd, F_SETFD, FD_CLOEXEC);
         return r < 0 ? r : 0;
+    }
+
+    /** {@link #receiveDescriptor} took a message that carried no descriptor, or more than one (closed). */
+    public static final int NOT_ONE_DESCRIPTOR = Integer.MIN_VALUE;
+    /** {@link #receiveDescriptor} found the peer's end of stream. */
+    public static final int END_OF_STREAM = Integer.MIN_VALUE + 1;
+
+    /**
+     * Takes one descriptor message from a Unix stream socket if one is there, without waiting: {@code recvmsg(2)}
+     * with a one-byte buffer, {@code MSG_DONTWAIT}, and {@code MSG_CMSG_CLOEXEC}, so the descriptor is close-on-exec
+     * from the moment it exists and its file status flags stay as the sender left them (Netty's {@code recvFd} adds
+     * {@code O_NONBLOCK} to them and needs one {@code fcntl} more for close-on-exec).
+     *
+     * <p>Linux only. Whoever calls it must be the socket's only reader at that moment (its event loop).
+     *
+     * @return the descriptor; a negative errno if nothing was taken ({@code -EAGAIN}: no message there yet);
+     *         {@link #END_OF_STREAM}; or {@link #NOT_ONE_DESCRIPTOR} if a message was taken that did not carry
+     *         exactly one descriptor (or whose control data was truncated), after closing what it carried
+     */
+    public static int receiveDescriptor(int socketFd) {
+        MethodHandle handle = check(RECVMSG, "recvmsg");
+        Scratch s = scratch();
+        MemorySegment message = s.message();
+        message.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE); // the kernel sets it to the length it wrote
+        long r;
+        try {
+            r = (long) handle.invokeExact(s.errno, socketFd, message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (r < 0) {
+            return -s.errno();
+        }
+        if (r == 0) {
+            return END_OF_STREAM; // a stream socket cannot carry descriptors without a byte
+        }
+        MemorySegment control = s.control();
+        long controlLength = message.get(JAVA_LONG, MSG_CONTROLLEN);
+        int descriptors = 0;
+        if (controlLength > CMSG_DATA && control.get(JAVA_INT, CMSG_LEVEL) == LINUX_SOL_SOCKET
+                && control.get(JAVA_INT, CMSG_TYPE) == SCM_RIGHTS) {
+            descriptors = (int) ((Math.min(control.get(JAVA_LONG, 0), controlLength) - CMSG_DATA) / 4);
+        }
+        if (descriptors == 1 && (message.get(JAVA_INT, MSG_FLAGS) & MSG_CTRUNC) == 0) {
+            return control.get(JAVA_INT, CMSG_DATA);
+        }
+        for (int i = 0; i < descriptors; i++) {
+            close(control.get(JAVA_INT, CMSG_DATA + 4L * i));
+        }
+        return NOT_ONE_DESCRIPTOR;
     }
 
     /** The file status flags and access mode ({@code F_GETFL}), or a negative errno. */
@@ -886,6 +956,8 @@ public final class Native {
         final MemorySegment path;
         final MemorySegment link;
         private MemorySegment bounce;
+        private MemorySegment message;
+        private MemorySegment control;
 
         Scratch() {
             long errnoSize = (ERRNO_SIZE + 7) & ~7L;
@@ -919,6 +991,30 @@ public final class Native {
             MemorySegment.copy(src, offset, path, JAVA_BYTE, 0, length);
             path.set(JAVA_BYTE, length, (byte) 0);
             return true;
+        }
+
+        /** A {@code struct msghdr} for one byte and {@link #CONTROL_SIZE} of control data: see {@link #control()}. */
+        MemorySegment message() {
+            MemorySegment m = message;
+            if (m == null) {
+                m = Arena.ofAuto().allocate(MSGHDR_SIZE + IOVEC_SIZE + CONTROL_SIZE + 8, 8);
+                MemorySegment iov = m.asSlice(MSGHDR_SIZE, IOVEC_SIZE);
+                MemorySegment control = m.asSlice(MSGHDR_SIZE + IOVEC_SIZE, CONTROL_SIZE);
+                MemorySegment data = m.asSlice(MSGHDR_SIZE + IOVEC_SIZE + CONTROL_SIZE, 1);
+                iov.set(ADDRESS, 0, data);
+                iov.set(JAVA_LONG, 8, 1L);
+                m.set(ADDRESS, MSG_IOV, iov);
+                m.set(JAVA_LONG, MSG_IOVLEN, 1L);
+                m.set(ADDRESS, MSG_CONTROL, control);
+                message = m;
+                this.control = control;
+            }
+            return m;
+        }
+
+        /** The control data of {@link #message()}. */
+        MemorySegment control() {
+            return control;
         }
 
         MemorySegment bounce() {

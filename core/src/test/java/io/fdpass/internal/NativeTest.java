@@ -1,5 +1,6 @@
 package io.fdpass.internal;
 
+import io.fdpass.testing.Sockets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -210,7 +211,7 @@ class NativeTest {
 
     @Test
     void socketOutqCountsWhatThePeerHasNotRead() throws IOException {
-        int[] pair = TestSyscalls.socketPair();
+        int[] pair = Sockets.pair();
         track(pair[0]);
         track(pair[1]);
         assertEquals(0, Native.socketOutq(pair[0]));
@@ -347,6 +348,44 @@ class NativeTest {
         } finally {
             executor.shutdownNow();
         }
+    }
+
+    @Test
+    void receiveDescriptorTakesOneDescriptorMessageCloseOnExecAndWithItsFlagsAsSent() throws IOException {
+        assumeTrue(Native.LINUX, "recvmsg with MSG_CMSG_CLOEXEC: Linux only");
+        int[] pair = Sockets.pair();
+        track(pair[0]);
+        track(pair[1]);
+        Path file = Files.writeString(dir.resolve("f"), "content");
+        int sent = track(Native.openat(AT_FDCWD, file.toString(), O_RDONLY)); // blocking, not close-on-exec
+        assertEquals(-Native.EAGAIN, Native.receiveDescriptor(pair[1]), "nothing sent yet");
+
+        assertEquals(1, Sockets.send(pair[0], new byte[1], sent));
+        int received = track(Native.receiveDescriptor(pair[1]));
+        assertNotEquals(sent, received);
+        assertEquals(Native.FD_CLOEXEC, Native.getFdFlags(received));
+        assertEquals(0, Native.getStatusFlags(received) & O_NONBLOCK, "O_NONBLOCK added");
+        assertEquals("content", readAll(received));
+        assertEquals(-Native.EAGAIN, Native.receiveDescriptor(pair[1]), "one message taken, not more");
+    }
+
+    @Test
+    void receiveDescriptorRefusesAMessageWithoutExactlyOneDescriptorAndClosesWhatItCarried() throws IOException {
+        assumeTrue(Native.LINUX, "recvmsg with MSG_CMSG_CLOEXEC: Linux only");
+        int[] pair = Sockets.pair();
+        track(pair[1]);
+        int a = track(Native.openat(AT_FDCWD, dir.toString(), O_PATH));
+        int b = track(Native.openat(AT_FDCWD, dir.toString(), O_PATH));
+        int c = track(Native.openat(AT_FDCWD, dir.toString(), O_PATH));
+        assertEquals(1, Sockets.send(pair[0], new byte[1], a, b));
+        assertEquals(Native.NOT_ONE_DESCRIPTOR, Native.receiveDescriptor(pair[1]), "two descriptors");
+        assertEquals(1, Sockets.send(pair[0], new byte[1], a, b, c));
+        assertEquals(Native.NOT_ONE_DESCRIPTOR, Native.receiveDescriptor(pair[1]), "three, truncated");
+        assertEquals(1, Sockets.send(pair[0], new byte[] {7}));
+        assertEquals(Native.NOT_ONE_DESCRIPTOR, Native.receiveDescriptor(pair[1]), "a byte, no descriptor");
+        assertEquals(0, Native.close(pair[0]));
+        assertEquals(Native.END_OF_STREAM, Native.receiveDescriptor(pair[1]));
+        // What the refused messages carried is closed: closeOpened counts this process's descriptors.
     }
 
     static String readAll(int fd) {

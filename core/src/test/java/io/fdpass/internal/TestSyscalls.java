@@ -32,8 +32,6 @@ final class TestSyscalls {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle RENAMEAT2 = bind(Native.DARWIN ? "renameatx_np" : "renameat2",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SOCKETPAIR = bind("socketpair",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
 
     private TestSyscalls() {
     }
@@ -60,23 +58,6 @@ final class TestSyscalls {
             int r = (int) RENAMEAT2.invokeExact(state, Native.AT_FDCWD, arena.allocateFrom(from.toString()),
                     Native.AT_FDCWD, arena.allocateFrom(to.toString()), flags);
             return r < 0 ? -(int) ERRNO_VALUE.get(state, 0L) : 0;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
-    }
-
-    /** A connected pair of Unix stream sockets. */
-    static int[] socketPair() throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            MemorySegment fds = arena.allocate(JAVA_INT, 2);
-            int r = (int) SOCKETPAIR.invokeExact(state, 1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0, fds);
-            if (r < 0) {
-                throw new IOException("socketpair: " + Native.strerror((int) ERRNO_VALUE.get(state, 0L)));
-            }
-            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
-        } catch (IOException e) {
-            throw e;
         } catch (Throwable t) {
             throw new AssertionError(t);
         }
