@@ -293,11 +293,11 @@ public abstract class AbstractRandomFramesTest extends AbstractFdPassTest {
 
     /**
      * PROTOCOL-v1, "Closing": a client that half-closes after sending requests still gets their replies, and a server
-     * never closes first while the client may still have descriptor messages to read. Fails as of this writing: the
-     * server closes as soon as its last write completes once it has seen end of stream, and a Netty epoll client
-     * that gets EPOLLRDHUP goes on reading past the frame and descriptor boundaries its allocator sets (Netty's
-     * {@code EpollRecvByteAllocatorHandle.continueReading} ignores the allocator once RDHUP arrived), so it loses
-     * descriptors and frames.
+     * never closes first while the client may still have descriptor messages to read. A server that closed as soon as
+     * its last write completed would fail it: a Netty epoll client that gets EPOLLRDHUP goes on reading past the
+     * frame and descriptor boundaries its allocator sets (Netty's {@code EpollRecvByteAllocatorHandle.continueReading}
+     * ignores the allocator once RDHUP arrived), and this one takes its descriptors slowly, with the channel in
+     * descriptors mode (not auto-reading, so the decoder does not take them itself).
      */
     @Test
     void halfClosingClientGetsAllItsDescriptors() throws Exception {
