@@ -1,36 +1,26 @@
 package io.fdpass.testsuite;
 
 import io.fdpass.codec.FdPassHello;
-import io.fdpass.codec.FdPassRecvByteBufAllocator;
 import io.fdpass.codec.FdPassReply;
-import io.fdpass.codec.FdPassResponseDecoder;
 import io.fdpass.codec.FdPassResponseEncoder;
 import io.fdpass.internal.Native;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.Sockets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.CorruptedFrameException;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -40,29 +30,22 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * decoder takes the descriptor messages itself (on Linux) rather than switching the channel's read mode.
  */
 public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
+    private static final FdPassHello HELLO = new FdPassHello(64, 65536, 32);
 
     @Test
     void descriptorMessagesAlreadyInTheSocketArriveAfterTheirReplyCloseOnExec() throws Exception {
         int baseline = Fds.count();
         int[] pair = Sockets.pair();
         try {
-            int courses = Native.openat(Native.AT_FDCWD, root.resolve("courses.txt").toString(), Native.O_RDONLY);
-            int contacts = Native.openat(Native.AT_FDCWD, root.resolve("contacts.txt").toString(), Native.O_RDONLY);
-            try {
-                write(pair[0], new FdPassHello(64, 65536, 32), new FdPassReply(7, new int[] {0, 0},
-                        new long[] {COURSES.length(), CONTACTS.length()}));
-                assertEquals(1, Sockets.send(pair[0], new byte[1], courses));
-                assertEquals(1, Sockets.send(pair[0], new byte[1], contacts));
-            } finally {
-                Native.close(courses);
-                Native.close(contacts);
-            }
-            try (Decoding decoding = new Decoding(pair[1])) {
-                pair[1] = -1; // the channel's now
-                decoding.next(FdPassHello.class);
-                assertEquals(7, decoding.next(FdPassReply.class).id());
+            write(pair[0], HELLO, new FdPassReply(7, new int[] {0, 0},
+                    new long[] {COURSES.length(), CONTACTS.length()}));
+            sendDescriptorMessage(pair[0], "courses.txt");
+            sendDescriptorMessage(pair[0], "contacts.txt");
+            try (RawClient raw = RawClient.onConnected(transport(), pair[1])) {
+                pair[1] = -1;
+                assertEquals(7, raw.next(FdPassReply.class).id());
                 for (String content : new String[] {COURSES, CONTACTS}) {
-                    FileDescriptor fd = decoding.next(FileDescriptor.class);
+                    FileDescriptor fd = raw.next(FileDescriptor.class);
                     try {
                         assertEquals(Native.FD_CLOEXEC, Native.getFdFlags(fd.intValue()) & Native.FD_CLOEXEC);
                         ByteBuffer bytes = ByteBuffer.allocate(64);
@@ -75,14 +58,14 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
                 }
             }
         } finally {
-            closeBoth(pair);
+            closeAll(pair);
         }
         Fds.assertBackTo(baseline);
     }
 
     /**
-     * Netty's {@code recvFd} has room for one descriptor and does not look at MSG_CTRUNC, so a message with two
-     * loses the second unseen; the decoder's own receive sees both, closes both, and calls it a violation.
+     * Netty's {@code recvFd} accepts only a message with exactly one descriptor and passes over any other without
+     * closing what it carried; the decoder's own receive closes both and calls it a violation.
      */
     @Test
     void aDescriptorMessageCarryingTwoDescriptorsIsAViolationAndLeaksNeither() throws Exception {
@@ -90,24 +73,16 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
         int baseline = Fds.count();
         int[] pair = Sockets.pair();
         try {
-            int a = Native.openat(Native.AT_FDCWD, root.resolve("courses.txt").toString(), Native.O_RDONLY);
-            int b = Native.openat(Native.AT_FDCWD, root.resolve("contacts.txt").toString(), Native.O_RDONLY);
-            try {
-                write(pair[0], new FdPassHello(64, 65536, 32), new FdPassReply(7, new int[] {0}, new long[] {1}));
-                assertEquals(1, Sockets.send(pair[0], new byte[1], a, b));
-            } finally {
-                Native.close(a);
-                Native.close(b);
-            }
-            try (Decoding decoding = new Decoding(pair[1])) {
+            write(pair[0], HELLO, new FdPassReply(7, new int[] {0}, new long[] {1}));
+            sendDescriptorMessage(pair[0], "courses.txt", "contacts.txt");
+            try (RawClient raw = RawClient.onConnected(transport(), pair[1])) {
                 pair[1] = -1;
-                decoding.next(FdPassHello.class);
-                decoding.next(FdPassReply.class);
-                CorruptedFrameException e = decoding.next(CorruptedFrameException.class);
+                raw.next(FdPassReply.class);
+                CorruptedFrameException e = raw.next(CorruptedFrameException.class);
                 assertEquals("a descriptor message that did not carry exactly one descriptor", e.getMessage());
             }
         } finally {
-            closeBoth(pair);
+            closeAll(pair);
         }
         Fds.assertBackTo(baseline);
     }
@@ -125,54 +100,27 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
         assertEquals(out.size(), Sockets.send(socket, out.toByteArray()));
     }
 
-    private static void closeBoth(int[] pair) {
-        for (int fd : pair) {
-            if (fd >= 0) {
-                Native.close(fd);
+    /** One byte with a descriptor of each of {@code names} (beneath the root), in one message. */
+    private void sendDescriptorMessage(int socket, String... names) throws IOException {
+        int[] fds = new int[names.length];
+        Arrays.fill(fds, -1);
+        try {
+            for (int i = 0; i < names.length; i++) {
+                fds[i] = Native.openat(Native.AT_FDCWD, root.resolve(names[i]).toString(), Native.O_RDONLY);
+                if (fds[i] < 0) {
+                    throw new IOException(names[i] + ": " + Native.strerror(fds[i]));
+                }
             }
+            assertEquals(1, Sockets.send(socket, new byte[1], fds));
+        } finally {
+            closeAll(fds);
         }
     }
 
-    /** A channel of the transport under test on an existing socket, with the client's decoder and a recorder. */
-    private final class Decoding implements AutoCloseable {
-        private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport().newIoHandlerFactory());
-        private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
-        private final Channel channel;
-
-        Decoding(int socket) throws Exception {
-            Sockets.setNonBlocking(socket);
-            channel = transport().channelClass().getConstructor(int.class).newInstance(socket);
-            FdPassResponseDecoder decoder = new FdPassResponseDecoder();
-            channel.config().setRecvByteBufAllocator(new FdPassRecvByteBufAllocator(decoder));
-            channel.pipeline().addLast(decoder, new ChannelInboundHandlerAdapter() {
-                @Override
-                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                    received.add(msg);
-                }
-
-                @Override
-                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                    received.add(cause);
-                }
-            });
-            group.register(channel).sync();
-        }
-
-        <T> T next(Class<T> type) throws InterruptedException {
-            Object next = received.poll(10, TimeUnit.SECONDS);
-            assertNotNull(next, "nothing received within 10 s");
-            return assertInstanceOf(type, next);
-        }
-
-        @Override
-        public void close() throws Exception {
-            channel.close().sync();
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-            Object left;
-            while ((left = received.poll()) != null) {
-                if (left instanceof FileDescriptor fd) {
-                    Native.close(fd.intValue());
-                }
+    private static void closeAll(int[] fds) {
+        for (int fd : fds) {
+            if (fd >= 0) {
+                Native.close(fd);
             }
         }
     }

@@ -5,9 +5,11 @@ import io.fdpass.codec.FdPassRequestEncoder;
 import io.fdpass.codec.FdPassResponseDecoder;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.spi.FdPassTransport;
+import io.fdpass.testing.Sockets;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -21,6 +23,7 @@ import java.util.HexFormat;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -40,8 +43,29 @@ final class RawClient implements AutoCloseable {
     private volatile long descriptorPaceMillis = -1;
 
     RawClient(FdPassTransport transport, Path socket) throws InterruptedException {
+        this(transport, bootstrap -> bootstrap.channel(transport.channelClass())
+                .connect(new DomainSocketAddress(socket.toString())));
+    }
+
+    /**
+     * A client on a socket that is connected already, such as one end of a socket pair whose other end a test
+     * writes by hand; it takes the socket over.
+     */
+    static RawClient onConnected(FdPassTransport transport, int socket) throws InterruptedException {
+        Sockets.setNonBlocking(socket);
+        return new RawClient(transport, bootstrap -> bootstrap.channelFactory(() -> {
+            try {
+                return transport.channelClass().getConstructor(int.class).newInstance(socket);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(transport.channelClass() + " cannot take a socket", e);
+            }
+        }).register());
+    }
+
+    private RawClient(FdPassTransport transport, Function<Bootstrap, ChannelFuture> start)
+            throws InterruptedException {
         group = new MultiThreadIoEventLoopGroup(1, transport.newIoHandlerFactory());
-        channel = new Bootstrap().group(group).channel(transport.channelClass())
+        channel = start.apply(new Bootstrap().group(group)
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -78,8 +102,7 @@ final class RawClient implements AutoCloseable {
                             }
                         });
                     }
-                })
-                .connect(new DomainSocketAddress(socket.toString())).sync().channel();
+                })).sync().channel();
         assertInstanceOf(FdPassHello.class, next());
     }
 
