@@ -123,7 +123,9 @@ public final class ReceivedFile implements ReadableByteChannel {
 
     /**
      * Hands the raw descriptor over: the caller owns it from now on (and must close it), and this object is closed.
-     * It is close-on-exec.
+     * It is close-on-exec. Its file status flags are as the server left them, or have {@code O_NONBLOCK} added
+     * where Netty received it (see PROTOCOL.md, "Receiving"): a caller that wants blocking reads from a pipe or a
+     * socket (which only a custom {@code FileSource} serves) clears {@code O_NONBLOCK} itself.
      */
     public synchronized int detach() throws ClosedChannelException {
         int taken = checkOpen();
