@@ -104,6 +104,10 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
     private int rechecks;
     private ScheduledFuture<?> lingerTimer;
     private boolean descriptorWriteFailed;
+    /** Whether a request is being read, so that the flush can wait for the end of the read. */
+    private boolean inChannelRead;
+    /** Names of the requests answered but not flushed yet: a bound on the descriptors that wait for the flush. */
+    private int unflushedNames;
     private FdPassEvents.BackpressurePause pause;
 
     /**
@@ -184,8 +188,21 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
                 event = null;
             }
             queued.add(new Queued(request, event));
-            drain();
+            inChannelRead = true;
+            try {
+                drain();
+            } finally {
+                inChannelRead = false;
+            }
         }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (unflushedNames > 0) {
+            flush();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override
@@ -238,7 +255,6 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         draining = true;
-        boolean wrote = false;
         boolean overBound = false;
         try {
             do {
@@ -255,8 +271,13 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
                         pauseEnds();
                     }
                     if (openExecutor == null) {
-                        write(answer(queued.poll()));
-                        wrote = true;
+                        Queued next = queued.poll();
+                        int names = next.request().count();
+                        if (unflushedNames + names > hello.maxNames()) {
+                            flush(); // what waits for a flush holds its descriptors open: at most a request's worth
+                        }
+                        write(answer(next));
+                        unflushedNames += names;
                     } else {
                         openElsewhere();
                     }
@@ -268,11 +289,19 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         } finally {
             draining = false;
         }
-        if (wrote) {
-            ctx.flush();
+        // As FlushConsolidationHandler does: what answers the requests of one read goes out in one flush, after
+        // the read. Against a flush per answer (fdref-client, 1:32:1 and 1:32:3): 10 to 20 % more descriptors/s
+        // and lower latency, the client woken fewer times.
+        if (unflushedNames > 0 && !inChannelRead) {
+            flush();
         }
         updateReading(overBound);
         closeIfDone();
+    }
+
+    private void flush() {
+        unflushedNames = 0;
+        ctx.flush();
     }
 
     private boolean isOverBound() {
@@ -432,7 +461,7 @@ public final class FdPassServerHandler extends ChannelInboundHandlerAdapter {
         for (Answer answer : answers) {
             write(answer);
         }
-        ctx.flush();
+        flush();
         drain();
     }
 
