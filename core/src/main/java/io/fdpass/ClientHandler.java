@@ -34,6 +34,9 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     private int receivedCount;
     private FdPassException failure;
     private FdPassClientStats.Failure failureCause;
+    /** Whether a reply is being read: requests its callbacks send then are flushed at the end of the read. */
+    private boolean inChannelRead;
+    private boolean flushOnReadComplete;
 
     ClientHandler(long timeoutMillis, FdPassClientStats stats) {
         this.timeoutMillis = timeoutMillis;
@@ -72,12 +75,18 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
                     new FdPassException("no reply within " + timeoutMillis + " ms"),
                     FdPassClientStats.Failure.TIMEOUT), timeoutMillis, TimeUnit.MILLISECONDS);
         }
-        ctx.writeAndFlush(pending.request).addListener(f -> {
+        ctx.write(pending.request).addListener(f -> {
             if (!f.isSuccess()) {
                 fail(new FdPassException("connection lost while sending a request (" + reason(f.cause()) + ")",
                         f.cause()), FdPassClientStats.Failure.CONNECTION_CLOSED);
             }
         });
+        if (inChannelRead) {
+            // Sent from a reply's callback: the requests sent while reading go out in one flush after the read.
+            flushOnReadComplete = true;
+        } else {
+            ctx.flush();
+        }
     }
 
     /** Netty's native messages end in strerror, "writevAddresses(..) failed with error(-32): Broken pipe". */
@@ -89,14 +98,28 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        switch (msg) {
-            case FileDescriptor fd -> onDescriptor(fd);
-            case FdPassReply reply -> onReply(reply);
-            case FdPassHello h -> hello.complete(h);
-            case FdPassError error -> fail(new FdPassErrorException(error.code(), error.message()),
-                    FdPassClientStats.Failure.SERVER_ERROR);
-            default -> ctx.fireChannelRead(msg);
+        inChannelRead = true;
+        try {
+            switch (msg) {
+                case FileDescriptor fd -> onDescriptor(fd);
+                case FdPassReply reply -> onReply(reply);
+                case FdPassHello h -> hello.complete(h);
+                case FdPassError error -> fail(new FdPassErrorException(error.code(), error.message()),
+                        FdPassClientStats.Failure.SERVER_ERROR);
+                default -> ctx.fireChannelRead(msg);
+            }
+        } finally {
+            inChannelRead = false;
         }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (flushOnReadComplete) {
+            flushOnReadComplete = false;
+            ctx.flush();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     private void onReply(FdPassReply reply) {

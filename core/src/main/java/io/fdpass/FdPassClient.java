@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.unix.DomainSocketAddress;
@@ -118,6 +119,10 @@ public final class FdPassClient implements AutoCloseable {
      *
      * <p>A completed reply is the caller's to close. Cancel the future of a reply no longer wanted: its
      * descriptors are closed whether they had arrived or not.
+     *
+     * <p>Callable from any thread. Futures complete on the client's event loop, so a callback that sends the next
+     * request does so from there, while the loop is reading: such requests go out together once the read is done,
+     * and the callback must not block waiting for their replies.
      */
     public CompletableFuture<Reply> request(List<String> names) {
         CompletableFuture<Reply> future = new ReplyFuture();
@@ -169,8 +174,13 @@ public final class FdPassClient implements AutoCloseable {
             return;
         }
         ClientHandler.Pending pending = new ClientHandler.Pending(request, names, future);
+        EventLoop loop = on.channel().eventLoop();
+        if (loop.inEventLoop()) {
+            on.handler().send(pending); // from a reply's callback, typically: no trip through the task queue
+            return;
+        }
         try {
-            on.channel().eventLoop().execute(() -> on.handler().send(pending));
+            loop.execute(() -> on.handler().send(pending));
         } catch (RejectedExecutionException e) {
             future.completeExceptionally(new FdPassException("client closed", e));
         }

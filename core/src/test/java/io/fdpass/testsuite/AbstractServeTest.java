@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -78,6 +80,55 @@ public abstract class AbstractServeTest extends AbstractFdPassTest {
             CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).join();
         }
         Fds.assertBackTo(baseline);
+    }
+
+    /**
+     * Requests sent from replies' callbacks, which run on the client's event loop while it reads: the client holds
+     * their flush until the read is done. Sixteen chains of 500, each reply's callback sending its chain's next
+     * request, all answered in full. Only a chain's first callback may run on the test's thread (when its reply
+     * came before the callback was added); every later one runs on the event loop, from which its request was sent.
+     */
+    @Test
+    void requestsSentFromReplyCallbacksOnTheEventLoopAreAllAnswered() throws Exception {
+        int baseline = Fds.count();
+        int chains = 16;
+        int length = 500;
+        try (FdPassServer server = server().start(); FdPassClient client = connect()) {
+            AtomicInteger onTestThread = new AtomicInteger();
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            for (int c = 0; c < chains; c++) {
+                CompletableFuture<Void> chain = new CompletableFuture<>();
+                done.add(chain);
+                chain(client, length, chain, Thread.currentThread(), onTestThread);
+            }
+            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            assertTrue(onTestThread.get() <= chains, onTestThread + " callbacks ran on the test's thread");
+        }
+        Fds.assertBackTo(baseline);
+    }
+
+    private static void chain(FdPassClient client, int left, CompletableFuture<Void> done, Thread testThread,
+            AtomicInteger onTestThread) {
+        client.request("courses.txt").whenComplete((reply, error) -> {
+            if (Thread.currentThread() == testThread) {
+                onTestThread.incrementAndGet();
+            }
+            try (reply) {
+                if (error != null) {
+                    throw error;
+                }
+                assertEquals(COURSES, new String(reply.entries().getFirst().file().inputStream().readAllBytes(),
+                        StandardCharsets.UTF_8));
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+                return;
+            }
+            if (left == 1) {
+                done.complete(null);
+            } else {
+                chain(client, left - 1, done, testThread, onTestThread);
+            }
+        });
     }
 
     /** Sends {@code total} scenario requests keeping {@code depth} in flight; checks every byte of every reply. */
