@@ -2,25 +2,19 @@ package io.fdpass.testsuite;
 
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassReply;
-import io.fdpass.codec.FdPassResponseEncoder;
 import io.fdpass.internal.Native;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.Sockets;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.CorruptedFrameException;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -88,16 +82,8 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
     }
 
     private static void write(int socket, Object... frames) {
-        EmbeddedChannel encoder = new EmbeddedChannel(FdPassResponseEncoder.INSTANCE);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (Object frame : frames) {
-            encoder.writeOutbound(frame);
-            ByteBuf bytes = encoder.readOutbound();
-            out.writeBytes(ByteBufUtil.getBytes(bytes));
-            bytes.release();
-        }
-        assertFalse(encoder.finishAndReleaseAll());
-        assertEquals(out.size(), Sockets.send(socket, out.toByteArray()));
+        byte[] bytes = TestFrames.responses(frames);
+        assertEquals(bytes.length, Sockets.send(socket, bytes));
     }
 
     /** One byte with a descriptor of each of {@code names} (beneath the root), in one message. */

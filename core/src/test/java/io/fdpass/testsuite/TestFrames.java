@@ -2,30 +2,47 @@ package io.fdpass.testsuite;
 
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FdPassRequestEncoder;
+import io.fdpass.codec.FdPassResponseEncoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-/** Request frames as bytes, for raw clients that write more than a well-behaved client would. */
+/** Frames as bytes, for raw peers that write what a well-behaved one would not, or write it by hand. */
 final class TestFrames {
     private TestFrames() {
     }
 
     /** {@code count} REQUEST frames for {@code names}, ids 0 to count - 1, back to back. */
     static byte[] requests(int count, String... names) {
-        EmbeddedChannel encoder = new EmbeddedChannel(FdPassRequestEncoder.INSTANCE);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        List<Object> requests = new ArrayList<>();
         for (int id = 0; id < count; id++) {
-            encoder.writeOutbound(FdPassRequest.of(id, names));
-            ByteBuf frame = encoder.readOutbound();
-            out.writeBytes(ByteBufUtil.getBytes(frame));
-            frame.release();
+            requests.add(FdPassRequest.of(id, names));
         }
-        assertFalse(encoder.finishAndReleaseAll());
+        return encode(FdPassRequestEncoder.INSTANCE, requests);
+    }
+
+    /** The server's frames (HELLO, REPLY, ERROR) as the server encodes them, back to back. */
+    static byte[] responses(Object... frames) {
+        return encode(FdPassResponseEncoder.INSTANCE, List.of(frames));
+    }
+
+    private static byte[] encode(ChannelHandler encoder, List<Object> frames) {
+        EmbeddedChannel channel = new EmbeddedChannel(encoder);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Object frame : frames) {
+            channel.writeOutbound(frame);
+            ByteBuf bytes = channel.readOutbound();
+            out.writeBytes(ByteBufUtil.getBytes(bytes));
+            bytes.release();
+        }
+        assertFalse(channel.finishAndReleaseAll());
         return out.toByteArray();
     }
 }
