@@ -108,11 +108,50 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
             fail(ctx, "cannot mark a received descriptor close-on-exec: errno " + -err);
             return;
         }
-        if (--descriptorsLeft == 0) {
-            state = State.READ_HEADER;
-            setReadMode(ctx, DomainSocketReadMode.BYTES);
+        if (--descriptorsLeft > 0) {
+            ctx.fireChannelRead(descriptor);
+            return;
         }
+        state = State.READ_HEADER;
         ctx.fireChannelRead(descriptor);
+        try {
+            readOnInBytes(ctx);
+        } finally {
+            if (state != State.READ_DESCRIPTORS) {
+                setReadMode(ctx, DomainSocketReadMode.BYTES);
+            }
+        }
+    }
+
+    /**
+     * After the last descriptor of a REPLY that the channel took in descriptors mode, reads the frames behind it
+     * itself, until the socket has no more or a REPLY's descriptor messages are not there yet. Left to the channel,
+     * they could be read in descriptors mode, which eats bytes: at the peer's end of stream Netty's read loops (epoll
+     * and kqueue alike) drain the socket in the mode their read event began with, whatever the allocator says. How
+     * much it reads is bounded by the replies due to this client.
+     */
+    private void readOnInBytes(ChannelHandlerContext ctx) throws Exception {
+        int socketFd;
+        while ((state == State.READ_HEADER || state == State.READ_BODY) && (socketFd = ownedSocket(ctx, true)) >= 0) {
+            int wanted = bytesWanted();
+            ByteBuf bytes = ctx.alloc().directBuffer(wanted);
+            long n = Native.read(socketFd, bytes.nioBuffer(0, wanted));
+            if (n <= 0) {
+                bytes.release();
+                return; // nothing there yet, or the end of stream or an error: the channel's own read finds out which
+            }
+            bytes.writerIndex((int) n);
+            super.channelRead(ctx, bytes);
+        }
+    }
+
+    /**
+     * The socket to read from directly, or -1: only on the channel's event loop (the socket's one reader), while the
+     * channel is open and auto-reads (else it reads what it is asked to); for descriptor messages only on Linux.
+     */
+    private static int ownedSocket(ChannelHandlerContext ctx, boolean bytesOnly) {
+        return (bytesOnly ? Native.AVAILABLE : Native.LINUX) && ctx.channel() instanceof UnixChannel unix
+                && unix.isOpen() && unix.config().isAutoRead() ? unix.fd().intValue() : -1;
     }
 
     @Override
@@ -237,12 +276,10 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
      * Takes the REPLY's descriptor messages that are in the socket already, itself, and leaves the rest to the
      * channel in {@link DomainSocketReadMode#FILE_DESCRIPTORS} mode. Taking them here keeps the read loop going in
      * bytes mode: no switch of modes, which ends the loop and costs a trip through the event loop each way, and two
-     * system calls per descriptor fewer than the channel makes. Only on Linux, only on the channel's event loop
-     * (the socket's one reader), and not when the channel does not auto-read: then it reads what it is asked to.
+     * system calls per descriptor fewer than the channel makes.
      */
     private void receiveDescriptors(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        int socketFd = Native.LINUX && ctx.channel() instanceof UnixChannel unix && unix.isOpen()
-                && unix.config().isAutoRead() ? unix.fd().intValue() : -1;
+        int socketFd = ownedSocket(ctx, false);
         while (socketFd >= 0 && descriptorsLeft > 0) {
             int fd = Native.receiveDescriptor(socketFd);
             if (fd == Native.NOT_ONE_DESCRIPTOR) {

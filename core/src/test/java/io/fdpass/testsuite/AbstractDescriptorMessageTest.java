@@ -1,6 +1,7 @@
 package io.fdpass.testsuite;
 
 import io.fdpass.codec.FdPassHello;
+import io.fdpass.codec.FdPassRecvByteBufAllocator;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.internal.Native;
 import io.fdpass.testing.Fds;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -38,18 +40,8 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
             try (RawClient raw = RawClient.onConnected(transport(), pair[1])) {
                 pair[1] = -1;
                 assertEquals(7, raw.next(FdPassReply.class).id());
-                for (String content : new String[] {COURSES, CONTACTS}) {
-                    FileDescriptor fd = raw.next(FileDescriptor.class);
-                    try {
-                        assertEquals(Native.FD_CLOEXEC, Native.getFdFlags(fd.intValue()) & Native.FD_CLOEXEC);
-                        ByteBuffer bytes = ByteBuffer.allocate(64);
-                        assertTrue(Native.pread(fd.intValue(), bytes, 0) >= 0, "pread");
-                        assertEquals(content, new String(bytes.array(), 0, bytes.position(),
-                                StandardCharsets.UTF_8));
-                    } finally {
-                        Native.close(fd.intValue());
-                    }
-                }
+                assertReads(COURSES, raw.next(FileDescriptor.class));
+                assertReads(CONTACTS, raw.next(FileDescriptor.class));
             }
         } finally {
             closeAll(pair);
@@ -79,6 +71,61 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
             closeAll(pair);
         }
         Fds.assertBackTo(baseline);
+    }
+
+    /**
+     * A REPLY whose descriptor messages were not there when it was read leaves the channel reading descriptors. When
+     * they arrive in one read event with what follows them and the server's end of stream, the channel's read loop
+     * takes at most {@link FdPassRecvByteBufAllocator#DEFAULT_MAX_MESSAGES_PER_READ} of them, and then, for the end of
+     * stream, drains the socket in the mode it is in, whatever the allocator says: the next REPLY must not be read
+     * as descriptor messages.
+     */
+    @Test
+    void whatFollowsManyDescriptorsTakenInDescriptorsModeSurvivesTheServersClose() throws Exception {
+        int baseline = Fds.count();
+        int[] pair = Sockets.pair();
+        int count = FdPassRecvByteBufAllocator.DEFAULT_MAX_MESSAGES_PER_READ + 4;
+        int[] ok = new int[count];
+        long[] sizes = new long[count];
+        Arrays.fill(sizes, COURSES.length());
+        try {
+            write(pair[0], HELLO, new FdPassReply(1, ok, sizes));
+            try (RawClient raw = RawClient.onConnected(transport(), pair[1])) {
+                pair[1] = -1;
+                assertEquals(1, raw.next(FdPassReply.class).id());
+                assertTrue(raw.isReadingDescriptors(), "no descriptor message was there: the channel waits for them");
+                try (RawClient.Hold hold = raw.holdEventLoop()) {
+                    for (int i = 0; i < count; i++) {
+                        sendDescriptorMessage(pair[0], "courses.txt");
+                    }
+                    write(pair[0], new FdPassReply(2, new int[] {0}, new long[] {CONTACTS.length()}));
+                    sendDescriptorMessage(pair[0], "contacts.txt");
+                    Native.close(pair[0]);
+                    pair[0] = -1;
+                }
+                for (int i = 0; i < count; i++) {
+                    assertReads(COURSES, raw.next(FileDescriptor.class));
+                }
+                assertEquals(2, raw.next(FdPassReply.class).id());
+                assertReads(CONTACTS, raw.next(FileDescriptor.class));
+                assertSame(RawClient.CLOSED, raw.next());
+            }
+        } finally {
+            closeAll(pair);
+        }
+        Fds.assertBackTo(baseline);
+    }
+
+    /** Checks that {@code fd} is close-on-exec and reads {@code content}, and closes it. */
+    private static void assertReads(String content, FileDescriptor fd) {
+        try {
+            assertEquals(Native.FD_CLOEXEC, Native.getFdFlags(fd.intValue()) & Native.FD_CLOEXEC);
+            ByteBuffer bytes = ByteBuffer.allocate(64);
+            assertTrue(Native.pread(fd.intValue(), bytes, 0) >= 0, "pread");
+            assertEquals(content, new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8));
+        } finally {
+            Native.close(fd.intValue());
+        }
     }
 
     private static void write(int socket, Object... frames) {

@@ -21,6 +21,7 @@ import io.netty.channel.unix.UnixChannel;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -41,6 +42,7 @@ final class RawClient implements AutoCloseable {
     private final Channel channel;
     private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
     private volatile long descriptorPaceMillis = -1;
+    private volatile FdPassResponseDecoder decoder;
 
     RawClient(FdPassTransport transport, Path socket) throws InterruptedException {
         this(transport, bootstrap -> bootstrap.channel(transport.channelClass())
@@ -70,6 +72,7 @@ final class RawClient implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         FdPassResponseDecoder decoder = new FdPassResponseDecoder();
+                        RawClient.this.decoder = decoder;
                         ch.config().setRecvByteBufAllocator(new FdPassRecvByteBufAllocator(decoder));
                         ch.pipeline().addLast(decoder, FdPassRequestEncoder.INSTANCE);
                         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
@@ -161,6 +164,32 @@ final class RawClient implements AutoCloseable {
             fail("expected a " + type.getSimpleName() + ", received " + next);
         }
         return type.cast(next);
+    }
+
+    /** Whether the decoder waits for descriptor messages (asked on the event loop). */
+    boolean isReadingDescriptors() throws InterruptedException {
+        return channel.eventLoop().submit(decoder::isReadingDescriptors).sync().getNow();
+    }
+
+    /** The client's event loop held in a task of its own: what arrives until {@link Hold#close()} is read at once. */
+    Hold holdEventLoop() throws InterruptedException {
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch released = new CountDownLatch(1);
+        channel.eventLoop().execute(() -> {
+            held.countDown();
+            try {
+                released.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        held.await();
+        return released::countDown;
+    }
+
+    interface Hold extends AutoCloseable {
+        @Override
+        void close();
     }
 
     int socketFd() {
