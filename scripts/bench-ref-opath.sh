@@ -8,13 +8,15 @@
 # bound for any server that follows it.
 #
 #   scripts/bench-ref-opath.sh [COMPARE.SH OPTION...]      e.g. --rounds 3 --warmup 2
+#   scripts/bench-ref-opath.sh --build-only DIR            only builds DIR/fdref-server-opath (same arguments as
+#                                                          fdref-server), e.g. for its CPU time per request
 #
 # compare.sh is looked for in $FDPASS_BENCH_DIR, by default ../shared/bench next to this repository.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=${FDPASS_BENCH_DIR:-$REPO/../shared/bench}
 if [[ ${1-} == -h || ${1-} == --help ]]; then
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 [[ -f $BENCH/fdref-server.c && -x $BENCH/compare.sh ]] || {
@@ -63,4 +65,9 @@ awk '
     END { if (!found) { print "open_name() not found" > "/dev/stderr"; exit 1 } }
 ' "$BENCH/fdref-server.c" >"$WORK/fdref-server-opath.c"
 "${CC:-gcc}" -O2 -Wall -o "$WORK/fdref-server-opath" "$WORK/fdref-server-opath.c"
+if [[ ${1-} == --build-only ]]; then
+    [[ -n ${2-} ]] || { echo "bench-ref-opath.sh: --build-only needs a directory" >&2; exit 2; }
+    mkdir -p "$2" && cp "$WORK/fdref-server-opath" "$2/" && echo "$2/fdref-server-opath"
+    exit 0
+fi
 "$BENCH/compare.sh" "$@" -- "$WORK/fdref-server-opath" --quiet '{socket}' '{root}'
