@@ -27,8 +27,8 @@ import java.util.List;
  * kernel discard its descriptor. So this decoder tells {@link FdPassRecvByteBufAllocator} how much to read next
  * ({@link #bytesWanted()}) so that no read crosses a frame's end, and takes the descriptor messages after a REPLY
  * itself where they are there already (on Linux), or else switches the channel from
- * {@link DomainSocketReadMode#BYTES} to {@link DomainSocketReadMode#FILE_DESCRIPTORS} for them and back after the
- * last. Use the two together. Told of the requests sent ({@link #replyExpected(int)}), it
+ * {@link DomainSocketReadMode#BYTES} to {@link DomainSocketReadMode#FILE_DESCRIPTORS} for them, and after the last
+ * reads the frames behind it itself before it switches back. Use the two together. Told of the requests sent ({@link #replyExpected(int)}), it
  * knows the length of the REPLY due next, and a REPLY is then read in one read rather than two (header, body).
  *
  * <p>It passes on {@link FdPassHello}, {@link FdPassReply} and {@link FdPassError}, and after each REPLY one
@@ -135,13 +135,20 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
         while ((state == State.READ_HEADER || state == State.READ_BODY) && (socketFd = ownedSocket(ctx, true)) >= 0) {
             int wanted = bytesWanted();
             ByteBuf bytes = ctx.alloc().directBuffer(wanted);
-            long n = Native.read(socketFd, bytes.nioBuffer(0, wanted));
-            if (n <= 0) {
-                bytes.release();
-                return; // nothing there yet, or the end of stream or an error: the channel's own read finds out which
+            boolean passedOn = false;
+            try {
+                long n = Native.read(socketFd, bytes.nioBuffer(0, wanted));
+                if (n <= 0) {
+                    return; // nothing there yet, or the end of stream or an error: the channel's read finds out which
+                }
+                bytes.writerIndex((int) n);
+                passedOn = true;
+                super.channelRead(ctx, bytes);
+            } finally {
+                if (!passedOn) {
+                    bytes.release();
+                }
             }
-            bytes.writerIndex((int) n);
-            super.channelRead(ctx, bytes);
         }
     }
 
