@@ -116,6 +116,45 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
         Fds.assertBackTo(baseline);
     }
 
+    /**
+     * What the decoder reads itself after a reply's last descriptor may end inside a frame: the rest then comes by
+     * the channel's own reads, in bytes mode.
+     */
+    @Test
+    void aFrameBehindTheLastDescriptorThatArrivesInPartsIsReadWhole() throws Exception {
+        int baseline = Fds.count();
+        int[] pair = Sockets.pair();
+        try {
+            write(pair[0], HELLO, new FdPassReply(1, new int[] {0}, new long[] {COURSES.length()}));
+            try (RawClient raw = RawClient.onConnected(transport(), pair[1])) {
+                pair[1] = -1;
+                assertEquals(1, raw.next(FdPassReply.class).id());
+                assertTrue(raw.isReadingDescriptors(), "no descriptor message was there: the channel waits for it");
+                byte[] second = TestFrames.responses(new FdPassReply(2, new int[] {0},
+                        new long[] {CONTACTS.length()}));
+                int split = 7; // inside the body, past the header
+                try (RawClient.Hold hold = raw.holdEventLoop()) {
+                    sendDescriptorMessage(pair[0], "courses.txt");
+                    assertEquals(split, Sockets.send(pair[0], Arrays.copyOf(second, split)));
+                }
+                assertReads(COURSES, raw.next(FileDescriptor.class));
+                // Asked on the event loop, so after the read event that took the descriptor and the first part.
+                assertEquals(second.length - split, raw.bytesWanted(), "the decoder took the first part itself");
+                byte[] rest = Arrays.copyOfRange(second, split, second.length);
+                assertEquals(rest.length, Sockets.send(pair[0], rest));
+                sendDescriptorMessage(pair[0], "contacts.txt");
+                Native.close(pair[0]);
+                pair[0] = -1;
+                assertEquals(2, raw.next(FdPassReply.class).id());
+                assertReads(CONTACTS, raw.next(FileDescriptor.class));
+                assertSame(RawClient.CLOSED, raw.next());
+            }
+        } finally {
+            closeAll(pair);
+        }
+        Fds.assertBackTo(baseline);
+    }
+
     /** Checks that {@code fd} is close-on-exec and reads {@code content}, and closes it. */
     private static void assertReads(String content, FileDescriptor fd) {
         try {

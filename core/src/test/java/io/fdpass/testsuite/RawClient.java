@@ -171,6 +171,11 @@ final class RawClient implements AutoCloseable {
         return channel.eventLoop().submit(decoder::isReadingDescriptors).sync().getNow();
     }
 
+    /** How many bytes the decoder reads next (asked on the event loop). */
+    int bytesWanted() throws InterruptedException {
+        return channel.eventLoop().submit(decoder::bytesWanted).sync().getNow();
+    }
+
     /** The client's event loop held in a task of its own: what arrives until {@link Hold#close()} is read at once. */
     Hold holdEventLoop() throws InterruptedException {
         CountDownLatch held = new CountDownLatch(1);
