@@ -28,8 +28,9 @@ import java.util.List;
  * ({@link #bytesWanted()}) so that no read crosses a frame's end, and takes the descriptor messages after a REPLY
  * itself where they are there already (on Linux), or else switches the channel from
  * {@link DomainSocketReadMode#BYTES} to {@link DomainSocketReadMode#FILE_DESCRIPTORS} for them, and after the last
- * reads the frames behind it itself before it switches back. Use the two together. Told of the requests sent ({@link #replyExpected(int)}), it
- * knows the length of the REPLY due next, and a REPLY is then read in one read rather than two (header, body).
+ * reads the frames behind it itself before it switches back. Use the two together. Told of the requests sent
+ * ({@link #replyExpected(int)}), it knows the length of the REPLY due next, and a REPLY is then read in one read
+ * rather than two (header, body).
  *
  * <p>It passes on {@link FdPassHello}, {@link FdPassReply} and {@link FdPassError}, and after each REPLY one
  * {@link FileDescriptor} per OK entry, already marked close-on-exec. The first frame must be a v1 HELLO. Anything
@@ -131,8 +132,12 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
      * much it reads is bounded by the replies due to this client.
      */
     private void readOnInBytes(ChannelHandlerContext ctx) throws Exception {
-        int socketFd;
-        while ((state == State.READ_HEADER || state == State.READ_BODY) && (socketFd = ownedSocket(ctx, true)) >= 0) {
+        while (state == State.READ_HEADER || state == State.READ_BODY) {
+            // Asked each time: what this read passes on may close the channel, and its descriptor be reused.
+            int socketFd = ownedSocket(ctx, Native.AVAILABLE);
+            if (socketFd < 0) {
+                return;
+            }
             int wanted = bytesWanted();
             ByteBuf bytes = ctx.alloc().directBuffer(wanted);
             boolean passedOn = false;
@@ -153,11 +158,11 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     }
 
     /**
-     * The socket to read from directly, or -1: only on the channel's event loop (the socket's one reader), while the
-     * channel is open and auto-reads (else it reads what it is asked to); for descriptor messages only on Linux.
+     * The socket to read from directly, or -1: where the platform allows it, only on the channel's event loop (the
+     * socket's one reader), while the channel is open and auto-reads (else it reads what it is asked to).
      */
-    private static int ownedSocket(ChannelHandlerContext ctx, boolean bytesOnly) {
-        return (bytesOnly ? Native.AVAILABLE : Native.LINUX) && ctx.channel() instanceof UnixChannel unix
+    private static int ownedSocket(ChannelHandlerContext ctx, boolean platformAllows) {
+        return platformAllows && ctx.channel() instanceof UnixChannel unix
                 && unix.isOpen() && unix.config().isAutoRead() ? unix.fd().intValue() : -1;
     }
 
@@ -286,7 +291,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
      * system calls per descriptor fewer than the channel makes.
      */
     private void receiveDescriptors(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        int socketFd = ownedSocket(ctx, false);
+        int socketFd = ownedSocket(ctx, Native.LINUX); // Linux's msghdr, and MSG_CMSG_CLOEXEC
         while (socketFd >= 0 && descriptorsLeft > 0) {
             int fd = Native.receiveDescriptor(socketFd);
             if (fd == Native.NOT_ONE_DESCRIPTOR) {
