@@ -21,32 +21,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The client's decoder on a real socket that holds a whole answer already, written by hand on the other end of a
- * socket pair: a REPLY and its descriptor messages all there when the channel first reads, which is where the
- * decoder takes the descriptor messages itself (on Linux) rather than switching the channel's read mode.
+ * The client's decoder on a real socket whose other end the test writes by hand (a socket pair): descriptor
+ * messages that are there when their REPLY is read, which the decoder takes itself (on Linux) rather than switching
+ * the channel's read mode; a faulty one; and the frames behind descriptors that the channel took in descriptors
+ * mode, which the decoder reads itself.
  */
 public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
     private static final FdPassHello HELLO = new FdPassHello(64, 65536, 32);
 
     @Test
     void descriptorMessagesAlreadyInTheSocketArriveAfterTheirReplyCloseOnExec() throws Exception {
-        int baseline = Fds.count();
-        int[] pair = Sockets.pair();
-        try {
-            write(pair[0], HELLO, new FdPassReply(7, new int[] {0, 0},
-                    new long[] {COURSES.length(), CONTACTS.length()}));
-            sendDescriptorMessage(pair[0], "courses.txt");
-            sendDescriptorMessage(pair[0], "contacts.txt");
-            try (RawClient raw = RawClient.onConnected(transport(), pair[1])) {
-                pair[1] = -1;
-                assertEquals(7, raw.next(FdPassReply.class).id());
-                assertReads(COURSES, raw.next(FileDescriptor.class));
-                assertReads(CONTACTS, raw.next(FileDescriptor.class));
-            }
-        } finally {
-            closeAll(pair);
-        }
-        Fds.assertBackTo(baseline);
+        onSocketPair(server -> {
+            server.write(new FdPassReply(7, new int[] {0, 0}, new long[] {COURSES.length(), CONTACTS.length()}));
+            server.sendDescriptorMessage("courses.txt");
+            server.sendDescriptorMessage("contacts.txt");
+        }, (server, raw) -> {
+            assertEquals(7, raw.next(FdPassReply.class).id());
+            assertReads(COURSES, raw.next(FileDescriptor.class));
+            assertReads(CONTACTS, raw.next(FileDescriptor.class));
+        });
     }
 
     /**
@@ -56,21 +49,14 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
     @Test
     void aDescriptorMessageCarryingTwoDescriptorsIsAViolationAndLeaksNeither() throws Exception {
         assumeTrue(Native.LINUX, "the decoder receives descriptor messages itself on Linux only");
-        int baseline = Fds.count();
-        int[] pair = Sockets.pair();
-        try {
-            write(pair[0], HELLO, new FdPassReply(7, new int[] {0}, new long[] {1}));
-            sendDescriptorMessage(pair[0], "courses.txt", "contacts.txt");
-            try (RawClient raw = RawClient.onConnected(transport(), pair[1])) {
-                pair[1] = -1;
-                raw.next(FdPassReply.class);
-                CorruptedFrameException e = raw.next(CorruptedFrameException.class);
-                assertEquals("a descriptor message that did not carry exactly one descriptor", e.getMessage());
-            }
-        } finally {
-            closeAll(pair);
-        }
-        Fds.assertBackTo(baseline);
+        onSocketPair(server -> {
+            server.write(new FdPassReply(7, new int[] {0}, new long[] {1}));
+            server.sendDescriptorMessage("courses.txt", "contacts.txt");
+        }, (server, raw) -> {
+            raw.next(FdPassReply.class);
+            CorruptedFrameException e = raw.next(CorruptedFrameException.class);
+            assertEquals("a descriptor message that did not carry exactly one descriptor", e.getMessage());
+        });
     }
 
     /**
@@ -82,38 +68,27 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
      */
     @Test
     void whatFollowsManyDescriptorsTakenInDescriptorsModeSurvivesTheServersClose() throws Exception {
-        int baseline = Fds.count();
-        int[] pair = Sockets.pair();
         int count = FdPassRecvByteBufAllocator.DEFAULT_MAX_MESSAGES_PER_READ + 4;
-        int[] ok = new int[count];
         long[] sizes = new long[count];
         Arrays.fill(sizes, COURSES.length());
-        try {
-            write(pair[0], HELLO, new FdPassReply(1, ok, sizes));
-            try (RawClient raw = RawClient.onConnected(transport(), pair[1])) {
-                pair[1] = -1;
-                assertEquals(1, raw.next(FdPassReply.class).id());
-                assertTrue(raw.isReadingDescriptors(), "no descriptor message was there: the channel waits for them");
-                try (RawClient.Hold hold = raw.holdEventLoop()) {
-                    for (int i = 0; i < count; i++) {
-                        sendDescriptorMessage(pair[0], "courses.txt");
-                    }
-                    write(pair[0], new FdPassReply(2, new int[] {0}, new long[] {CONTACTS.length()}));
-                    sendDescriptorMessage(pair[0], "contacts.txt");
-                    Native.close(pair[0]);
-                    pair[0] = -1;
-                }
+        onSocketPair(server -> server.write(new FdPassReply(1, new int[count], sizes)), (server, raw) -> {
+            assertEquals(1, raw.next(FdPassReply.class).id());
+            assertTrue(raw.isReadingDescriptors(), "no descriptor message was there: the channel waits for them");
+            try (RawClient.Hold hold = raw.holdEventLoop()) {
                 for (int i = 0; i < count; i++) {
-                    assertReads(COURSES, raw.next(FileDescriptor.class));
+                    server.sendDescriptorMessage("courses.txt");
                 }
-                assertEquals(2, raw.next(FdPassReply.class).id());
-                assertReads(CONTACTS, raw.next(FileDescriptor.class));
-                assertSame(RawClient.CLOSED, raw.next());
+                server.write(new FdPassReply(2, new int[] {0}, new long[] {CONTACTS.length()}));
+                server.sendDescriptorMessage("contacts.txt");
+                server.close();
             }
-        } finally {
-            closeAll(pair);
-        }
-        Fds.assertBackTo(baseline);
+            for (int i = 0; i < count; i++) {
+                assertReads(COURSES, raw.next(FileDescriptor.class));
+            }
+            assertEquals(2, raw.next(FdPassReply.class).id());
+            assertReads(CONTACTS, raw.next(FileDescriptor.class));
+            assertSame(RawClient.CLOSED, raw.next());
+        });
     }
 
     /**
@@ -122,37 +97,103 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
      */
     @Test
     void aFrameBehindTheLastDescriptorThatArrivesInPartsIsReadWhole() throws Exception {
+        byte[] second = TestFrames.responses(new FdPassReply(2, new int[] {0}, new long[] {CONTACTS.length()}));
+        int split = 7; // inside the body, past the header
+        onSocketPair(server -> server.write(new FdPassReply(1, new int[] {0}, new long[] {COURSES.length()})),
+                (server, raw) -> {
+                    assertEquals(1, raw.next(FdPassReply.class).id());
+                    assertTrue(raw.isReadingDescriptors(), "no descriptor message was there: the channel waits");
+                    try (RawClient.Hold hold = raw.holdEventLoop()) {
+                        server.sendDescriptorMessage("courses.txt");
+                        server.send(Arrays.copyOf(second, split));
+                    }
+                    assertReads(COURSES, raw.next(FileDescriptor.class));
+                    // Asked on the event loop, so after the read event that took the descriptor and the first part.
+                    assertEquals(second.length - split, raw.bytesWanted(), "the decoder took the first part itself");
+                    server.send(Arrays.copyOfRange(second, split, second.length));
+                    server.sendDescriptorMessage("contacts.txt");
+                    server.close();
+                    assertEquals(2, raw.next(FdPassReply.class).id());
+                    assertReads(CONTACTS, raw.next(FileDescriptor.class));
+                    assertSame(RawClient.CLOSED, raw.next());
+                });
+    }
+
+    /**
+     * Writes HELLO and what {@code before} writes into one end of a socket pair, starts a client on the other end,
+     * runs {@code exchange}, and checks that no descriptor is left open once both ends are closed.
+     */
+    private void onSocketPair(Before before, Exchange exchange) throws Exception {
         int baseline = Fds.count();
         int[] pair = Sockets.pair();
+        ServerEnd server = new ServerEnd(pair[0]);
+        int clientEnd = pair[1];
         try {
-            write(pair[0], HELLO, new FdPassReply(1, new int[] {0}, new long[] {COURSES.length()}));
-            try (RawClient raw = RawClient.onConnected(transport(), pair[1])) {
-                pair[1] = -1;
-                assertEquals(1, raw.next(FdPassReply.class).id());
-                assertTrue(raw.isReadingDescriptors(), "no descriptor message was there: the channel waits for it");
-                byte[] second = TestFrames.responses(new FdPassReply(2, new int[] {0},
-                        new long[] {CONTACTS.length()}));
-                int split = 7; // inside the body, past the header
-                try (RawClient.Hold hold = raw.holdEventLoop()) {
-                    sendDescriptorMessage(pair[0], "courses.txt");
-                    assertEquals(split, Sockets.send(pair[0], Arrays.copyOf(second, split)));
-                }
-                assertReads(COURSES, raw.next(FileDescriptor.class));
-                // Asked on the event loop, so after the read event that took the descriptor and the first part.
-                assertEquals(second.length - split, raw.bytesWanted(), "the decoder took the first part itself");
-                byte[] rest = Arrays.copyOfRange(second, split, second.length);
-                assertEquals(rest.length, Sockets.send(pair[0], rest));
-                sendDescriptorMessage(pair[0], "contacts.txt");
-                Native.close(pair[0]);
-                pair[0] = -1;
-                assertEquals(2, raw.next(FdPassReply.class).id());
-                assertReads(CONTACTS, raw.next(FileDescriptor.class));
-                assertSame(RawClient.CLOSED, raw.next());
+            server.write(HELLO);
+            before.write(server);
+            try (RawClient raw = RawClient.onConnected(transport(), clientEnd)) {
+                clientEnd = -1;
+                exchange.run(server, raw);
             }
         } finally {
-            closeAll(pair);
+            server.close();
+            if (clientEnd >= 0) {
+                Native.close(clientEnd);
+            }
         }
         Fds.assertBackTo(baseline);
+    }
+
+    @FunctionalInterface
+    private interface Before {
+        void write(ServerEnd server) throws Exception;
+    }
+
+    @FunctionalInterface
+    private interface Exchange {
+        void run(ServerEnd server, RawClient client) throws Exception;
+    }
+
+    /** The server's end of the pair, written by hand. */
+    private final class ServerEnd {
+        private int fd;
+
+        ServerEnd(int fd) {
+            this.fd = fd;
+        }
+
+        void write(Object... frames) {
+            send(TestFrames.responses(frames));
+        }
+
+        void send(byte[] bytes) {
+            assertEquals(bytes.length, Sockets.send(fd, bytes));
+        }
+
+        /** One byte with a descriptor of each of {@code names} (beneath the root), in one message. */
+        void sendDescriptorMessage(String... names) throws IOException {
+            int[] fds = new int[names.length];
+            Arrays.fill(fds, -1);
+            try {
+                for (int i = 0; i < names.length; i++) {
+                    fds[i] = Native.openat(Native.AT_FDCWD, root.resolve(names[i]).toString(), Native.O_RDONLY);
+                    if (fds[i] < 0) {
+                        throw new IOException(names[i] + ": " + Native.strerror(fds[i]));
+                    }
+                }
+                assertEquals(1, Sockets.send(fd, new byte[1], fds));
+            } finally {
+                closeAll(fds);
+            }
+        }
+
+        /** Closes this end: the client sees the end of stream. */
+        void close() {
+            if (fd >= 0) {
+                Native.close(fd);
+                fd = -1;
+            }
+        }
     }
 
     /** Checks that {@code fd} is close-on-exec and reads {@code content}, and closes it. */
@@ -164,28 +205,6 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
             assertEquals(content, new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8));
         } finally {
             Native.close(fd.intValue());
-        }
-    }
-
-    private static void write(int socket, Object... frames) {
-        byte[] bytes = TestFrames.responses(frames);
-        assertEquals(bytes.length, Sockets.send(socket, bytes));
-    }
-
-    /** One byte with a descriptor of each of {@code names} (beneath the root), in one message. */
-    private void sendDescriptorMessage(int socket, String... names) throws IOException {
-        int[] fds = new int[names.length];
-        Arrays.fill(fds, -1);
-        try {
-            for (int i = 0; i < names.length; i++) {
-                fds[i] = Native.openat(Native.AT_FDCWD, root.resolve(names[i]).toString(), Native.O_RDONLY);
-                if (fds[i] < 0) {
-                    throw new IOException(names[i] + ": " + Native.strerror(fds[i]));
-                }
-            }
-            assertEquals(1, Sockets.send(socket, new byte[1], fds));
-        } finally {
-            closeAll(fds);
         }
     }
 
