@@ -9,11 +9,15 @@ import io.fdpass.testing.Sockets;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.CorruptedFrameException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -117,6 +121,97 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
                     assertReads(CONTACTS, raw.next(FileDescriptor.class));
                     assertSame(RawClient.CLOSED, raw.next());
                 });
+    }
+
+    /**
+     * Replies cut at random points, their descriptor messages, and the end of stream, arriving while the client reads
+     * or all at once (its event loop held meanwhile), and now and then a REPLY that the client has read before its
+     * descriptor messages come: every REPLY and every descriptor arrives, in order, whichever way the decoder takes
+     * them (its own receive, descriptors mode, its own reads after that). Half the seeds tell the decoder the replies
+     * due, as the client codec does, so that it reads each REPLY whole.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6})
+    void repliesCutAtRandomArriveWholeWhateverTheClientsReadsSee(long seed) throws Exception {
+        Random random = new Random(seed);
+        int replies = 40;
+        int[] counts = new int[replies];
+        int perRead = FdPassRecvByteBufAllocator.DEFAULT_MAX_MESSAGES_PER_READ;
+        for (int i = 0; i < replies; i++) {
+            counts[i] = 1 + random.nextInt(2 * perRead);
+        }
+        // In half the seeds, the end of whatFollowsManyDescriptorsTakenInDescriptorsModeSurvivesTheServersClose: the
+        // next to last REPLY read alone, then more descriptors than one read takes, the last reply and the end of
+        // stream, all in one read event.
+        int heldFrom = random.nextBoolean() ? replies - 2 : replies;
+        if (heldFrom < replies) {
+            counts[heldFrom] = perRead + 1 + random.nextInt(perRead);
+        }
+        onSocketPair(server -> { }, (server, raw) -> {
+            if (seed % 2 == 0) {
+                raw.expectReplies(counts);
+            }
+            ArrayDeque<Object> due = new ArrayDeque<>(); // what the client must pass on: a REPLY's id, a file's content
+            RawClient.Hold hold = null;
+            int held = 0; // messages written while the loop is held: the socket's buffer must not fill
+            for (int i = 0; i < replies; i++) {
+                int[] ok = new int[counts[i]];
+                long[] sizes = new long[counts[i]];
+                String name = i % 2 == 0 ? "courses.txt" : "contacts.txt";
+                String content = i % 2 == 0 ? COURSES : CONTACTS;
+                Arrays.fill(sizes, content.length());
+                byte[] reply = TestFrames.responses(new FdPassReply(i, ok, sizes));
+                due.add(i);
+                if (i == heldFrom && hold != null) {
+                    hold.close();
+                    hold = null;
+                    held = 0;
+                }
+                if (hold == null && (i == heldFrom || random.nextInt(4) == 0)) {
+                    server.send(reply);
+                    takeDue(raw, due); // read by the client, which now waits for its descriptor messages
+                } else {
+                    int cut = random.nextInt(reply.length);
+                    for (byte[] part : cut == 0 ? new byte[][] {reply}
+                            : new byte[][] {Arrays.copyOf(reply, cut), Arrays.copyOfRange(reply, cut, reply.length)}) {
+                        if (hold == null && random.nextInt(4) == 0) {
+                            hold = raw.holdEventLoop();
+                        }
+                        server.send(part);
+                        held += hold != null ? 1 : 0;
+                    }
+                }
+                for (int d = 0; d < counts[i]; d++) {
+                    if (hold == null && (i >= heldFrom || random.nextInt(8) == 0)) {
+                        hold = raw.holdEventLoop();
+                    }
+                    server.sendDescriptorMessage(name);
+                    due.add(content);
+                    if (hold != null && (++held > 100 || i < heldFrom && random.nextInt(8) == 0)) {
+                        hold.close();
+                        hold = null;
+                        held = 0;
+                    }
+                }
+            }
+            server.close();
+            if (hold != null) {
+                hold.close();
+            }
+            takeDue(raw, due);
+            assertSame(RawClient.CLOSED, raw.next());
+        });
+    }
+
+    /** Takes from {@code raw} what is {@code due}, in order, and checks it. */
+    private static void takeDue(RawClient raw, ArrayDeque<Object> due) throws InterruptedException {
+        for (Object next; (next = due.poll()) != null; ) {
+            if (next instanceof Integer id) {
+                assertEquals(id, raw.next(FdPassReply.class).id());
+            } else {
+                assertReads((String) next, raw.next(FileDescriptor.class));
+            }
+        }
     }
 
     /**

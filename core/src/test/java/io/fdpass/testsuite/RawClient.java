@@ -171,6 +171,15 @@ final class RawClient implements AutoCloseable {
         return channel.eventLoop().submit(decoder::isReadingDescriptors).sync().getNow();
     }
 
+    /** Tells the decoder of requests sent (of these name counts), as the client codec does for those it writes. */
+    void expectReplies(int... counts) throws InterruptedException {
+        channel.eventLoop().submit(() -> {
+            for (int count : counts) {
+                decoder.replyExpected(count);
+            }
+        }).sync();
+    }
+
     /** How many bytes the decoder reads next (asked on the event loop). */
     int bytesWanted() throws InterruptedException {
         return channel.eventLoop().submit(decoder::bytesWanted).sync().getNow();
