@@ -185,14 +185,17 @@ final class RawClient implements AutoCloseable {
         return channel.eventLoop().submit(decoder::bytesWanted).sync().getNow();
     }
 
-    /** The client's event loop held in a task of its own: what arrives until {@link Hold#close()} is read at once. */
+    /**
+     * The client's event loop held in a task of its own: what arrives until {@link Hold#close()} is read at once. At
+     * most 10 s, as {@link #next()} waits, so that a test that fails while holding it ends all the same.
+     */
     Hold holdEventLoop() throws InterruptedException {
         CountDownLatch held = new CountDownLatch(1);
         CountDownLatch released = new CountDownLatch(1);
         channel.eventLoop().execute(() -> {
             held.countDown();
             try {
-                released.await();
+                released.await(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
