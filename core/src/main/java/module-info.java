@@ -15,4 +15,7 @@ module io.fdpass {
     exports io.fdpass.spi;
 
     uses io.fdpass.spi.FdPassTransport;
+    uses io.fdpass.codec.FdPassSocketReader;
+
+    provides io.fdpass.codec.FdPassSocketReader with io.fdpass.client.NativeSocketReader;
 }

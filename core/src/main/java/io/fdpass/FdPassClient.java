@@ -1,5 +1,7 @@
 package io.fdpass;
 
+import io.fdpass.client.ClientCounters;
+import io.fdpass.client.ClientHandler;
 import io.fdpass.codec.FdPassClientCodec;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassRequest;
@@ -29,13 +31,13 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A connection to an fdpass server. Requests pipeline over it; each completes with a {@link Reply} whose entries
+ * A connection to an fdpass server. Requests pipeline over it; each completes with a {@link ReceivedReply} whose entries
  * carry the received files.
  *
  * <pre>{@code
  * try (FdPassClient client = FdPassClient.connect(Path.of("/run/files.sock"));
- *      Reply reply = client.request("courses.txt", "contacts.txt").join()) {
- *     for (Reply.Entry entry : reply.entries()) {
+ *      ReceivedReply reply = client.request("courses.txt", "contacts.txt").join()) {
+ *     for (ReceivedReply.Entry entry : reply.entries()) {
  *         if (entry.isOk()) {
  *             System.out.println(new String(entry.file().inputStream().readAllBytes()));
  *         } else {
@@ -62,7 +64,7 @@ public final class FdPassClient implements AutoCloseable {
     private final long timeoutMillis;
     private final long connectTimeoutMillis;
     private final long reconnectTimeoutMillis;
-    private final FdPassClientStats stats = new FdPassClientStats();
+    private final ClientCounters stats = new ClientCounters();
     private final AtomicInteger nextId = new AtomicInteger();
 
     private volatile Connection connection;
@@ -99,8 +101,8 @@ public final class FdPassClient implements AutoCloseable {
     }
 
     /** The limits the server announced (after a reconnection, the new server's). */
-    public FdPassHello serverHello() {
-        return connection.hello();
+    public ServerLimits serverLimits() {
+        return ServerLimits.of(connection.hello());
     }
 
     /** Whether the current connection is open. A client that reconnects opens a new one on the next request. */
@@ -108,7 +110,7 @@ public final class FdPassClient implements AutoCloseable {
         return connection.channel().isActive();
     }
 
-    public CompletableFuture<Reply> request(String... names) {
+    public CompletableFuture<ReceivedReply> request(String... names) {
         return request(List.of(names));
     }
 
@@ -124,8 +126,8 @@ public final class FdPassClient implements AutoCloseable {
      * request does so from there, while the loop is reading: such requests go out together once the read is done,
      * and the callback must not block waiting for their replies.
      */
-    public CompletableFuture<Reply> request(List<String> names) {
-        CompletableFuture<Reply> future = new ReplyFuture();
+    public CompletableFuture<ReceivedReply> request(List<String> names) {
+        CompletableFuture<ReceivedReply> future = new ReplyFuture();
         List<String> copy = List.copyOf(names);
         Connection current = connection;
         if (current.channel().isActive() || reconnectTimeoutMillis == 0 || closed) {
@@ -144,7 +146,7 @@ public final class FdPassClient implements AutoCloseable {
     }
 
     /** Cancelling it releases the reply even when it had already arrived: nobody else will close it. */
-    private static final class ReplyFuture extends CompletableFuture<Reply> {
+    private static final class ReplyFuture extends CompletableFuture<ReceivedReply> {
         @Override
         public boolean cancel(boolean mayInterruptIfRunning) {
             boolean cancelled = super.cancel(mayInterruptIfRunning);
@@ -155,7 +157,7 @@ public final class FdPassClient implements AutoCloseable {
         }
     }
 
-    private void send(Connection on, List<String> names, CompletableFuture<Reply> future) {
+    private void send(Connection on, List<String> names, CompletableFuture<ReceivedReply> future) {
         FdPassRequest request;
         try {
             FdPassHello hello = on.hello();
@@ -242,7 +244,8 @@ public final class FdPassClient implements AutoCloseable {
     /** Connects once and waits for HELLO, at most {@code timeoutMillis}. */
     private CompletableFuture<Connection> open(long timeoutMillis) {
         CompletableFuture<Connection> opened = new CompletableFuture<>();
-        ClientHandler handler = new ClientHandler(this.timeoutMillis, stats);
+        ClientHandler handler = new ClientHandler(this.timeoutMillis, stats,
+                (names, reply, descriptors) -> ReceivedReply.of(names, reply, descriptors, stats));
         ChannelFuture connected = new Bootstrap()
                 .group(group)
                 .channel(transport.channelClass())
@@ -260,7 +263,7 @@ public final class FdPassClient implements AutoCloseable {
                         f.cause()));
                 return;
             }
-            handler.hello.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((hello, e) -> {
+            handler.hello().orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((hello, e) -> {
                 if (hello != null) {
                     opened.complete(new Connection(connected.channel(), handler, hello));
                     return;

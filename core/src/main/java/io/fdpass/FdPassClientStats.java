@@ -1,11 +1,9 @@
 package io.fdpass;
 
-import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
 
 /** What a client did, counted as it happens; thread-safe. {@link #snapshot()} reads it. */
-public final class FdPassClientStats {
+public interface FdPassClientStats {
     /** Why a request failed. */
     public enum Failure {
         /** No reply within the request timeout. */
@@ -18,18 +16,6 @@ public final class FdPassClientStats {
         PROTOCOL_VIOLATION,
         /** The request broke the server's limits and was not sent. */
         INVALID_REQUEST
-    }
-
-    private final LongAdder requests = new LongAdder();
-    private final LongAdder replies = new LongAdder();
-    private final LongAdder descriptorsReceived = new LongAdder();
-    private final LongAdder descriptorsHeld = new LongAdder();
-    private final LongAdder[] failures = new LongAdder[Failure.values().length];
-
-    FdPassClientStats() {
-        for (int i = 0; i < failures.length; i++) {
-            failures[i] = new LongAdder();
-        }
     }
 
     /**
@@ -56,32 +42,6 @@ public final class FdPassClientStats {
         }
     }
 
-    public Snapshot snapshot() {
-        Map<Failure, Long> byCause = new EnumMap<>(Failure.class);
-        for (Failure cause : Failure.values()) {
-            long n = failures[cause.ordinal()].sum();
-            if (n != 0) {
-                byCause.put(cause, n);
-            }
-        }
-        return new Snapshot(requests.sum(), replies.sum(), descriptorsReceived.sum(), descriptorsHeld.sum(), byCause);
-    }
-
-    void requestSent() {
-        requests.increment();
-    }
-
-    void replyReceived(int descriptors) {
-        replies.increment();
-        descriptorsReceived.add(descriptors);
-        descriptorsHeld.add(descriptors);
-    }
-
-    void descriptorReleased() {
-        descriptorsHeld.decrement();
-    }
-
-    void failed(Failure cause) {
-        failures[cause.ordinal()].increment();
-    }
+    /** A consistent-enough copy of every counter. */
+    Snapshot snapshot();
 }

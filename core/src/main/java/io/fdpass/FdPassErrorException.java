@@ -1,5 +1,7 @@
 package io.fdpass;
 
+import io.fdpass.codec.ErrorCode;
+
 import java.util.Objects;
 
 /** The server answered with an ERROR frame; every request it had not answered fails with it. */

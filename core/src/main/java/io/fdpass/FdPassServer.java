@@ -1,11 +1,11 @@
 package io.fdpass;
 
 import io.fdpass.codec.FdPassHello;
-import io.fdpass.codec.FdPassRequestDecoder;
-import io.fdpass.codec.FdPassServerHandler;
-import io.fdpass.codec.FdPassServerStats;
-import io.fdpass.internal.Checks;
+import io.fdpass.codec.FdPassProtocol;
 import io.fdpass.internal.Transports;
+import io.fdpass.server.ServerConfig;
+import io.fdpass.server.ServerCounters;
+import io.fdpass.server.SocketFile;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -13,23 +13,12 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -63,22 +52,26 @@ public final class FdPassServer implements AutoCloseable {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(FdPassServer.class);
     /** Connections served at once, unless told otherwise. */
     public static final int DEFAULT_MAX_CONNECTIONS = 1024;
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFSOCK = 0140000;
+    /** Names per request, unless told otherwise: protocol v1's most. */
+    public static final int DEFAULT_MAX_NAMES = FdPassProtocol.MAX_NAMES_LIMIT;
+    /** Largest request frame, unless told otherwise: protocol v1's most. */
+    public static final int DEFAULT_MAX_FRAME_LENGTH = FdPassProtocol.MAX_FRAME_LENGTH_LIMIT;
+    /** Requests a client may have unanswered, unless told otherwise. */
+    public static final int DEFAULT_MAX_UNANSWERED = 32;
+    /** How long a connection lingers for its client after an ERROR, unless told otherwise: the protocol's default. */
+    public static final long DEFAULT_LINGER_MILLIS = 10_000;
 
     private final Channel serverChannel;
-    private final Path socket;
-    private final Object socketKey;
+    private final SocketFile socket;
     private final FdPassServerInitializer initializer;
     private final EventLoopGroup ownedGroup;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final long lingerMillis;
 
-    private FdPassServer(Channel serverChannel, Path socket, Object socketKey, FdPassServerInitializer initializer,
+    private FdPassServer(Channel serverChannel, SocketFile socket, FdPassServerInitializer initializer,
             EventLoopGroup ownedGroup, long lingerMillis) {
         this.serverChannel = serverChannel;
         this.socket = socket;
-        this.socketKey = socketKey;
         this.initializer = initializer;
         this.ownedGroup = ownedGroup;
         this.lingerMillis = lingerMillis;
@@ -90,12 +83,12 @@ public final class FdPassServer implements AutoCloseable {
 
     /** The path the server created and listens on; null when it was handed a listening socket. */
     public Path socketPath() {
-        return socket;
+        return socket == null ? null : socket.path();
     }
 
     /** The limits the server announces in HELLO. */
-    public FdPassHello hello() {
-        return initializer.hello();
+    public ServerLimits limits() {
+        return initializer.limits();
     }
 
     /** What the server did so far: {@code stats().snapshot()} reads every counter. */
@@ -122,7 +115,9 @@ public final class FdPassServer implements AutoCloseable {
         synchronized (this) {
             if (serverChannel.isOpen()) {
                 serverChannel.close().syncUninterruptibly();
-                unlinkSocket();
+                if (socket != null) { // handed a listening socket, whoever bound it owns the path
+                    socket.unlink();
+                }
                 initializer.shutdownGracefully().whenComplete((v, e) -> release());
             }
         }
@@ -135,7 +130,7 @@ public final class FdPassServer implements AutoCloseable {
         try {
             shutdownGracefully().get(lingerMillis + 5_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
-            logger.warn("fdpass server on {} did not shut down in time", socket, e);
+            logger.warn("fdpass server on {} did not shut down in time", socketPath(), e);
         }
     }
 
@@ -152,24 +147,6 @@ public final class FdPassServer implements AutoCloseable {
         }
     }
 
-    private void unlinkSocket() {
-        if (socket == null) {
-            return; // handed to us: whoever bound it owns the path
-        }
-        try {
-            // Only our own socket: a path that now names another file belongs to someone else.
-            BasicFileAttributes attrs = Files.readAttributes(socket, BasicFileAttributes.class,
-                    LinkOption.NOFOLLOW_LINKS);
-            if (Objects.equals(attrs.fileKey(), socketKey)) {
-                Files.delete(socket);
-            }
-        } catch (NoSuchFileException ignored) {
-            // Already gone.
-        } catch (IOException e) {
-            logger.warn("cannot remove socket file {}", socket, e);
-        }
-    }
-
     /** Configures and starts a server. Every setting but the socket and the root (or a file source) has a default. */
     public static final class Builder {
         private Path socket;
@@ -177,11 +154,11 @@ public final class FdPassServer implements AutoCloseable {
         private FileSource fileSource;
         private EventLoopGroup group;
         private FdPassTransport transport;
-        private int maxNames = FdPassRequestDecoder.DEFAULT_MAX_NAMES;
-        private int maxFrameLength = FdPassRequestDecoder.DEFAULT_MAX_FRAME_LENGTH;
-        private int maxUnanswered = 32;
-        private long lingerMillis = FdPassServerHandler.DEFAULT_LINGER_MILLIS;
-        private int maxUnreadBytes = FdPassServerHandler.AUTO_MAX_UNREAD_BYTES;
+        private FdPassHello hello = new FdPassHello(DEFAULT_MAX_NAMES, DEFAULT_MAX_FRAME_LENGTH,
+                DEFAULT_MAX_UNANSWERED);
+        private long lingerMillis = DEFAULT_LINGER_MILLIS;
+        /** 0: the bound the socket's send buffer allows. */
+        private int maxUnreadBytes;
         private AccessPolicy accessPolicy = AccessPolicy.ALLOW_ALL;
         private Consumer<? super Peer> onConnect;
         private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
@@ -206,7 +183,7 @@ public final class FdPassServer implements AutoCloseable {
          * take a listening descriptor as active: {@link #start()} throws UnsupportedOperationException there.)
          */
         public Builder listeningSocket(int fd) {
-            this.listeningFd = Checks.checkInRange(fd, 0, Integer.MAX_VALUE, "fd");
+            this.listeningFd = atLeast(fd, 0, "fd");
             this.socket = null;
             return this;
         }
@@ -239,21 +216,19 @@ public final class FdPassServer implements AutoCloseable {
 
         /** Names per request, announced in HELLO: 1..64, default 64. */
         public Builder maxNames(int maxNames) {
-            this.maxNames = Checks.checkInRange(maxNames, 1, FdPassHello.MAX_NAMES_LIMIT, "maxNames");
+            hello = new FdPassHello(maxNames, hello.maxFrameLength(), hello.maxUnanswered());
             return this;
         }
 
         /** Largest request frame length, announced in HELLO: 8192..65536, default 65536. */
         public Builder maxFrameLength(int maxFrameLength) {
-            this.maxFrameLength = Checks.checkInRange(maxFrameLength, FdPassHello.MIN_FRAME_LENGTH_LIMIT,
-                    FdPassHello.MAX_FRAME_LENGTH_LIMIT, "maxFrameLength");
+            hello = new FdPassHello(hello.maxNames(), maxFrameLength, hello.maxUnanswered());
             return this;
         }
 
         /** Requests a client may have unanswered before the server stops reading it, announced in HELLO: default 32. */
         public Builder maxUnanswered(int maxUnanswered) {
-            this.maxUnanswered = Checks.checkInRange(maxUnanswered, 1, FdPassHello.MAX_UNANSWERED_LIMIT,
-                    "maxUnanswered");
+            hello = new FdPassHello(hello.maxNames(), hello.maxFrameLength(), maxUnanswered);
             return this;
         }
 
@@ -273,7 +248,7 @@ public final class FdPassServer implements AutoCloseable {
          * 208 KiB buffer): Netty fails a descriptor write that finds the buffer full.
          */
         public Builder maxUnreadBytes(int maxUnreadBytes) {
-            this.maxUnreadBytes = Checks.checkInRange(maxUnreadBytes, 1024, Integer.MAX_VALUE, "maxUnreadBytes");
+            this.maxUnreadBytes = atLeast(maxUnreadBytes, 1024, "maxUnreadBytes");
             return this;
         }
 
@@ -282,7 +257,7 @@ public final class FdPassServer implements AutoCloseable {
          * the connections already open go on.
          */
         public Builder maxConnections(int maxConnections) {
-            this.maxConnections = Checks.checkInRange(maxConnections, 1, Integer.MAX_VALUE, "maxConnections");
+            this.maxConnections = atLeast(maxConnections, 1, "maxConnections");
             return this;
         }
 
@@ -349,9 +324,9 @@ public final class FdPassServer implements AutoCloseable {
                 executor = pool;
                 onClose = pool::shutdown;
             }
-            return new FdPassServerInitializer(new FdPassHello(maxNames, maxFrameLength, maxUnanswered), source,
-                    ownsSource, accessPolicy, onConnect, lingerMillis, maxUnreadBytes, maxConnections, executor,
-                    onClose);
+            ServerConfig config = new ServerConfig(hello, source, accessPolicy, lingerMillis, maxUnreadBytes, executor,
+                    new ServerCounters());
+            return new FdPassServerInitializer(config, ownsSource, onConnect, maxConnections, onClose);
         }
 
         /**
@@ -367,7 +342,7 @@ public final class FdPassServer implements AutoCloseable {
             Path path = socket == null ? null : socket.toAbsolutePath();
             FdPassTransport chosen = transport != null ? Transports.checkAvailable(transport) : Transports.pick();
             if (path != null) {
-                claim(path);
+                SocketFile.claim(path);
             }
             FdPassServerInitializer initializer = buildInitializer();
             // Unix sockets only connect processes of this machine: every client shares its cores with the server.
@@ -382,13 +357,14 @@ public final class FdPassServer implements AutoCloseable {
                 if (path == null) {
                     Channel channel = serveInherited(chosen, loops, initializer);
                     logger.debug("fdpass server on listening socket {} ({})", listeningFd, chosen.name());
-                    return new FdPassServer(channel, null, null, initializer, ownedGroup, lingerMillis);
+                    return new FdPassServer(channel, null, initializer, ownedGroup, lingerMillis);
                 }
-                Channel channel = bindPrivately(path, chosen, loops, initializer);
-                Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-                        .fileKey();
+                ServerBootstrap bootstrap = new ServerBootstrap().group(loops)
+                        .channel(chosen.serverChannelClass())
+                        .childHandler(initializer);
+                SocketFile.Bound bound = SocketFile.bind(path, socketMode, bootstrap);
                 logger.debug("fdpass server listening on {} ({})", path, chosen.name());
-                return new FdPassServer(channel, path, key, initializer, ownedGroup, lingerMillis);
+                return new FdPassServer(bound.channel(), bound.file(), initializer, ownedGroup, lingerMillis);
             } catch (IOException | RuntimeException e) {
                 initializer.close();
                 if (ownedGroup != null) {
@@ -415,65 +391,11 @@ public final class FdPassServer implements AutoCloseable {
             return registered.channel();
         }
 
-        /** Refuses a path where a server listens or that is not a socket; removes a stale socket file. */
-        private static void claim(Path path) throws IOException {
-            BasicFileAttributes attrs;
-            try {
-                attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            } catch (NoSuchFileException e) {
-                return;
+        private static int atLeast(int value, int min, String name) {
+            if (value < min) {
+                throw new IllegalArgumentException(name + ": " + value + " (expected: >= " + min + ")");
             }
-            int mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            if (!attrs.isOther() || (mode & S_IFMT) != S_IFSOCK) {
-                throw new IOException("socket: " + path + " exists and is not a socket");
-            }
-            try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-                probe.connect(UnixDomainSocketAddress.of(path));
-                throw new IOException("socket: another server is listening on " + path);
-            } catch (ConnectException e) {
-                logger.debug("replacing stale socket file {}", path);
-                Files.deleteIfExists(path);
-            }
-        }
-
-        /**
-         * Binds in a private directory, sets the mode, then renames the socket into place, so that no one can
-         * connect before the mode holds (binding and listening are one step in Netty, and umask is per process).
-         */
-        private Channel bindPrivately(Path path, FdPassTransport chosen, EventLoopGroup loops,
-                FdPassServerInitializer initializer) throws IOException {
-            Path dir = Files.createTempDirectory(path.getParent(), ".fdpass-",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            Path staging = dir.resolve("s");
-            Channel channel = null;
-            try {
-                ChannelFuture bound = new ServerBootstrap().group(loops)
-                        .channel(chosen.serverChannelClass())
-                        .childHandler(initializer)
-                        .bind(new DomainSocketAddress(staging.toString()))
-                        .awaitUninterruptibly();
-                if (!bound.isSuccess()) {
-                    throw new IOException("socket: cannot listen on " + path + ": " + bound.cause().getMessage(),
-                            bound.cause());
-                }
-                channel = bound.channel();
-                Files.setPosixFilePermissions(staging, socketMode);
-                try {
-                    Files.move(staging, path, StandardCopyOption.ATOMIC_MOVE);
-                } catch (AtomicMoveNotSupportedException e) {
-                    throw new IOException("socket: " + path + " must be on a filesystem that can rename a socket "
-                            + "into place", e);
-                }
-                return channel;
-            } catch (IOException | RuntimeException e) {
-                if (channel != null) {
-                    channel.close().awaitUninterruptibly();
-                }
-                Files.deleteIfExists(staging);
-                throw e;
-            } finally {
-                Files.deleteIfExists(dir);
-            }
+            return value;
         }
     }
 }

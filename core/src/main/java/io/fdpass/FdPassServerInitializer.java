@@ -2,8 +2,9 @@ package io.fdpass;
 
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassServerCodec;
-import io.fdpass.codec.FdPassServerHandler;
-import io.fdpass.codec.FdPassServerStats;
+import io.fdpass.server.ServerConfig;
+import io.fdpass.server.ServerHandler;
+import io.fdpass.server.ShutdownEvent;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -17,7 +18,6 @@ import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -31,7 +31,7 @@ import java.util.function.Consumer;
  * new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
  *         .childHandler(fdpass)
  *         .bind(new DomainSocketAddress("/run/files.sock")).sync();
- * ...
+ * // ... serve ...
  * fdpass.shutdownGracefully().join(); // after closing the server channel
  * fdpass.close();
  * }</pre>
@@ -40,31 +40,19 @@ import java.util.function.Consumer;
 public final class FdPassServerInitializer extends ChannelInitializer<Channel> implements AutoCloseable {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(FdPassServerInitializer.class);
 
-    private final FdPassHello hello;
-    private final FileSource source;
+    private final ServerConfig config;
     private final boolean ownsSource;
-    private final AccessPolicy policy;
     private final ChannelHandler onConnect;
-    private final long lingerMillis;
-    private final int maxUnreadBytes;
-    private final Executor openExecutor;
     private final Runnable onClose;
     private final int maxConnections;
     private final AtomicInteger open = new AtomicInteger();
-    private final FdPassServerStats stats = new FdPassServerStats();
     private final ChannelGroup connections = new DefaultChannelGroup("fdpass", GlobalEventExecutor.INSTANCE);
 
-    FdPassServerInitializer(FdPassHello hello, FileSource source, boolean ownsSource, AccessPolicy policy,
-            Consumer<? super Peer> onConnect, long lingerMillis, int maxUnreadBytes, int maxConnections,
-            Executor openExecutor, Runnable onClose) {
-        this.hello = hello;
-        this.source = source;
+    FdPassServerInitializer(ServerConfig config, boolean ownsSource, Consumer<? super Peer> onConnect,
+            int maxConnections, Runnable onClose) {
+        this.config = config;
         this.ownsSource = ownsSource;
-        this.policy = policy;
         this.onConnect = onConnect == null ? null : new OnConnect(onConnect);
-        this.lingerMillis = lingerMillis;
-        this.maxUnreadBytes = maxUnreadBytes;
-        this.openExecutor = openExecutor;
         this.onClose = onClose;
         this.maxConnections = maxConnections;
     }
@@ -74,15 +62,14 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         if (open.incrementAndGet() > maxConnections) {
             // Refused before HELLO: the client learns it from the close, and nothing of it stays behind.
             open.decrementAndGet();
-            stats.connectionRefused(maxConnections);
+            config.counters().connectionRefused(maxConnections);
             logger.debug("{} refused: {} connections open (maxConnections)", ch, maxConnections);
             ch.close();
             return;
         }
         ch.closeFuture().addListener(f -> open.decrementAndGet());
         connections.add(ch);
-        ch.pipeline().addLast(new FdPassServerCodec(hello.maxNames(), hello.maxFrameLength()),
-                new FdPassServerHandler(hello, source, policy, lingerMillis, maxUnreadBytes, openExecutor, stats));
+        ch.pipeline().addLast(new FdPassServerCodec(config.hello()), new ServerHandler(config));
         if (onConnect != null) {
             ch.pipeline().addLast(onConnect);
         }
@@ -90,7 +77,8 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
 
     /**
      * After the server handler, which reads the peer's credentials as the connection becomes active and passes the
-     * event on only if it could. Not needed after that.
+     * event on only if it could, with the peer in the channel's {@link ServerHandler#PEER} attribute. Not needed after
+     * that.
      */
     @Sharable
     private static final class OnConnect extends ChannelInboundHandlerAdapter {
@@ -102,7 +90,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            Peer peer = ctx.pipeline().get(FdPassServerHandler.class).peer();
+            Peer peer = ctx.channel().attr(ServerHandler.PEER).get();
             try {
                 listener.accept(peer);
             } catch (RuntimeException e) {
@@ -114,13 +102,13 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     }
 
     /** The limits every connection announces in its HELLO. */
-    public FdPassHello hello() {
-        return hello;
+    public ServerLimits limits() {
+        return ServerLimits.of(config.hello());
     }
 
     /** What the connections set up by this initializer did: live counters, read with a snapshot. */
     public FdPassServerStats stats() {
-        return stats;
+        return config.counters();
     }
 
     /** Connections open now. */
@@ -136,7 +124,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     public CompletableFuture<Void> shutdownGracefully() {
         CompletableFuture<Void> done = new CompletableFuture<>();
         for (Channel ch : connections) {
-            ch.pipeline().fireUserEventTriggered(FdPassServerHandler.SHUTDOWN);
+            ch.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE);
         }
         connections.newCloseFuture().addListener(f -> done.complete(null));
         return done;
@@ -146,7 +134,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     @Override
     public void close() {
         if (ownsSource) {
-            source.close();
+            config.source().close();
         }
         onClose.run();
     }

@@ -1,6 +1,6 @@
 package io.fdpass;
 
-import io.fdpass.internal.BeneathFileSource;
+import io.fdpass.files.BeneathFileSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

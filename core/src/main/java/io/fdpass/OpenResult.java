@@ -1,5 +1,6 @@
 package io.fdpass;
 
+import io.fdpass.codec.FileStatus;
 import io.netty.channel.unix.FileDescriptor;
 
 import java.util.Objects;

@@ -1,6 +1,10 @@
 package io.fdpass;
 
-import io.fdpass.internal.Native;
+import io.fdpass.client.ClientCounters;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Errno;
+import io.fdpass.internal.FileReads;
+import io.fdpass.internal.FileStat;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,10 +24,10 @@ import java.nio.channels.ReadableByteChannel;
 public final class ReceivedFile implements ReadableByteChannel {
     private final String name;
     private final long size;
-    private final FdPassClientStats stats;
+    private final ClientCounters stats;
     private int fd;
 
-    ReceivedFile(String name, int fd, long size, FdPassClientStats stats) {
+    ReceivedFile(String name, int fd, long size, ClientCounters stats) {
         this.name = name;
         this.fd = fd;
         this.size = size;
@@ -43,7 +47,7 @@ public final class ReceivedFile implements ReadableByteChannel {
     /** Reads from the descriptor's current offset, which it shares with every copy of this descriptor. */
     @Override
     public synchronized int read(ByteBuffer dst) throws IOException {
-        long n = Native.read(checkOpen(), dst);
+        long n = FileReads.read(checkOpen(), dst);
         return (int) result(n, "read");
     }
 
@@ -52,13 +56,13 @@ public final class ReceivedFile implements ReadableByteChannel {
         if (position < 0) {
             throw new IllegalArgumentException("position: " + position + " (expected: >= 0)");
         }
-        long n = Native.pread(checkOpen(), dst, position);
+        long n = FileReads.pread(checkOpen(), dst, position);
         return (int) result(n, "pread");
     }
 
     private long result(long n, String call) throws IOException {
         if (n < 0) {
-            throw new IOException(call + " " + name + ": " + Native.strerror((int) -n));
+            throw new IOException(call + " " + name + ": " + Errno.strerror((int) -n));
         }
         return n == 0 ? -1 : n;
     }
@@ -75,21 +79,21 @@ public final class ReceivedFile implements ReadableByteChannel {
         long address;
         synchronized (this) {
             int fd = checkOpen();
-            long[] stat = new long[Native.STAT_LENGTH];
-            int err = Native.statx(fd, stat);
+            long[] stat = new long[FileStat.STAT_LENGTH];
+            int err = FileStat.fstat(fd, stat);
             if (err < 0) {
-                throw new IOException("statx " + name + ": " + Native.strerror(-err));
+                throw new IOException("statx " + name + ": " + Errno.strerror(-err));
             }
-            length = stat[Native.STAT_SIZE];
+            length = stat[FileStat.STAT_SIZE];
             if (length == 0) {
                 return MemorySegment.ofArray(new byte[0]);
             }
-            address = Native.mmap(fd, length);
+            address = FileReads.mmap(fd, length);
             if (address < 0) {
-                throw new IOException("mmap " + name + ": " + Native.strerror((int) -address));
+                throw new IOException("mmap " + name + ": " + Errno.strerror((int) -address));
             }
         }
-        return MemorySegment.ofAddress(address).reinterpret(length, arena, unused -> Native.munmap(address, length));
+        return MemorySegment.ofAddress(address).reinterpret(length, arena, unused -> FileReads.munmap(address, length));
     }
 
     /** A stream over {@link #read(ByteBuffer)}; closing it closes this file. */
@@ -137,7 +141,7 @@ public final class ReceivedFile implements ReadableByteChannel {
     @Override
     public synchronized void close() {
         if (fd >= 0) {
-            Native.close(fd);
+            Descriptors.close(fd);
             fd = -1;
             stats.descriptorReleased();
         }

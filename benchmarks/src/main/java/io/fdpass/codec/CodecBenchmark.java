@@ -1,6 +1,8 @@
 package io.fdpass.codec;
 
-import io.fdpass.internal.Native;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Errno;
+import io.fdpass.internal.Opens;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -104,9 +106,9 @@ public class CodecBenchmark {
         FdPassResponseEncoder.INSTANCE.encode(null, new FdPassHello(64, 65536, 32), hello);
         responseDecoder.decode(clientCtx, hello, decoded);
         decoded.clear();
-        devNull = Native.openat(Native.AT_FDCWD, "/dev/null", Native.O_RDONLY | Native.O_CLOEXEC);
+        devNull = Opens.openat(Opens.AT_FDCWD, "/dev/null", Opens.O_RDONLY | Opens.O_CLOEXEC);
         if (devNull < 0) {
-            throw new IllegalStateException("/dev/null: " + Native.strerror(-devNull));
+            throw new IllegalStateException("/dev/null: " + Errno.strerror(-devNull));
         }
         descriptors = new FileDescriptor[names];
         for (int i = 0; i < names; i++) {
@@ -118,7 +120,7 @@ public class CodecBenchmark {
     public void tearDown() {
         clientChannel.finishAndReleaseAll();
         if (devNull >= 0) {
-            Native.close(devNull);
+            Descriptors.close(devNull);
         }
         out.release();
         requestFrame.release();

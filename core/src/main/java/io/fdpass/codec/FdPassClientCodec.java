@@ -5,9 +5,9 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.CombinedChannelDuplexHandler;
 
 /**
- * The client's codec: {@link FdPassResponseDecoder} in, {@link FdPassRequestEncoder} out. It installs the
- * {@link FdPassRecvByteBufAllocator} its decoder needs on the channel it is added to, and tells the decoder of each
- * request written, so that it reads each REPLY at once.
+ * The client's codec: {@link FdPassResponseDecoder} in, {@link FdPassRequestEncoder} out. It installs the receive
+ * buffer allocator its decoder needs on the channel it is added to, and tells the decoder of each request written,
+ * so that it reads each REPLY at once.
  */
 public final class FdPassClientCodec extends CombinedChannelDuplexHandler<FdPassResponseDecoder, FdPassRequestEncoder> {
 
@@ -22,7 +22,7 @@ public final class FdPassClientCodec extends CombinedChannelDuplexHandler<FdPass
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
-        ctx.channel().config().setRecvByteBufAllocator(new FdPassRecvByteBufAllocator(inboundHandler()));
+        ctx.channel().config().setRecvByteBufAllocator(inboundHandler().newRecvByteBufAllocator());
         super.handlerAdded(ctx);
     }
 

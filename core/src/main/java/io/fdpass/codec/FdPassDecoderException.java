@@ -1,13 +1,13 @@
 package io.fdpass.codec;
 
-import io.fdpass.ErrorCode;
 import io.netty.handler.codec.CorruptedFrameException;
 
 import java.util.Objects;
 
 /**
- * A frame that breaks protocol v1, with the {@link ErrorCode} a server answers it with. The decoder that throws it
- * discards everything after it.
+ * A frame that breaks protocol v1, from either decoder. The decoder that throws it discards everything after it.
+ * {@link #errorCode()} is what a server answers such a request with; a violation by a server has
+ * {@link ErrorCode#MALFORMED_FRAME}, since a client answers nothing and closes.
  */
 public final class FdPassDecoderException extends CorruptedFrameException {
     private static final long serialVersionUID = 1L;

@@ -1,6 +1,5 @@
 package io.fdpass.codec;
 
-import io.fdpass.internal.Checks;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelConfig;
@@ -15,22 +14,18 @@ import java.util.Objects;
  * descriptor message (the kernel would drop its descriptor), and the channel picks its read mode only at the start
  * of a read event. Level-triggered epoll then starts the next event in the new mode.
  *
- * <p>One instance per channel, bound to that channel's decoder: set it in the channel initializer.
+ * <p>One instance per channel, bound to that channel's decoder, which makes it:
+ * {@link FdPassResponseDecoder#newRecvByteBufAllocator()}.
  */
-public final class FdPassRecvByteBufAllocator implements RecvByteBufAllocator {
-    public static final int DEFAULT_MAX_MESSAGES_PER_READ = 16;
-
+final class FdPassRecvByteBufAllocator implements RecvByteBufAllocator {
     private final FdPassResponseDecoder decoder;
     private final int maxMessagesPerRead;
 
-    public FdPassRecvByteBufAllocator(FdPassResponseDecoder decoder) {
-        this(decoder, DEFAULT_MAX_MESSAGES_PER_READ);
-    }
-
     /** @param maxMessagesPerRead reads (frames or descriptors) per read event, so that one busy channel is fair */
-    public FdPassRecvByteBufAllocator(FdPassResponseDecoder decoder, int maxMessagesPerRead) {
+    FdPassRecvByteBufAllocator(FdPassResponseDecoder decoder, int maxMessagesPerRead) {
         this.decoder = Objects.requireNonNull(decoder, "decoder");
-        this.maxMessagesPerRead = (int) Checks.checkPositive(maxMessagesPerRead, "maxMessagesPerRead");
+        this.maxMessagesPerRead = Checks.checkInRange(maxMessagesPerRead, 1, Integer.MAX_VALUE,
+                "maxMessagesPerRead");
     }
 
     @Override

@@ -1,8 +1,5 @@
 package io.fdpass.codec;
 
-import io.fdpass.FileStatus;
-import io.fdpass.internal.Checks;
-
 import java.util.Arrays;
 
 /**
@@ -24,9 +21,8 @@ public final class FdPassReply implements FdPassMessage {
         this(id, toBytes(statusCodes), sizes.clone());
     }
 
-    /** Takes ownership of the arrays: for the decoder and the server's handler, which made them. */
-    FdPassReply(int id, byte[] statuses, long[] sizes) {
-        Checks.checkInRange(statuses.length, 1, FdPassRequest.MAX_COUNT, "count");
+    private FdPassReply(int id, byte[] statuses, long[] sizes) {
+        Checks.checkInRange(statuses.length, 1, FdPassProtocol.MAX_U16, "count");
         if (sizes.length != statuses.length) {
             throw new IllegalArgumentException("sizes: " + sizes.length + " (expected: " + statuses.length + ")");
         }
@@ -48,10 +44,20 @@ public final class FdPassReply implements FdPassMessage {
         this.descriptorCount = ok;
     }
 
+    /**
+     * Like the constructor, but the reply takes the arrays as they are instead of copying them: whoever made them
+     * (a decoder, a server answering a request) must not change them afterwards.
+     *
+     * @param statusCodes one wire status code per name, read as unsigned
+     */
+    public static FdPassReply wrap(int id, byte[] statusCodes, long[] sizes) {
+        return new FdPassReply(id, statusCodes, sizes);
+    }
+
     private static byte[] toBytes(int[] codes) {
         byte[] bytes = new byte[codes.length];
         for (int i = 0; i < codes.length; i++) {
-            bytes[i] = (byte) Checks.checkInRange(codes[i], 0, 255, "statusCodes[" + i + "]");
+            bytes[i] = (byte) Checks.checkInRange(codes[i], 0, FdPassProtocol.MAX_U8, "statusCodes[" + i + "]");
         }
         return bytes;
     }

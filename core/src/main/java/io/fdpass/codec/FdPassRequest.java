@@ -1,7 +1,5 @@
 package io.fdpass.codec;
 
-import io.fdpass.internal.Checks;
-
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -13,17 +11,13 @@ import java.util.List;
  * INVALID_NAME without failing the rest of the request.
  */
 public final class FdPassRequest implements FdPassMessage {
-    /** {@code u16 count} on the wire; a server's HELLO lowers this to at most 64. */
-    public static final int MAX_COUNT = 65535;
-    /** {@code u16 nameLength} on the wire; valid names are at most 4096 bytes. */
-    public static final int MAX_NAME_LENGTH = 65535;
-
     private final int id;
     private final byte[][] names;
 
     /**
      * @param id any 32-bit value, read as unsigned on the wire
-     * @param names 1..65535 names, each of 0..65535 bytes (the server judges their content)
+     * @param names 1..65535 names, each of 0..65535 bytes (the server judges their content; a server's HELLO lowers
+     *        the count to at most 64, and valid names have at most 4096 bytes)
      */
     public FdPassRequest(int id, List<byte[]> names) {
         this(id, copy(names));
@@ -55,9 +49,9 @@ public final class FdPassRequest implements FdPassMessage {
     }
 
     private static void check(byte[][] names) {
-        Checks.checkInRange(names.length, 1, MAX_COUNT, "count");
+        Checks.checkInRange(names.length, 1, FdPassProtocol.MAX_U16, "count");
         for (byte[] name : names) {
-            Checks.checkInRange(name.length, 0, MAX_NAME_LENGTH, "nameLength");
+            Checks.checkInRange(name.length, 0, FdPassProtocol.MAX_U16, "nameLength");
         }
     }
 
@@ -80,14 +74,14 @@ public final class FdPassRequest implements FdPassMessage {
         return new String(names[index], StandardCharsets.UTF_8);
     }
 
-    /** The name's own array, not a copy: for this package's encoder and for the server's handler. */
+    /** The name's own array, not a copy: for the encoder. */
     byte[] nameNoCopy(int index) {
         return names[index];
     }
 
     /** Bytes of the body on the wire. */
     int bodyLength() {
-        int length = FdPassFrames.REQUEST_FIXED_LENGTH;
+        int length = FdPassProtocol.REQUEST_FIXED_LENGTH;
         for (byte[] name : names) {
             length += 2 + name.length;
         }

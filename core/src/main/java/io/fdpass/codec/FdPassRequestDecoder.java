@@ -1,7 +1,5 @@
 package io.fdpass.codec;
 
-import io.fdpass.ErrorCode;
-import io.fdpass.internal.Checks;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -15,9 +13,6 @@ import java.util.List;
  * are passed on first; from the fault on, it discards all input.
  */
 public final class FdPassRequestDecoder extends ByteToMessageDecoder {
-    public static final int DEFAULT_MAX_NAMES = FdPassHello.MAX_NAMES_LIMIT;
-    public static final int DEFAULT_MAX_FRAME_LENGTH = FdPassHello.MAX_FRAME_LENGTH_LIMIT;
-
     private enum State {
         READ_HEADER, READ_BODY, DISCARD
     }
@@ -27,8 +22,9 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
     private State state = State.READ_HEADER;
     private int bodyLength;
 
+    /** Holds clients to protocol v1's widest limits: 64 names, frames of 65536 bytes. */
     public FdPassRequestDecoder() {
-        this(DEFAULT_MAX_NAMES, DEFAULT_MAX_FRAME_LENGTH);
+        this(FdPassProtocol.MAX_NAMES_LIMIT, FdPassProtocol.MAX_FRAME_LENGTH_LIMIT);
     }
 
     /**
@@ -36,9 +32,13 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
      * @param maxFrameLength largest frame {@code length}, 8192..65536, as the server's HELLO announces
      */
     public FdPassRequestDecoder(int maxNames, int maxFrameLength) {
-        this.maxNames = Checks.checkInRange(maxNames, 1, FdPassHello.MAX_NAMES_LIMIT, "maxNames");
-        this.maxFrameLength = Checks.checkInRange(maxFrameLength, FdPassHello.MIN_FRAME_LENGTH_LIMIT,
-                FdPassHello.MAX_FRAME_LENGTH_LIMIT, "maxFrameLength");
+        this(new FdPassHello(maxNames, maxFrameLength, FdPassProtocol.MAX_UNANSWERED_LIMIT));
+    }
+
+    /** Holds clients to the limits of the server's {@code hello}. */
+    public FdPassRequestDecoder(FdPassHello hello) {
+        this.maxNames = hello.maxNames();
+        this.maxFrameLength = hello.maxFrameLength();
     }
 
     /** Whether a fault was judged: everything after it is discarded. */
@@ -61,15 +61,15 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
                     throw fail(in, ErrorCode.FRAME_TOO_LARGE,
                             "length: " + length + " (expected: <= " + maxFrameLength + ")");
                 }
-                if (in.readableBytes() < FdPassFrames.HEADER_LENGTH) {
+                if (in.readableBytes() < FdPassProtocol.HEADER_LENGTH) {
                     return;
                 }
                 byte type = in.getByte(in.readerIndex() + 4);
-                if (type != FdPassFrames.TYPE_REQUEST) {
+                if (type != FdPassProtocol.TYPE_REQUEST) {
                     throw fail(in, ErrorCode.UNSUPPORTED_TYPE,
-                            "type: " + FdPassFrames.typeName(type) + " (expected: REQUEST)");
+                            "type: " + FdPassProtocol.typeName(type) + " (expected: REQUEST)");
                 }
-                in.skipBytes(FdPassFrames.HEADER_LENGTH);
+                in.skipBytes(FdPassProtocol.HEADER_LENGTH);
                 bodyLength = (int) length - 1;
                 state = State.READ_BODY;
                 // fall through
@@ -91,7 +91,7 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
     private FdPassRequest decodeBody(ByteBuf in) {
         int start = in.readerIndex();
         int end = start + bodyLength;
-        if (bodyLength < FdPassFrames.REQUEST_FIXED_LENGTH) {
+        if (bodyLength < FdPassProtocol.REQUEST_FIXED_LENGTH) {
             throw fail(in, ErrorCode.MALFORMED_FRAME,
                     "body: " + bodyLength + " bytes (expected: >= 6 for id and count)");
         }
@@ -101,7 +101,7 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
             throw fail(in, ErrorCode.MALFORMED_FRAME, "count: 0 (expected: >= 1)");
         }
         // The whole body is judged before count against maxNames: the protocol's order.
-        int index = start + FdPassFrames.REQUEST_FIXED_LENGTH;
+        int index = start + FdPassProtocol.REQUEST_FIXED_LENGTH;
         for (int i = 0; i < count; i++) {
             if (end - index < 2 || end - index - 2 < in.getUnsignedShort(index)) {
                 throw fail(in, ErrorCode.MALFORMED_FRAME, "names: " + count + " do not fit the body of "
@@ -117,7 +117,7 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
             throw fail(in, ErrorCode.TOO_MANY_NAMES, "count: " + count + " (expected: <= " + maxNames + ")");
         }
         byte[][] names = new byte[count][];
-        index = start + FdPassFrames.REQUEST_FIXED_LENGTH;
+        index = start + FdPassProtocol.REQUEST_FIXED_LENGTH;
         for (int i = 0; i < count; i++) {
             int length = in.getUnsignedShort(index);
             names[i] = new byte[length];

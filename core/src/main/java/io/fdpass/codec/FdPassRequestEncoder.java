@@ -21,7 +21,7 @@ public final class FdPassRequestEncoder extends MessageToByteEncoder<FdPassReque
 
     @Override
     protected void encode(ChannelHandlerContext ctx, FdPassRequest msg, ByteBuf out) {
-        FdPassFrames.writeHeader(out, FdPassFrames.TYPE_REQUEST, msg.bodyLength());
+        FdPassProtocol.writeHeader(out, FdPassProtocol.TYPE_REQUEST, msg.bodyLength());
         out.writeInt(msg.id());
         out.writeShort(msg.count());
         for (int i = 0; i < msg.count(); i++) {

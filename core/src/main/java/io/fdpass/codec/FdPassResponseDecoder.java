@@ -1,16 +1,13 @@
 package io.fdpass.codec;
 
-import io.fdpass.internal.Checks;
-import io.fdpass.internal.Descriptors;
-import io.fdpass.internal.Native;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.CorruptedFrameException;
 
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
@@ -18,34 +15,39 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Decodes the server's frames and takes the descriptors that follow each REPLY: the client's half of the
  * server-to-client direction.
  *
  * <p>A REPLY's descriptors travel as messages of their own after it, and a plain read that runs into one makes the
- * kernel discard its descriptor. So this decoder tells {@link FdPassRecvByteBufAllocator} how much to read next
- * ({@link #bytesWanted()}) so that no read crosses a frame's end, and takes the descriptor messages after a REPLY
- * itself where they are there already (on Linux), or else switches the channel from
- * {@link DomainSocketReadMode#BYTES} to {@link DomainSocketReadMode#FILE_DESCRIPTORS} for them, and after the last
- * reads the frames behind it itself before it switches back. Use the two together. Told of the requests sent
+ * kernel discard its descriptor. So this decoder tells the channel's receive buffer allocator
+ * ({@link #newRecvByteBufAllocator()}) how much to read next ({@link #bytesWanted()}) so that no read crosses a
+ * frame's end, and takes the descriptor messages after a REPLY through its {@link FdPassSocketReader} where they are
+ * there already, or else switches the channel from {@link DomainSocketReadMode#BYTES} to
+ * {@link DomainSocketReadMode#FILE_DESCRIPTORS} for them, and after the last reads the frames behind it through the
+ * reader before it switches back. Use the two together. Told of the requests sent
  * ({@link #replyExpected(int)}), it knows the length of the REPLY due next, and a REPLY is then read in one read
  * rather than two (header, body).
  *
  * <p>It passes on {@link FdPassHello}, {@link FdPassReply} and {@link FdPassError}, and after each REPLY one
  * {@link FileDescriptor} per OK entry, already marked close-on-exec. The first frame must be a v1 HELLO. Anything
- * else that breaks protocol v1 raises a {@link CorruptedFrameException}, after which it discards all input and
+ * else that breaks protocol v1 raises an {@link FdPassDecoderException}, after which it discards all input and
  * closes any descriptor that still arrives.
  */
 public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     /** Room for HELLO, an ERROR with its longest message, and a REPLY for up to 64 names. */
     public static final int DEFAULT_MAX_FRAME_LENGTH = 8192;
+    /** Reads (frames or descriptors) per read event of the allocator it makes, so that one busy channel is fair. */
+    public static final int MAX_MESSAGES_PER_READ = 16;
 
     private enum State {
         READ_HEADER, READ_BODY, READ_DESCRIPTORS, FAILED
     }
 
     private final int maxFrameLength;
+    private final FdPassSocketReader reader;
     private State state = State.READ_HEADER;
     private boolean helloSeen;
     private byte type;
@@ -60,8 +62,25 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
 
     /** @param maxFrameLength the largest frame {@code length} accepted, 1029..65536 (room for the longest ERROR) */
     public FdPassResponseDecoder(int maxFrameLength) {
-        this.maxFrameLength = Checks.checkInRange(maxFrameLength,
-                1 + FdPassFrames.ERROR_FIXED_LENGTH + FdPassError.MAX_MESSAGE_LENGTH, 65536, "maxFrameLength");
+        this(maxFrameLength, FdPassSocketReader.load());
+    }
+
+    /**
+     * @param maxFrameLength the largest frame {@code length} accepted, 1029..65536 (room for the longest ERROR)
+     * @param reader what it does with its socket and descriptors beyond Netty's API
+     */
+    public FdPassResponseDecoder(int maxFrameLength, FdPassSocketReader reader) {
+        this.maxFrameLength = Checks.checkInRange(maxFrameLength, FdPassProtocol.MIN_CLIENT_FRAME_LENGTH,
+                FdPassProtocol.MAX_FRAME_LENGTH_LIMIT, "maxFrameLength");
+        this.reader = Objects.requireNonNull(reader, "reader");
+    }
+
+    /**
+     * The receive buffer allocator that a channel reading with this decoder must have, bound to this decoder:
+     * {@link FdPassClientCodec} sets it.
+     */
+    public RecvByteBufAllocator newRecvByteBufAllocator() {
+        return new FdPassRecvByteBufAllocator(this, MAX_MESSAGES_PER_READ);
     }
 
     /**
@@ -70,7 +89,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
      * must not be waited for), as {@link FdPassClientCodec} does.
      */
     public void replyExpected(int count) {
-        expectedCounts.add(Checks.checkInRange(count, 1, 65535, "count"));
+        expectedCounts.add(Checks.checkInRange(count, 1, FdPassProtocol.MAX_U16, "count"));
     }
 
     /** How many bytes the next read may take without running past the current frame (0 while taking descriptors). */
@@ -79,7 +98,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
         return switch (state) {
             // The frame due is the oldest request's REPLY, or an ERROR, after which a server sends nothing more.
             case READ_HEADER -> (helloSeen && !expectedCounts.isEmpty()
-                    ? FdPassFrames.replyFrameLength(expectedCounts.peek()) : FdPassFrames.HEADER_LENGTH) - buffered;
+                    ? FdPassProtocol.replyFrameLength(expectedCounts.peek()) : FdPassProtocol.HEADER_LENGTH) - buffered;
             case READ_BODY -> bodyLength - buffered;
             case READ_DESCRIPTORS, FAILED -> 0;
         };
@@ -97,15 +116,15 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
             return;
         }
         if (state != State.READ_DESCRIPTORS) {
-            Descriptors.closeQuietly(descriptor);
+            reader.close(descriptor);
             if (state != State.FAILED) {
                 fail(ctx, "a descriptor that no REPLY announced");
             }
             return;
         }
-        int err = Descriptors.setCloseOnExec(descriptor);
+        int err = reader.setCloseOnExec(descriptor);
         if (err < 0) {
-            Descriptors.closeQuietly(descriptor);
+            reader.close(descriptor);
             fail(ctx, "cannot mark a received descriptor close-on-exec: errno " + -err);
             return;
         }
@@ -126,7 +145,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
 
     /**
      * After the last descriptor of a REPLY that the channel took in descriptors mode, reads the frames behind it
-     * itself, until the socket has no more or a REPLY's descriptor messages are not there yet. Left to the channel,
+     * through the reader, until the socket has no more or a REPLY's descriptor messages are not there yet. Left to the channel,
      * they could be read in descriptors mode, which eats bytes: at the peer's end of stream Netty's read loops (epoll
      * and kqueue alike) drain the socket in the mode their read event began with, whatever the allocator says. How
      * much it reads is bounded by the replies due to this client.
@@ -134,7 +153,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     private void readOnInBytes(ChannelHandlerContext ctx) throws Exception {
         while (state == State.READ_HEADER || state == State.READ_BODY) {
             // Asked each time: what this read passes on may close the channel, and its descriptor be reused.
-            int socketFd = ownedSocket(ctx, Native.AVAILABLE);
+            int socketFd = ownedSocket(ctx, reader.readsBytes());
             if (socketFd < 0) {
                 return;
             }
@@ -142,7 +161,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
             ByteBuf bytes = ctx.alloc().directBuffer(wanted);
             boolean passedOn = false;
             try {
-                long n = Native.read(socketFd, bytes.nioBuffer(0, wanted));
+                long n = reader.read(socketFd, bytes.nioBuffer(0, wanted));
                 if (n <= 0) {
                     return; // nothing there yet, or the end of stream or an error: the channel's read finds out which
                 }
@@ -170,7 +189,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         switch (state) {
             case READ_HEADER:
-                if (in.readableBytes() < FdPassFrames.HEADER_LENGTH) {
+                if (in.readableBytes() < FdPassProtocol.HEADER_LENGTH) {
                     return;
                 }
                 readHeader(in);
@@ -201,8 +220,8 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     private void readHeader(ByteBuf in) {
         long length = in.readUnsignedInt();
         type = in.readByte();
-        if (!helloSeen && type != FdPassFrames.TYPE_HELLO) {
-            throw violation(in, "first frame: " + FdPassFrames.typeName(type)
+        if (!helloSeen && type != FdPassProtocol.TYPE_HELLO) {
+            throw violation(in, "first frame: " + FdPassProtocol.typeName(type)
                     + " (expected: HELLO); the peer is not an fdpass v1 server");
         }
         if (length == 0 || length > maxFrameLength) {
@@ -210,21 +229,21 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
         }
         bodyLength = (int) length - 1;
         int min = switch (type) {
-            case FdPassFrames.TYPE_HELLO -> FdPassHello.BODY_LENGTH;
-            case FdPassFrames.TYPE_REPLY -> FdPassFrames.REPLY_FIXED_LENGTH + FdPassFrames.REPLY_ENTRY_LENGTH;
-            case FdPassFrames.TYPE_ERROR -> FdPassFrames.ERROR_FIXED_LENGTH;
-            default -> throw violation(in, "type: " + FdPassFrames.typeName(type) + " (expected: REPLY or ERROR)");
+            case FdPassProtocol.TYPE_HELLO -> FdPassProtocol.HELLO_BODY_LENGTH;
+            case FdPassProtocol.TYPE_REPLY -> FdPassProtocol.REPLY_FIXED_LENGTH + FdPassProtocol.REPLY_ENTRY_LENGTH;
+            case FdPassProtocol.TYPE_ERROR -> FdPassProtocol.ERROR_FIXED_LENGTH;
+            default -> throw violation(in, "type: " + FdPassProtocol.typeName(type) + " (expected: REPLY or ERROR)");
         };
         if (bodyLength < min) {
-            throw violation(in, FdPassFrames.typeName(type) + " body: " + bodyLength + " bytes (expected: >= " + min
+            throw violation(in, FdPassProtocol.typeName(type) + " body: " + bodyLength + " bytes (expected: >= " + min
                     + ")");
         }
     }
 
     private FdPassMessage decodeBody(ByteBuf in) {
         return switch (type) {
-            case FdPassFrames.TYPE_HELLO -> decodeHello(in);
-            case FdPassFrames.TYPE_REPLY -> decodeReply(in);
+            case FdPassProtocol.TYPE_HELLO -> decodeHello(in);
+            case FdPassProtocol.TYPE_REPLY -> decodeReply(in);
             default -> decodeError(in);
         };
     }
@@ -234,12 +253,12 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
             throw violation(in, "a second HELLO");
         }
         int magic = in.readInt();
-        if (magic != FdPassHello.MAGIC) {
+        if (magic != FdPassProtocol.MAGIC) {
             throw violation(in, "magic: 0x" + Integer.toHexString(magic)
                     + " (expected: 0x46445053 \"FDPS\"); the peer is not an fdpass server");
         }
         int version = in.readUnsignedShort();
-        if (version != FdPassHello.VERSION) {
+        if (version != FdPassProtocol.VERSION) {
             throw violation(in, "version: " + version + " (expected: 1)");
         }
         int maxNames = in.readUnsignedShort();
@@ -259,9 +278,9 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
         expectedCounts.poll();
         int id = in.readInt();
         int count = in.readUnsignedShort();
-        int entries = (bodyLength - FdPassFrames.REPLY_FIXED_LENGTH) / FdPassFrames.REPLY_ENTRY_LENGTH;
-        if (count != entries || bodyLength != FdPassFrames.REPLY_FIXED_LENGTH
-                + FdPassFrames.REPLY_ENTRY_LENGTH * count) {
+        int entries = (bodyLength - FdPassProtocol.REPLY_FIXED_LENGTH) / FdPassProtocol.REPLY_ENTRY_LENGTH;
+        if (count != entries || bodyLength != FdPassProtocol.REPLY_FIXED_LENGTH
+                + FdPassProtocol.REPLY_ENTRY_LENGTH * count) {
             throw violation(in, "REPLY count: " + count + " (expected: " + entries + " for a body of " + bodyLength
                     + " bytes)");
         }
@@ -273,7 +292,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
         }
         FdPassReply reply;
         try {
-            reply = new FdPassReply(id, statuses, sizes);
+            reply = FdPassReply.wrap(id, statuses, sizes);
         } catch (IllegalArgumentException e) {
             throw violation(in, "REPLY " + e.getMessage());
         }
@@ -285,16 +304,16 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     }
 
     /**
-     * Takes the REPLY's descriptor messages that are in the socket already, itself, and leaves the rest to the
-     * channel in {@link DomainSocketReadMode#FILE_DESCRIPTORS} mode. Taking them here keeps the read loop going in
+     * Takes the REPLY's descriptor messages that are in the socket already, through the reader, and leaves the rest
+     * to the channel in {@link DomainSocketReadMode#FILE_DESCRIPTORS} mode. Taking them here keeps the read loop going in
      * bytes mode: no switch of modes, which ends the loop and costs a trip through the event loop each way, and two
      * system calls per descriptor fewer than the channel makes.
      */
     private void receiveDescriptors(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        int socketFd = ownedSocket(ctx, Native.LINUX); // Linux's msghdr, and MSG_CMSG_CLOEXEC
+        int socketFd = ownedSocket(ctx, reader.receivesDescriptors());
         while (socketFd >= 0 && descriptorsLeft > 0) {
-            int fd = Native.receiveDescriptor(socketFd);
-            if (fd == Native.NOT_ONE_DESCRIPTOR) {
+            int fd = reader.receiveDescriptor(socketFd);
+            if (fd == FdPassSocketReader.NOT_ONE_DESCRIPTOR) {
                 throw violation(in, "a descriptor message that did not carry exactly one descriptor");
             }
             if (fd < 0) {
@@ -313,10 +332,10 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     private FdPassError decodeError(ByteBuf in) {
         int code = in.readUnsignedShort();
         int messageLength = in.readUnsignedShort();
-        if (messageLength > FdPassError.MAX_MESSAGE_LENGTH
-                || messageLength != bodyLength - FdPassFrames.ERROR_FIXED_LENGTH) {
+        if (messageLength > FdPassProtocol.MAX_MESSAGE_LENGTH
+                || messageLength != bodyLength - FdPassProtocol.ERROR_FIXED_LENGTH) {
             throw violation(in, "ERROR msgLength: " + messageLength + " (expected: "
-                    + (bodyLength - FdPassFrames.ERROR_FIXED_LENGTH) + ", <= 1024)");
+                    + (bodyLength - FdPassProtocol.ERROR_FIXED_LENGTH) + ", <= 1024)");
         }
         String message = readMessage(in, messageLength);
         // The server stops reading after an ERROR and nothing may follow it: the connection is over.
@@ -346,14 +365,14 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
         ctx.channel().config().setOption(UnixChannelOption.DOMAIN_SOCKET_READ_MODE, mode);
     }
 
-    private CorruptedFrameException violation(ByteBuf in, String message) {
+    private FdPassDecoderException violation(ByteBuf in, String message) {
         state = State.FAILED;
         in.skipBytes(in.readableBytes());
-        return new CorruptedFrameException(message);
+        return new FdPassDecoderException(ErrorCode.MALFORMED_FRAME, message);
     }
 
     private void fail(ChannelHandlerContext ctx, String message) {
         state = State.FAILED;
-        ctx.fireExceptionCaught(new CorruptedFrameException(message));
+        ctx.fireExceptionCaught(new FdPassDecoderException(ErrorCode.MALFORMED_FRAME, message));
     }
 }

@@ -28,8 +28,8 @@ public final class FdPassResponseEncoder extends MessageToByteEncoder<FdPassMess
     @Override
     protected ByteBuf allocateBuffer(ChannelHandlerContext ctx, FdPassMessage msg, boolean preferDirect) {
         int size = switch (msg) {
-            case FdPassReply reply -> FdPassFrames.replyFrameLength(reply.count());
-            case FdPassHello hello -> FdPassFrames.HEADER_LENGTH + FdPassHello.BODY_LENGTH;
+            case FdPassReply reply -> FdPassProtocol.replyFrameLength(reply.count());
+            case FdPassHello hello -> FdPassProtocol.HEADER_LENGTH + FdPassProtocol.HELLO_BODY_LENGTH;
             default -> 64;
         };
         return ctx.alloc().ioBuffer(size);
@@ -39,8 +39,8 @@ public final class FdPassResponseEncoder extends MessageToByteEncoder<FdPassMess
     protected void encode(ChannelHandlerContext ctx, FdPassMessage msg, ByteBuf out) {
         switch (msg) {
             case FdPassReply reply -> {
-                FdPassFrames.writeHeader(out, FdPassFrames.TYPE_REPLY,
-                        FdPassFrames.REPLY_FIXED_LENGTH + FdPassFrames.REPLY_ENTRY_LENGTH * reply.count());
+                FdPassProtocol.writeHeader(out, FdPassProtocol.TYPE_REPLY,
+                        FdPassProtocol.REPLY_FIXED_LENGTH + FdPassProtocol.REPLY_ENTRY_LENGTH * reply.count());
                 out.writeInt(reply.id());
                 out.writeShort(reply.count());
                 for (int i = 0; i < reply.count(); i++) {
@@ -49,17 +49,17 @@ public final class FdPassResponseEncoder extends MessageToByteEncoder<FdPassMess
                 }
             }
             case FdPassHello hello -> {
-                FdPassFrames.writeHeader(out, FdPassFrames.TYPE_HELLO, FdPassHello.BODY_LENGTH);
-                out.writeInt(FdPassHello.MAGIC);
-                out.writeShort(FdPassHello.VERSION);
+                FdPassProtocol.writeHeader(out, FdPassProtocol.TYPE_HELLO, FdPassProtocol.HELLO_BODY_LENGTH);
+                out.writeInt(FdPassProtocol.MAGIC);
+                out.writeShort(FdPassProtocol.VERSION);
                 out.writeShort(hello.maxNames());
                 out.writeInt(hello.maxFrameLength());
                 out.writeShort(hello.maxUnanswered());
             }
             case FdPassError error -> {
                 byte[] message = error.message().getBytes(StandardCharsets.UTF_8);
-                FdPassFrames.writeHeader(out, FdPassFrames.TYPE_ERROR,
-                        FdPassFrames.ERROR_FIXED_LENGTH + message.length);
+                FdPassProtocol.writeHeader(out, FdPassProtocol.TYPE_ERROR,
+                        FdPassProtocol.ERROR_FIXED_LENGTH + message.length);
                 out.writeShort(error.code());
                 out.writeShort(message.length);
                 out.writeBytes(message);

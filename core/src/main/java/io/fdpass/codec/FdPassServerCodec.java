@@ -5,12 +5,18 @@ import io.netty.channel.CombinedChannelDuplexHandler;
 /** The server's codec: {@link FdPassRequestDecoder} in, {@link FdPassResponseEncoder} out. */
 public final class FdPassServerCodec extends CombinedChannelDuplexHandler<FdPassRequestDecoder, FdPassResponseEncoder> {
 
+    /** @see FdPassRequestDecoder#FdPassRequestDecoder() */
     public FdPassServerCodec() {
-        this(FdPassRequestDecoder.DEFAULT_MAX_NAMES, FdPassRequestDecoder.DEFAULT_MAX_FRAME_LENGTH);
+        super(new FdPassRequestDecoder(), FdPassResponseEncoder.INSTANCE);
     }
 
     /** @see FdPassRequestDecoder#FdPassRequestDecoder(int, int) */
     public FdPassServerCodec(int maxNames, int maxFrameLength) {
         super(new FdPassRequestDecoder(maxNames, maxFrameLength), FdPassResponseEncoder.INSTANCE);
+    }
+
+    /** @see FdPassRequestDecoder#FdPassRequestDecoder(FdPassHello) */
+    public FdPassServerCodec(FdPassHello hello) {
+        super(new FdPassRequestDecoder(hello), FdPassResponseEncoder.INSTANCE);
     }
 }

@@ -2,9 +2,35 @@ package io.fdpass.internal;
 
 import io.netty.channel.unix.FileDescriptor;
 
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 /** Closing and flagging descriptors: the one place that does it, so that no path forgets one. */
 public final class Descriptors {
+    // The same on Linux and macOS.
+    public static final int F_GETFD = 1;
+    public static final int F_SETFD = 2;
+    public static final int F_GETFL = 3;
+    public static final int FD_CLOEXEC = 1;
+
+    private static final MethodHandle CLOSE = Ffm.bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle FCNTL = Ffm.bind("fcntl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
+
     private Descriptors() {
+    }
+
+    /**
+     * Not retried on {@code EINTR}: Linux and macOS release the descriptor even then, and a retry could close one
+     * that another thread has just been given.
+     *
+     * @return 0 or a negative errno
+     */
+    public static int close(int fd) {
+        int r = Ffm.callInt(Ffm.scratch(), e -> (int) CLOSE.invokeExact(e, fd));
+        return Math.min(r, 0);
     }
 
     /**
@@ -14,12 +40,33 @@ public final class Descriptors {
      */
     public static void closeQuietly(FileDescriptor fd) {
         if (fd != null) {
-            Native.close(fd.intValue());
+            close(fd.intValue());
         }
     }
 
     /** Marks {@code fd} close-on-exec; 0 or a negative errno. */
     public static int setCloseOnExec(FileDescriptor fd) {
-        return Native.setCloexec(fd.intValue());
+        return setCloexec(fd.intValue());
+    }
+
+    /** The descriptor flags ({@code F_GETFD}), or a negative errno. */
+    public static int getFdFlags(int fd) {
+        return fcntl(fd, F_GETFD, 0);
+    }
+
+    /** Adds {@link #FD_CLOEXEC}, keeping the other descriptor flags; 0 or a negative errno. */
+    public static int setCloexec(int fd) {
+        // FD_CLOEXEC is the only descriptor flag (Linux, macOS): set it outright, one call per received descriptor.
+        int r = fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return Math.min(r, 0);
+    }
+
+    /** The file status flags and access mode ({@code F_GETFL}), or a negative errno. */
+    public static int getStatusFlags(int fd) {
+        return fcntl(fd, F_GETFL, 0);
+    }
+
+    private static int fcntl(int fd, int cmd, int arg) {
+        return Ffm.callInt(Ffm.scratch(), e -> (int) FCNTL.invokeExact(e, fd, cmd, arg));
     }
 }

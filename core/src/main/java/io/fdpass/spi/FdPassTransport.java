@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.unix.DomainSocketChannel;
+import io.netty.channel.unix.PeerCredentials;
 
 import java.io.IOException;
 
@@ -38,6 +39,15 @@ public interface FdPassTransport {
      */
     ServerChannel newServerChannel(int listeningFd);
 
-    /** The credentials the kernel recorded for the process that connected {@code channel}. */
+    /**
+     * The credentials the kernel recorded for the process that connected {@code channel}: typically
+     * {@link #peerOf(PeerCredentials)} of the channel's {@code peerCredentials()}.
+     */
     Peer peer(Channel channel) throws IOException;
+
+    /** A {@link Peer} of what Netty reads of a Unix socket's peer: its uid, first gid (-1 if none) and pid. */
+    static Peer peerOf(PeerCredentials credentials) {
+        int[] gids = credentials.gids();
+        return new Peer(credentials.uid(), gids.length > 0 ? gids[0] : -1, credentials.pid());
+    }
 }

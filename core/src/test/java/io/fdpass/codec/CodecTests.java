@@ -1,9 +1,9 @@
 package io.fdpass.codec;
 
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Errno;
+import io.fdpass.internal.Opens;
 import io.fdpass.testing.ReadModeChannel;
-
-import io.fdpass.ErrorCode;
-import io.fdpass.internal.Native;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -153,7 +153,7 @@ final class CodecTests {
     }
 
     static byte[] request(int id, byte[]... names) {
-        return frame(FdPassFrames.TYPE_REQUEST, requestBody(id, names.length, names));
+        return frame(FdPassProtocol.TYPE_REQUEST, requestBody(id, names.length, names));
     }
 
     static byte[] u32(long v) {
@@ -194,19 +194,19 @@ final class CodecTests {
 
     /** Opens {@code file} read-only and without close-on-exec, so that a test sees who sets it. */
     static TestFd open(Path file) {
-        int fd = Native.openat(Native.AT_FDCWD, file.toString(), Native.O_RDONLY);
-        assertTrue(fd >= 0, () -> "open " + file + ": " + Native.strerror(-fd));
+        int fd = Opens.openat(Opens.AT_FDCWD, file.toString(), Opens.O_RDONLY);
+        assertTrue(fd >= 0, () -> "open " + file + ": " + Errno.strerror(-fd));
         return new TestFd(fd);
     }
 
     static boolean isCloseOnExec(FileDescriptor fd) {
-        int flags = Native.getFdFlags(fd.intValue());
-        assertTrue(flags >= 0, () -> "F_GETFD " + fd + ": " + Native.strerror(-flags));
-        return (flags & Native.FD_CLOEXEC) != 0;
+        int flags = Descriptors.getFdFlags(fd.intValue());
+        assertTrue(flags >= 0, () -> "F_GETFD " + fd + ": " + Errno.strerror(-flags));
+        return (flags & Descriptors.FD_CLOEXEC) != 0;
     }
 
     /**
-     * A real descriptor that closes itself through {@link Native#close}: core's tests run without a Netty native
+     * A real descriptor that closes itself through {@link Descriptors#close}: core's tests run without a Netty native
      * transport, so {@link FileDescriptor#close()}'s JNI method is not there.
      */
     static final class TestFd extends FileDescriptor {
@@ -220,17 +220,17 @@ final class CodecTests {
          */
         void assertClosedElsewhere() {
             assertTrue(isOpen(), "closed by the test itself");
-            int flags = Native.getFdFlags(intValue());
-            assertEquals(-Native.EBADF, flags, () -> this + " is still open");
+            int flags = Descriptors.getFdFlags(intValue());
+            assertEquals(-Errno.EBADF, flags, () -> this + " is still open");
             markClosed();
         }
 
         @Override
         public void close() throws IOException {
             if (markClosed()) {
-                int r = Native.close(intValue());
+                int r = Descriptors.close(intValue());
                 if (r < 0) {
-                    throw new IOException("close " + intValue() + ": " + Native.strerror(-r));
+                    throw new IOException("close " + intValue() + ": " + Errno.strerror(-r));
                 }
             }
         }

@@ -1,7 +1,5 @@
 package io.fdpass.codec;
 
-import io.fdpass.ErrorCode;
-import io.fdpass.FileStatus;
 import io.fdpass.testing.LeakCheck;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -69,7 +67,7 @@ class FdPassEncodersTest {
         String hex = readOutboundHex(ch);
         assertEquals(hex(REPLY_HEX), hex);
         assertEquals(29, hex.length() / 2);
-        assertEquals(29, FdPassFrames.replyFrameLength(2));
+        assertEquals(29, FdPassProtocol.replyFrameLength(2));
         assertFalse(ch.finishAndReleaseAll());
 
         FdPassReply decoded = (FdPassReply) decodeResponses(HELLO_HEX + REPLY_HEX)[1];

@@ -1,7 +1,5 @@
 package io.fdpass.codec;
 
-import io.fdpass.ErrorCode;
-import io.fdpass.FileStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 

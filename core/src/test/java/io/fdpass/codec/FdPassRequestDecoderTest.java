@@ -1,6 +1,5 @@
 package io.fdpass.codec;
 
-import io.fdpass.ErrorCode;
 import io.fdpass.testing.LeakCheck;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.AfterEach;

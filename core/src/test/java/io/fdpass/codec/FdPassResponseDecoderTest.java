@@ -1,12 +1,11 @@
 package io.fdpass.codec;
 
-import io.fdpass.testing.ReadModeChannel;
-
-import io.fdpass.ErrorCode;
-import io.fdpass.FileStatus;
-import io.fdpass.internal.Native;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Opens;
+import io.fdpass.internal.Platform;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.LeakCheck;
+import io.fdpass.testing.ReadModeChannel;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
@@ -86,7 +85,7 @@ class FdPassResponseDecoderTest {
     }
 
     private TestFd open() {
-        assumeTrue(Native.LINUX, "descriptors through io.fdpass.internal.Native: Linux only");
+        assumeTrue(Platform.LINUX, "descriptors through io.fdpass.internal.Native: Linux only");
         TestFd fd = CodecTests.open(file);
         opened.add(fd);
         return fd;
@@ -129,7 +128,7 @@ class FdPassResponseDecoderTest {
     private void assertDiscardsTheRest(ReadModeChannel ch) {
         assertFalse(ch.writeInbound(buf(ERROR_HEX)));
         assertFalse(ch.writeInbound(buf(REPLY_HEX)));
-        if (Native.LINUX) {
+        if (Platform.LINUX) {
             TestFd fd = open();
             assertFalse(ch.writeInbound(fd));
             fd.assertClosedElsewhere();
@@ -140,8 +139,8 @@ class FdPassResponseDecoderTest {
 
     @BeforeAll
     static void bindNatives() {
-        if (Native.LINUX) {
-            Native.close(Native.openat(Native.AT_FDCWD, "/", Native.O_RDONLY));
+        if (Platform.LINUX) {
+            Descriptors.close(Opens.openat(Opens.AT_FDCWD, "/", Opens.O_RDONLY));
         }
     }
 
@@ -210,7 +209,7 @@ class FdPassResponseDecoderTest {
         assertTrue(ch.writeInbound(buf(Arrays.copyOfRange(frame, 10, frame.length))));
         assertEquals(seven, ch.readInbound());
         // A REPLY of 2 names is due; the server sends an ERROR instead, after which it sends nothing.
-        assertEquals(FdPassFrames.replyFrameLength(2), decoder.bytesWanted());
+        assertEquals(FdPassProtocol.replyFrameLength(2), decoder.bytesWanted());
         assertTrue(ch.writeInbound(buf(ERROR_HEX)));
         assertEquals(ERROR, ch.readInbound());
         assertNoMoreInbound(ch);
@@ -241,7 +240,7 @@ class FdPassResponseDecoderTest {
         assertEquals(5, reads.guess(), "no REPLY is due for a request that was not sent");
         failWrites.set(false);
         assertTrue(ch.writeOutbound(REQUEST));
-        assertEquals(FdPassFrames.replyFrameLength(REQUEST.count()), reads.guess());
+        assertEquals(FdPassProtocol.replyFrameLength(REQUEST.count()), reads.guess());
         ByteBuf sent = ch.readOutbound();
         sent.release();
         assertFalse(ch.finishAndReleaseAll());
@@ -249,7 +248,7 @@ class FdPassResponseDecoderTest {
 
     @Test
     void longerHelloIsAcceptedAndItsExtraBytesIgnored() {
-        byte[] longer = frame(FdPassFrames.TYPE_HELLO,
+        byte[] longer = frame(FdPassProtocol.TYPE_HELLO,
                 concat(Arrays.copyOfRange(HELLO_BYTES, 5, HELLO_BYTES.length), bytes("01 02 03 04 05 06 07")));
         byte[] input = concat(longer, bytes(ERROR_HEX));
         // in one piece
@@ -325,7 +324,7 @@ class FdPassResponseDecoderTest {
     @Test
     void shortHello() {
         ReadModeChannel ch = channel();
-        assertViolation(ch, buf(frame(FdPassFrames.TYPE_HELLO, Arrays.copyOfRange(HELLO_BYTES, 5, 18))),
+        assertViolation(ch, buf(frame(FdPassProtocol.TYPE_HELLO, Arrays.copyOfRange(HELLO_BYTES, 5, 18))),
                 "HELLO body: 13 bytes");
         assertDiscardsTheRest(ch);
     }
@@ -371,13 +370,13 @@ class FdPassResponseDecoderTest {
     @Test
     void replyLengthMustMatchCount() {
         // count 2, three entries
-        byte[] threeEntries = frame(FdPassFrames.TYPE_REPLY, concat(bytes("00 00 00 07 00 02"), new byte[27]));
+        byte[] threeEntries = frame(FdPassProtocol.TYPE_REPLY, concat(bytes("00 00 00 07 00 02"), new byte[27]));
         // count 3, two entries
-        byte[] twoEntries = frame(FdPassFrames.TYPE_REPLY, concat(bytes("00 00 00 07 00 03"), new byte[18]));
+        byte[] twoEntries = frame(FdPassProtocol.TYPE_REPLY, concat(bytes("00 00 00 07 00 03"), new byte[18]));
         // count 2, two entries and a byte
-        byte[] extraByte = frame(FdPassFrames.TYPE_REPLY, concat(bytes("00 00 00 07 00 02"), new byte[19]));
+        byte[] extraByte = frame(FdPassProtocol.TYPE_REPLY, concat(bytes("00 00 00 07 00 02"), new byte[19]));
         // count 1, 8 bytes of an entry
-        byte[] shortEntry = frame(FdPassFrames.TYPE_REPLY, concat(bytes("00 00 00 07 00 01"), new byte[17]));
+        byte[] shortEntry = frame(FdPassProtocol.TYPE_REPLY, concat(bytes("00 00 00 07 00 01"), new byte[17]));
         for (byte[] reply : List.of(threeEntries, twoEntries, extraByte, shortEntry)) {
             ReadModeChannel ch = afterHello();
             assertViolation(ch, buf(reply), "REPLY count");
@@ -388,14 +387,14 @@ class FdPassResponseDecoderTest {
     @Test
     void replyWithoutEntries() {
         ReadModeChannel ch = afterHello();
-        assertViolation(ch, buf(frame(FdPassFrames.TYPE_REPLY, bytes("00 00 00 07 00 00"))), "REPLY body: 6");
+        assertViolation(ch, buf(frame(FdPassProtocol.TYPE_REPLY, bytes("00 00 00 07 00 00"))), "REPLY body: 6");
         assertDiscardsTheRest(ch);
     }
 
     @Test
     void replyWithASizeForAFailedEntry() {
         ReadModeChannel ch = afterHello();
-        assertViolation(ch, buf(frame(FdPassFrames.TYPE_REPLY, bytes("00 00 00 07 00 01  01 00 00 00 00 00 00 00 01"))),
+        assertViolation(ch, buf(frame(FdPassProtocol.TYPE_REPLY, bytes("00 00 00 07 00 01  01 00 00 00 00 00 00 00 01"))),
                 "sizes[0]: 1 (expected: 0 for status 1)");
         assertDiscardsTheRest(ch);
     }
@@ -403,7 +402,7 @@ class FdPassResponseDecoderTest {
     @Test
     void replyWithANegativeSize() {
         ReadModeChannel ch = afterHello();
-        assertViolation(ch, buf(frame(FdPassFrames.TYPE_REPLY, bytes("00 00 00 07 00 01  00 80 00 00 00 00 00 00 00"))),
+        assertViolation(ch, buf(frame(FdPassProtocol.TYPE_REPLY, bytes("00 00 00 07 00 01  00 80 00 00 00 00 00 00 00"))),
                 "sizes[0]");
         assertDiscardsTheRest(ch);
     }
@@ -424,7 +423,7 @@ class FdPassResponseDecoderTest {
     void errorWithUnknownCodeAndLongestMessage() {
         ReadModeChannel ch = afterHello();
         String message = "m".repeat(1024);
-        assertTrue(ch.writeInbound(buf(frame(FdPassFrames.TYPE_ERROR, concat(u16(99), u16(1024),
+        assertTrue(ch.writeInbound(buf(frame(FdPassProtocol.TYPE_ERROR, concat(u16(99), u16(1024),
                 CodecTests.ascii(message))))));
         FdPassError error = ch.readInbound();
         assertEquals(99, error.code());
@@ -439,7 +438,7 @@ class FdPassResponseDecoderTest {
         byte[] message = new byte[1024];
         Arrays.fill(message, (byte) 0xff);
         ReadModeChannel ch = afterHello();
-        assertTrue(ch.writeInbound(buf(frame(FdPassFrames.TYPE_ERROR, concat(u16(1), u16(1024), message)))));
+        assertTrue(ch.writeInbound(buf(frame(FdPassProtocol.TYPE_ERROR, concat(u16(1), u16(1024), message)))));
         FdPassError error = ch.readInbound();
         assertEquals(ErrorCode.MALFORMED_FRAME, error.errorCode());
         assertEquals("?".repeat(1024), error.message());
@@ -447,7 +446,7 @@ class FdPassResponseDecoderTest {
 
         ReadModeChannel mixed = afterHello();
         byte[] text = bytes("6f 6b 20 ff 20 c3 a9 20 c3 20 ed a0 80"); // "ok ", bad, " é ", cut, " ", a surrogate
-        assertTrue(mixed.writeInbound(buf(frame(FdPassFrames.TYPE_ERROR, concat(u16(2), u16(text.length), text)))));
+        assertTrue(mixed.writeInbound(buf(frame(FdPassProtocol.TYPE_ERROR, concat(u16(2), u16(text.length), text)))));
         FdPassError mixedError = mixed.readInbound();
         assertEquals(ErrorCode.FRAME_TOO_LARGE, mixedError.errorCode());
         assertTrue(mixedError.message().matches("ok \\? é \\? \\?+"), mixedError.message());

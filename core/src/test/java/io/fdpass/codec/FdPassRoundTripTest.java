@@ -1,11 +1,10 @@
 package io.fdpass.codec;
 
-import io.fdpass.testing.ReadModeChannel;
-
-import io.fdpass.ErrorCode;
-import io.fdpass.internal.Native;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Platform;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.LeakCheck;
+import io.fdpass.testing.ReadModeChannel;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.unix.DomainSocketReadMode;
 import org.junit.jupiter.api.AfterEach;
@@ -99,9 +98,9 @@ class FdPassRoundTripTest {
 
     @Test
     void serverEncoderToClientDecoder(@TempDir Path dir) throws IOException {
-        assumeTrue(Native.LINUX, "descriptors through io.fdpass.internal.Native: Linux only");
+        assumeTrue(Platform.LINUX, "descriptors through io.fdpass.internal.Native: Linux only");
         Path file = Files.write(dir.resolve("f"), new byte[3]);
-        Native.close(CodecTests.open(file).intValue()); // binds the natives before counting
+        Descriptors.close(CodecTests.open(file).intValue()); // binds the natives before counting
         int fdsBefore = Fds.count();
 
         Random random = new Random(0x5E4DE5L);

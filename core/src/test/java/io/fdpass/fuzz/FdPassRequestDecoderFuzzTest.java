@@ -1,9 +1,10 @@
 package io.fdpass.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.fdpass.ErrorCode;
+import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassDecoderException;
 import io.fdpass.codec.FdPassHello;
+import io.fdpass.codec.FdPassProtocol;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FdPassRequestDecoder;
 import io.fdpass.codec.FdPassRequestEncoder;
@@ -70,8 +71,8 @@ class FdPassRequestDecoderFuzzTest {
         byte[] config = Arrays.copyOf(input, CONFIG_LENGTH);
         int maxNames = 1 + (config[0] & 0x3f);
         boolean direct = (config[0] & 0x40) != 0;
-        int maxFrameLength = FdPassHello.MIN_FRAME_LENGTH_LIMIT + (((config[1] & 0xff) << 8) | (config[2] & 0xff))
-                % (FdPassHello.MAX_FRAME_LENGTH_LIMIT - FdPassHello.MIN_FRAME_LENGTH_LIMIT + 1);
+        int maxFrameLength = FdPassProtocol.MIN_FRAME_LENGTH_LIMIT + (((config[1] & 0xff) << 8) | (config[2] & 0xff))
+                % (FdPassProtocol.MAX_FRAME_LENGTH_LIMIT - FdPassProtocol.MIN_FRAME_LENGTH_LIMIT + 1);
         int chunking = config[3] & 0xff;
         byte[] stream = input.length > CONFIG_LENGTH ? Arrays.copyOfRange(input, CONFIG_LENGTH, input.length)
                 : new byte[0];

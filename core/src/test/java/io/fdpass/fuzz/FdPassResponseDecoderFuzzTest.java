@@ -1,15 +1,18 @@
 package io.fdpass.fuzz;
 
-import io.fdpass.testing.ReadModeChannel;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FdPassResponseDecoder;
-import io.fdpass.internal.Native;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Errno;
+import io.fdpass.internal.FileStat;
+import io.fdpass.internal.Opens;
+import io.fdpass.internal.Platform;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.LeakCheck;
+import io.fdpass.testing.ReadModeChannel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -83,9 +86,9 @@ class FdPassResponseDecoderFuzzTest {
         if (devNull == null) {
             warmUp();
         }
-        int fdsBefore = Native.LINUX ? Fds.count() : 0;
+        int fdsBefore = Platform.LINUX ? Fds.count() : 0;
         run(input);
-        if (Native.LINUX) {
+        if (Platform.LINUX) {
             assertEquals(fdsBefore, Fds.count(), "open descriptors after the input");
         }
         if (++executions % LEAK_CHECK_EVERY == 0) {
@@ -98,11 +101,11 @@ class FdPassResponseDecoderFuzzTest {
      * calls.
      */
     private static void warmUp() {
-        if (Native.LINUX) {
-            long[] stat = new long[Native.STAT_LENGTH];
+        if (Platform.LINUX) {
+            long[] stat = new long[FileStat.STAT_LENGTH];
             int fd = openDevNull();
-            assertEquals(0, Native.statx(fd, stat));
-            assertEquals(0, Native.close(fd));
+            assertEquals(0, FileStat.fstat(fd, stat));
+            assertEquals(0, Descriptors.close(fd));
             devNull = stat;
         } else {
             devNull = new long[0];
@@ -133,7 +136,7 @@ class FdPassResponseDecoderFuzzTest {
             while (at < input.length) {
                 int op = input[at++] & 0xff;
                 if (op >= 0x80) {
-                    if (Native.LINUX) {
+                    if (Platform.LINUX) {
                         descriptor(ch, decoder, expected, open);
                     }
                     continue;
@@ -159,7 +162,7 @@ class FdPassResponseDecoderFuzzTest {
             assertNull(ch.readInbound(), "a message after end of stream");
         } finally {
             for (int fd : open) {
-                Native.close(fd); // only after a failed assertion: the checks close each one at once
+                Descriptors.close(fd); // only after a failed assertion: the checks close each one at once
             }
         }
         assertEquals(0, alloc.metric().usedHeapMemory(), "heap buffers not released");
@@ -208,9 +211,9 @@ class FdPassResponseDecoderFuzzTest {
             if (msg instanceof FileDescriptor fd) {
                 assertSame(written, fd, "a descriptor other than the one just received");
                 assertTrue(isOurDevNull(fd.intValue()), () -> "passed on " + fd + " but it is not open");
-                int flags = Native.getFdFlags(fd.intValue());
-                assertEquals(0, Native.close(fd.intValue()), "closing a passed descriptor");
-                assertTrue(flags >= 0 && (flags & Native.FD_CLOEXEC) != 0, "passed on without close-on-exec");
+                int flags = Descriptors.getFdFlags(fd.intValue());
+                assertEquals(0, Descriptors.close(fd.intValue()), "closing a passed descriptor");
+                assertTrue(flags >= 0 && (flags & Descriptors.FD_CLOEXEC) != 0, "passed on without close-on-exec");
             }
         }
         if (violation) {
@@ -245,16 +248,16 @@ class FdPassResponseDecoderFuzzTest {
     }
 
     private static int openDevNull() {
-        int fd = Native.openat(Native.AT_FDCWD, "/dev/null", Native.O_RDONLY);
-        assertTrue(fd >= 0, () -> "open /dev/null: " + Native.strerror(-fd));
+        int fd = Opens.openat(Opens.AT_FDCWD, "/dev/null", Opens.O_RDONLY);
+        assertTrue(fd >= 0, () -> "open /dev/null: " + Errno.strerror(-fd));
         return fd;
     }
 
     /** Whether {@code fd} is open on /dev/null: a closed number may have been reused by then, for something else. */
     private static boolean isOurDevNull(int fd) {
-        long[] stat = new long[Native.STAT_LENGTH];
-        return Native.statx(fd, stat) == 0 && stat[Native.STAT_INO] == devNull[Native.STAT_INO]
-                && stat[Native.STAT_DEV] == devNull[Native.STAT_DEV];
+        long[] stat = new long[FileStat.STAT_LENGTH];
+        return FileStat.fstat(fd, stat) == 0 && stat[FileStat.STAT_INO] == devNull[FileStat.STAT_INO]
+                && stat[FileStat.STAT_DEV] == devNull[FileStat.STAT_DEV];
     }
 
     static byte[] hex(String hex) {

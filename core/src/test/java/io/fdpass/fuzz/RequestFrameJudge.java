@@ -1,6 +1,6 @@
 package io.fdpass.fuzz;
 
-import io.fdpass.ErrorCode;
+import io.fdpass.codec.ErrorCode;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -8,11 +8,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.nio.charset.StandardCharsets;
 
-import static io.fdpass.internal.Native.STAT_DEV;
-import static io.fdpass.internal.Native.STAT_INO;
-import static io.fdpass.internal.Native.STAT_LENGTH;
-import static io.fdpass.internal.Native.STAT_MODE;
-import static io.fdpass.internal.Native.STAT_SIZE;
+import static io.fdpass.internal.FileStat.STAT_DEV;
+import static io.fdpass.internal.FileStat.STAT_INO;
+import static io.fdpass.internal.FileStat.STAT_LENGTH;
+import static io.fdpass.internal.FileStat.STAT_MODE;
+import static io.fdpass.internal.FileStat.STAT_SIZE;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -39,7 +39,7 @@ class DarwinLayoutTest {
     /** {@code struct stat} of {@code <sys/stat.h>} with 64-bit inodes. */
     @Test
     void statMatchesTheHeader() {
-        StructLayout stat = Native.DARWIN_STAT;
+        StructLayout stat = DarwinStructs.STAT;
         assertEquals(0, offset(stat, "st_dev")); // dev_t, int32
         assertEquals(4, offset(stat, "st_mode")); // mode_t, uint16
         assertEquals(6, offset(stat, "st_nlink")); // nlink_t, uint16
@@ -70,15 +70,15 @@ class DarwinLayoutTest {
             stat.set(JAVA_LONG, 8, 0x8000_0000_0000_1234L); // st_ino: all 64 bits
             stat.set(JAVA_LONG, 96, 0x1_2345_6789L); // st_size: above 4 GiB
             long[] out = new long[STAT_LENGTH];
-            Native.darwinStat(stat, out);
+            FileStat.darwinStat(stat, out);
             assertEquals(0100644, out[STAT_MODE]);
             assertEquals(0x1_2345_6789L, out[STAT_SIZE]);
             assertEquals(0x8000_0000_0000_1234L, out[STAT_INO]);
             assertEquals(0x8100_0004L, out[STAT_DEV]);
-            assertTrue(Native.isRegular(out[STAT_MODE]));
+            assertTrue(FileStat.isRegular(out[STAT_MODE]));
 
             stat.set(JAVA_SHORT, 4, (short) 0140755); // a socket: S_IFSOCK fills the 16 bits' top
-            Native.darwinStat(stat, out);
+            FileStat.darwinStat(stat, out);
             assertEquals(0140755, out[STAT_MODE]);
         }
     }
@@ -86,7 +86,7 @@ class DarwinLayoutTest {
     /** {@code struct statfs} of {@code <sys/mount.h>} with 64-bit inodes. */
     @Test
     void statfsMatchesTheHeader() {
-        StructLayout statfs = Native.DARWIN_STATFS;
+        StructLayout statfs = DarwinStructs.STATFS;
         assertEquals(0, offset(statfs, "f_bsize"));
         assertEquals(4, offset(statfs, "f_iosize"));
         assertEquals(8, offset(statfs, "f_blocks"));
@@ -115,20 +115,20 @@ class DarwinLayoutTest {
             statfs.set(JAVA_INT, 60, 0x1A); // f_type: a number, not a name
             MemorySegment.copy("apfs\0".getBytes(StandardCharsets.US_ASCII), 0, statfs, JAVA_BYTE, 72, 5);
             MemorySegment.copy("/Volumes/Data\0".getBytes(StandardCharsets.US_ASCII), 0, statfs, JAVA_BYTE, 88, 14);
-            assertEquals("apfs", Native.darwinFsTypeName(statfs));
+            assertEquals("apfs", FileStat.darwinFsTypeName(statfs));
 
             // A name of all 16 bytes and no NUL stops at the field's end, not at f_mntonname.
             MemorySegment.copy("0123456789abcdef".getBytes(StandardCharsets.US_ASCII), 0, statfs, JAVA_BYTE, 72, 16);
-            assertEquals("0123456789abcdef", Native.darwinFsTypeName(statfs));
+            assertEquals("0123456789abcdef", FileStat.darwinFsTypeName(statfs));
             statfs.set(JAVA_BYTE, 72, (byte) 0);
-            assertEquals("", Native.darwinFsTypeName(statfs));
+            assertEquals("", FileStat.darwinFsTypeName(statfs));
         }
     }
 
     /** {@code struct socket_fdinfo} of {@code <sys/proc_info.h>}: proc_fileinfo, then socket_info. */
     @Test
     void socketFdinfoMatchesTheHeader() {
-        StructLayout info = Native.DARWIN_SOCKET_FDINFO;
+        StructLayout info = DarwinStructs.SOCKET_FDINFO;
         assertEquals(0, offset(info, "pfi"));
         assertEquals(8, offset(info, "pfi", "fi_offset"));
         assertEquals(24, offset(info, "psi"));
@@ -167,31 +167,21 @@ class DarwinLayoutTest {
     void socketOutqMeasuresTheRoomLeftAsSosendDoes() {
         int sendBuffer = 8192; // SO_SNDBUF: the unshrunk size, net.local.stream.sendspace by default
         try (Arena arena = Arena.ofConfined()) {
-            assertEquals(0, Native.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192, 8 * 8192)), "all read");
+            assertEquals(0, SocketCalls.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192, 8 * 8192)), "all read");
             // A REPLY of 20 bytes and a descriptor message (1 byte and 20 of control): 41 bytes, but 3 mbufs of 256
             // bytes, which count as 768 / 8.
-            assertEquals(96, Native.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192 - 41, 8 * 8192 - 768)));
-            assertEquals(41, Native.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192 - 41, 8 * 8192 - 256)));
+            assertEquals(96, SocketCalls.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192 - 41, 8 * 8192 - 768)));
+            assertEquals(41, SocketCalls.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192 - 41, 8 * 8192 - 256)));
             // 100 descriptor messages: few bytes, but 51200 bytes of mbufs out of 65536, 1/8 of which counts.
             assertEquals(8192 - (65536 - 51200) / 8,
-                    Native.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192 - 2100, 65536 - 51200)));
+                    SocketCalls.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192 - 2100, 65536 - 51200)));
             // The peer holds more mbuf memory than was reserved: sb_mbmax wrapped below 0, no room at all.
-            assertEquals(sendBuffer, Native.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192 - 3000, -512)));
-            assertEquals(sendBuffer, Native.darwinSocketOutq(sendBuffer, unixSocket(arena, 0, 65536)));
+            assertEquals(sendBuffer, SocketCalls.darwinSocketOutq(sendBuffer, unixSocket(arena, 8192 - 3000, -512)));
+            assertEquals(sendBuffer, SocketCalls.darwinSocketOutq(sendBuffer, unixSocket(arena, 0, 65536)));
 
             MemorySegment tcp = unixSocket(arena, 8192, 65536);
             tcp.set(JAVA_INT, 24 + 160, 2); // AF_INET: not what this reads
-            assertEquals(-Native.EINVAL, Native.darwinSocketOutq(sendBuffer, tcp));
-        }
-    }
-
-    @Test
-    void localFilesystemsByName() {
-        assertTrue(BeneathFileSource.isLocal("apfs"));
-        assertTrue(BeneathFileSource.isLocal("hfs"));
-        for (String name : new String[] {"nfs", "smbfs", "afpfs", "webdav", "macfuse", "osxfuse", "lifs", "msdos",
-                "exfat", "devfs", "", "APFS"}) {
-            assertFalse(BeneathFileSource.isLocal(name), name);
+            assertEquals(-Errno.EINVAL, SocketCalls.darwinSocketOutq(sendBuffer, tcp));
         }
     }
 }

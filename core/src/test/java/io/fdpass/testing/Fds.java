@@ -1,7 +1,11 @@
 package io.fdpass.testing;
 
+import io.fdpass.internal.FileReads;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,7 +14,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Counts this process's open descriptors, to prove that nothing leaked. */
+/** Counts this process's open descriptors, to prove that nothing leaked, and reads what one refers to. */
 public final class Fds {
     private Fds() {
     }
@@ -43,5 +47,16 @@ public final class Fds {
             Thread.yield();
         }
         assertEquals(expected, now, what);
+    }
+
+    public static String readAll(int fd) {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 16);
+        long offset = 0;
+        long n;
+        while ((n = FileReads.pread(fd, buf, offset)) > 0) {
+            offset += n;
+        }
+        assertEquals(0, n);
+        return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
     }
 }

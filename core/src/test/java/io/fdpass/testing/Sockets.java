@@ -1,6 +1,9 @@
 package io.fdpass.testing;
 
-import io.fdpass.internal.Native;
+
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Errno;
+import io.fdpass.internal.Opens;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -48,7 +51,7 @@ public final class Sockets {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             int r = (int) SOCKETPAIR.invokeExact(state, 1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0, fds);
             if (r < 0) {
-                throw new IOException("socketpair: " + Native.strerror((int) ERRNO_VALUE.get(state, 0L)));
+                throw new IOException("socketpair: " + Errno.strerror((int) ERRNO_VALUE.get(state, 0L)));
             }
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         } catch (IOException e) {
@@ -92,10 +95,10 @@ public final class Sockets {
 
     /** Adds O_NONBLOCK to the socket's file status flags, as Netty expects of a socket it is handed. */
     public static void setNonBlocking(int socket) {
-        int flags = Native.getStatusFlags(socket);
+        int flags = Descriptors.getStatusFlags(socket);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            int r = flags < 0 ? flags : (int) FCNTL.invokeExact(state, socket, F_SETFL, flags | Native.O_NONBLOCK);
+            int r = flags < 0 ? flags : (int) FCNTL.invokeExact(state, socket, F_SETFL, flags | Opens.O_NONBLOCK);
             if (r < 0) {
                 throw new AssertionError("fcntl(F_SETFL) of " + socket + " failed");
             }

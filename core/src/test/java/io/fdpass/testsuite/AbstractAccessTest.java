@@ -4,9 +4,9 @@ import io.fdpass.AccessPolicy;
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassException;
 import io.fdpass.FdPassServer;
-import io.fdpass.FileStatus;
 import io.fdpass.Peer;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
+import io.fdpass.codec.FileStatus;
 import io.fdpass.testing.Ids;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +37,7 @@ public abstract class AbstractAccessTest extends AbstractFdPassTest {
         AccessPolicy notContacts = (peer, name) -> seen.add(peer) && !name.equals("contacts.txt");
         try (FdPassServer server = server().accessPolicy(notContacts).start();
              FdPassClient client = connect();
-             Reply reply = client.request("courses.txt", "contacts.txt", "../x").join()) {
+             ReceivedReply reply = client.request("courses.txt", "contacts.txt", "../x").join()) {
             assertEquals(FileStatus.OK, reply.entry(0).status());
             assertEquals(FileStatus.PERMISSION_DENIED, reply.entry(1).status());
             assertEquals(FileStatus.INVALID_NAME, reply.entry(2).status(), "invalid names never reach the policy");
@@ -47,8 +47,8 @@ public abstract class AbstractAccessTest extends AbstractFdPassTest {
 
         try (FdPassServer server = server().accessPolicy(AccessPolicy.uids(uid + 1)).start();
              FdPassClient client = connect();
-             Reply reply = client.request("courses.txt", "campusinfo.txt").join()) {
-            for (Reply.Entry entry : reply.entries()) {
+             ReceivedReply reply = client.request("courses.txt", "campusinfo.txt").join()) {
+            for (ReceivedReply.Entry entry : reply.entries()) {
                 assertEquals(FileStatus.PERMISSION_DENIED, entry.status(), entry.name());
             }
             assertTrue(client.isOpen(), "a refused peer keeps its connection");
@@ -71,7 +71,7 @@ public abstract class AbstractAccessTest extends AbstractFdPassTest {
                 assertEquals(me, told.poll(10, TimeUnit.SECONDS), "told of the second connection");
                 assertThrows(FdPassException.class, () -> client().connectTimeout(Duration.ofSeconds(5)).connect(),
                         "over the cap");
-                try (Reply reply = second.request("contacts.txt").join()) {
+                try (ReceivedReply reply = second.request("contacts.txt").join()) {
                     assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(0).file()),
                             "served after its listener failed");
                 }
@@ -90,13 +90,13 @@ public abstract class AbstractAccessTest extends AbstractFdPassTest {
             assertEquals(socket + ": closed before HELLO (the server is at its connection limit, or not an fdpass"
                     + " server)", refused.getMessage());
             for (FdPassClient client : List.of(first, second)) {
-                try (Reply reply = client.request("contacts.txt").join()) {
+                try (ReceivedReply reply = client.request("contacts.txt").join()) {
                     assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(0).file()));
                 }
             }
             first.close();
             awaitConnections(server, 1);
-            try (FdPassClient third = connect(); Reply reply = third.request("courses.txt").join()) {
+            try (FdPassClient third = connect(); ReceivedReply reply = third.request("courses.txt").join()) {
                 assertTrue(reply.allOk());
             }
         }

@@ -2,13 +2,12 @@ package io.fdpass.testsuite;
 
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
 import io.fdpass.codec.FdPassReply;
-import io.fdpass.internal.Native;
+import io.fdpass.internal.Descriptors;
 import io.fdpass.testing.Fds;
 import io.netty.channel.unix.FileDescriptor;
 import org.junit.jupiter.api.Test;
-
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -44,7 +43,7 @@ public abstract class AbstractBackpressureTest extends AbstractFdPassTest {
 
                 // Meanwhile another client is served, correctly, request after request.
                 for (int i = 0; i < 300; i++) {
-                    try (Reply reply = other.request(SIXTY_FOUR).join()) {
+                    try (ReceivedReply reply = other.request(SIXTY_FOUR).join()) {
                         assertTrue(reply.allOk());
                         assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(2).file()));
                     }
@@ -63,7 +62,7 @@ public abstract class AbstractBackpressureTest extends AbstractFdPassTest {
                     for (int i = 0; i < 64; i++) {
                         FileDescriptor fd = flooder.next(FileDescriptor.class);
                         assertTrue(fd.intValue() > 2);
-                        Native.close(fd.intValue());
+                        Descriptors.close(fd.intValue());
                     }
                 }
                 assertTrue(flooder.allWritten());
@@ -82,7 +81,7 @@ public abstract class AbstractBackpressureTest extends AbstractFdPassTest {
                 FdPassReply reply = slow.next(FdPassReply.class);
                 assertEquals(id, reply.id());
                 for (int i = 0; i < reply.descriptorCount(); i++) {
-                    Native.close(slow.next(FileDescriptor.class).intValue());
+                    Descriptors.close(slow.next(FileDescriptor.class).intValue());
                     descriptors++;
                 }
             }

@@ -2,8 +2,9 @@ package io.fdpass.testsuite;
 
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
-import io.fdpass.Reply;
-import io.fdpass.internal.Native;
+import io.fdpass.ReceivedReply;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.testing.TestSyscalls;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -23,8 +24,8 @@ public abstract class AbstractCloseOnExecTest extends AbstractFdPassTest {
         List<Integer> fds = new ArrayList<>();
         try (FdPassServer server = server().start(); FdPassClient client = connect()) {
             for (int i = 0; i < 10; i++) {
-                try (Reply reply = client.request("courses.txt", "campusinfo.txt", "contacts.txt").join()) {
-                    for (Reply.Entry entry : reply.entries()) {
+                try (ReceivedReply reply = client.request("courses.txt", "campusinfo.txt", "contacts.txt").join()) {
+                    for (ReceivedReply.Entry entry : reply.entries()) {
                         fds.add(entry.file().detach());
                     }
                 }
@@ -32,21 +33,21 @@ public abstract class AbstractCloseOnExecTest extends AbstractFdPassTest {
         }
         try {
             for (int fd : fds) {
-                int flags = Native.getFdFlags(fd);
+                int flags = Descriptors.getFdFlags(fd);
                 assertTrue(flags >= 0, "F_GETFD failed on " + fd);
-                assertEquals(Native.FD_CLOEXEC, flags & Native.FD_CLOEXEC, "descriptor " + fd + " is inheritable");
+                assertEquals(Descriptors.FD_CLOEXEC, flags & Descriptors.FD_CLOEXEC, "descriptor " + fd + " is inheritable");
             }
             String inherited = descriptorsAChildSees();
             assertFalse(inherited.contains(root.toString()), "a child inherited a received descriptor:\n"
                     + inherited);
 
             // The control: the same child does see a received descriptor once close-on-exec is cleared.
-            assertEquals(0, LibC.clearDescriptorFlags(fds.getFirst()));
+            assertEquals(0, TestSyscalls.clearDescriptorFlags(fds.getFirst()));
             assertTrue(descriptorsAChildSees().contains(root.resolve("courses.txt").toString()),
                     "the check cannot see inherited descriptors");
         } finally {
             for (int fd : fds) {
-                Native.close(fd);
+                Descriptors.close(fd);
             }
         }
     }
@@ -58,7 +59,7 @@ public abstract class AbstractCloseOnExecTest extends AbstractFdPassTest {
     private String descriptorsAChildSees() throws Throwable {
         Path out = dir.resolve("child-fds.txt");
         String list = Files.isDirectory(Path.of("/proc/self/fd")) ? "ls -l /proc/self/fd/" : "lsof -a -p $$ -Fn";
-        assertEquals(0, LibC.system(list + " > " + out + " 2>&1"));
+        assertEquals(0, TestSyscalls.system(list + " > " + out + " 2>&1"));
         return Files.readString(out);
     }
 }

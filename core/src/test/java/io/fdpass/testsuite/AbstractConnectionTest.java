@@ -1,15 +1,16 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.ErrorCode;
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassClientStats;
 import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
 import io.fdpass.FdPassServer;
 import io.fdpass.FileSource;
-import io.fdpass.Reply;
-import io.fdpass.internal.Native;
+import io.fdpass.ReceivedReply;
+import io.fdpass.codec.ErrorCode;
+import io.fdpass.internal.Descriptors;
 import io.fdpass.testing.Fds;
+import io.fdpass.testing.TestSyscalls;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +42,7 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
         int baseline = Fds.count();
         try (BlockingSource source = new BlockingSource(FileSource.beneath(root));
              FdPassServer server = server().fileSource(source).start()) {
-            List<CompletableFuture<Reply>> inFlight = new ArrayList<>();
+            List<CompletableFuture<ReceivedReply>> inFlight = new ArrayList<>();
             FdPassClient client = connect();
             try (client) {
                 for (int i = 0; i < 5; i++) {
@@ -49,7 +50,7 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
                 }
                 source.awaitEntered();
             }
-            for (CompletableFuture<Reply> future : inFlight) {
+            for (CompletableFuture<ReceivedReply> future : inFlight) {
                 CompletionException e = assertThrows(CompletionException.class, future::join);
                 FdPassException cause = assertInstanceOf(FdPassException.class, e.getCause());
                 assertEquals("connection closed with 5 request(s) unanswered", cause.getMessage());
@@ -69,12 +70,12 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
         try (BlockingSource source = new BlockingSource(FileSource.beneath(root));
              FdPassServer server = server().fileSource(source).start();
              FdPassClient client = client().requestTimeout(Duration.ofMillis(50)).connect()) {
-            CompletableFuture<Reply> late = client.request("courses.txt", "contacts.txt");
+            CompletableFuture<ReceivedReply> late = client.request("courses.txt", "contacts.txt");
             CompletionException e = assertThrows(CompletionException.class, late::join);
             assertEquals("no reply within 50 ms", e.getCause().getMessage());
             source.release();
             // The late reply still arrives, in order, ahead of this one; its descriptors are closed on arrival.
-            try (Reply next = client.request("campusinfo.txt").join()) {
+            try (ReceivedReply next = client.request("campusinfo.txt").join()) {
                 assertEquals(CAMPUSINFO, AbstractServeTest.readAll(next.entry(0).file()));
                 assertEquals(1, client.stats().snapshot().descriptorsHeld());
             }
@@ -92,14 +93,14 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
         try (BlockingSource source = new BlockingSource(FileSource.beneath(root))) {
             FdPassServer server = server().fileSource(source).maxUnanswered(1).start();
             try (FdPassClient client = connect()) {
-                CompletableFuture<Reply> read = client.request("courses.txt");
+                CompletableFuture<ReceivedReply> read = client.request("courses.txt");
                 source.awaitEntered();
                 // The server holds one unanswered request, its limit: it does not read this one.
-                CompletableFuture<Reply> unread = client.request("contacts.txt");
+                CompletableFuture<ReceivedReply> unread = client.request("contacts.txt");
                 CompletableFuture<Void> closed = server.shutdownGracefully();
                 assertFalse(Files.exists(socket), "the socket file outlived the shutdown");
                 source.release();
-                try (Reply reply = read.join()) {
+                try (ReceivedReply reply = read.join()) {
                     assertEquals(COURSES, AbstractServeTest.readAll(reply.entry(0).file()));
                 }
                 CompletionException e = assertThrows(CompletionException.class, unread::join);
@@ -116,7 +117,7 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
         try (FdPassServer server = server().start()) {
             IOException e = assertThrows(IOException.class, () -> server().start());
             assertEquals("socket: another server is listening on " + socket, e.getMessage());
-            try (FdPassClient client = connect(); Reply reply = client.request("contacts.txt").join()) {
+            try (FdPassClient client = connect(); ReceivedReply reply = client.request("contacts.txt").join()) {
                 assertTrue(reply.allOk(), "the first server stopped serving");
             }
         }
@@ -129,7 +130,7 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
         }
         assertTrue(Files.exists(socket));
         try (FdPassServer server = server().start(); FdPassClient client = connect();
-             Reply reply = client.request("contacts.txt").join()) {
+             ReceivedReply reply = client.request("contacts.txt").join()) {
             assertTrue(reply.allOk());
         }
     }
@@ -156,16 +157,16 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
 
     @Test
     void aHandedOverListeningSocketIsServedAndNeitherReboundNorUnlinked() throws Throwable {
-        int fd = LibC.listeningSocket(socket.toString());
+        int fd = TestSyscalls.listeningSocket(socket.toString());
         FdPassServer server;
         try {
             server = server().listeningSocket(fd).start();
         } catch (UnsupportedOperationException e) {
-            Native.close(fd);
+            Descriptors.close(fd);
             Assumptions.abort(e.getMessage()); // the transport says it cannot
             return;
         }
-        try (server; FdPassClient client = connect(); Reply reply = client.request("courses.txt").join()) {
+        try (server; FdPassClient client = connect(); ReceivedReply reply = client.request("courses.txt").join()) {
             assertEquals(COURSES, AbstractServeTest.readAll(reply.entry(0).file()));
             assertEquals(null, server.socketPath());
         }
@@ -177,18 +178,18 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
         int baseline = Fds.count();
         FdPassServer first = server().start();
         try (FdPassClient client = client().reconnectTimeout(Duration.ofSeconds(20)).connect()) {
-            try (Reply reply = client.request("courses.txt").join()) {
+            try (ReceivedReply reply = client.request("courses.txt").join()) {
                 assertTrue(reply.allOk());
             }
             first.close();
             awaitClosed(client);
             // Made while no server listens: it reconnects once one does.
-            CompletableFuture<Reply> whileDown = client.request("contacts.txt");
+            CompletableFuture<ReceivedReply> whileDown = client.request("contacts.txt");
             try (FdPassServer second = server().start()) {
-                try (Reply reply = whileDown.join()) {
+                try (ReceivedReply reply = whileDown.join()) {
                     assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(0).file()));
                 }
-                try (Reply reply = client.request("campusinfo.txt").join()) {
+                try (ReceivedReply reply = client.request("campusinfo.txt").join()) {
                     assertEquals(CAMPUSINFO, AbstractServeTest.readAll(reply.entry(0).file()));
                 }
             }

@@ -1,9 +1,13 @@
 package io.fdpass.testsuite;
 
 import io.fdpass.codec.FdPassHello;
-import io.fdpass.codec.FdPassRecvByteBufAllocator;
 import io.fdpass.codec.FdPassReply;
-import io.fdpass.internal.Native;
+import io.fdpass.codec.FdPassResponseDecoder;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Errno;
+import io.fdpass.internal.FileReads;
+import io.fdpass.internal.Opens;
+import io.fdpass.internal.Platform;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.Sockets;
 import io.netty.channel.unix.FileDescriptor;
@@ -52,7 +56,7 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
      */
     @Test
     void aDescriptorMessageCarryingTwoDescriptorsIsAViolationAndLeaksNeither() throws Exception {
-        assumeTrue(Native.LINUX, "the decoder receives descriptor messages itself on Linux only");
+        assumeTrue(Platform.LINUX, "the decoder receives descriptor messages itself on Linux only");
         onSocketPair(server -> {
             server.write(new FdPassReply(7, new int[] {0}, new long[] {1}));
             server.sendDescriptorMessage("courses.txt", "contacts.txt");
@@ -66,13 +70,13 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
     /**
      * A REPLY whose descriptor messages were not there when it was read leaves the channel reading descriptors. When
      * they arrive in one read event with what follows them and the server's end of stream, the channel's read loop
-     * takes at most {@link FdPassRecvByteBufAllocator#DEFAULT_MAX_MESSAGES_PER_READ} of them, and then, for the end of
+     * takes at most {@link FdPassResponseDecoder#MAX_MESSAGES_PER_READ} of them, and then, for the end of
      * stream, drains the socket in the mode it is in, whatever the allocator says: the next REPLY must not be read
      * as descriptor messages.
      */
     @Test
     void whatFollowsManyDescriptorsTakenInDescriptorsModeSurvivesTheServersClose() throws Exception {
-        int count = FdPassRecvByteBufAllocator.DEFAULT_MAX_MESSAGES_PER_READ + 4;
+        int count = FdPassResponseDecoder.MAX_MESSAGES_PER_READ + 4;
         long[] sizes = new long[count];
         Arrays.fill(sizes, COURSES.length());
         onSocketPair(server -> server.write(new FdPassReply(1, new int[count], sizes)), (server, raw) -> {
@@ -136,7 +140,7 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
         Random random = new Random(seed);
         int replies = 40;
         int[] counts = new int[replies];
-        int perRead = FdPassRecvByteBufAllocator.DEFAULT_MAX_MESSAGES_PER_READ;
+        int perRead = FdPassResponseDecoder.MAX_MESSAGES_PER_READ;
         for (int i = 0; i < replies; i++) {
             counts[i] = 1 + random.nextInt(2 * perRead);
         }
@@ -233,7 +237,7 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
         } finally {
             server.close();
             if (clientEnd >= 0) {
-                Native.close(clientEnd);
+                Descriptors.close(clientEnd);
             }
         }
         Fds.assertBackTo(baseline);
@@ -271,9 +275,9 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
             Arrays.fill(fds, -1);
             try {
                 for (int i = 0; i < names.length; i++) {
-                    fds[i] = Native.openat(Native.AT_FDCWD, root.resolve(names[i]).toString(), Native.O_RDONLY);
+                    fds[i] = Opens.openat(Opens.AT_FDCWD, root.resolve(names[i]).toString(), Opens.O_RDONLY);
                     if (fds[i] < 0) {
-                        throw new IOException(names[i] + ": " + Native.strerror(fds[i]));
+                        throw new IOException(names[i] + ": " + Errno.strerror(fds[i]));
                     }
                 }
                 assertEquals(1, Sockets.send(fd, new byte[1], fds));
@@ -285,7 +289,7 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
         /** Closes this end: the client sees the end of stream. */
         void close() {
             if (fd >= 0) {
-                Native.close(fd);
+                Descriptors.close(fd);
                 fd = -1;
             }
         }
@@ -294,19 +298,19 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
     /** Checks that {@code fd} is close-on-exec and reads {@code content}, and closes it. */
     private static void assertReads(String content, FileDescriptor fd) {
         try {
-            assertEquals(Native.FD_CLOEXEC, Native.getFdFlags(fd.intValue()) & Native.FD_CLOEXEC);
+            assertEquals(Descriptors.FD_CLOEXEC, Descriptors.getFdFlags(fd.intValue()) & Descriptors.FD_CLOEXEC);
             ByteBuffer bytes = ByteBuffer.allocate(64);
-            assertTrue(Native.pread(fd.intValue(), bytes, 0) >= 0, "pread");
+            assertTrue(FileReads.pread(fd.intValue(), bytes, 0) >= 0, "pread");
             assertEquals(content, new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8));
         } finally {
-            Native.close(fd.intValue());
+            Descriptors.close(fd.intValue());
         }
     }
 
     private static void closeAll(int[] fds) {
         for (int fd : fds) {
             if (fd >= 0) {
-                Native.close(fd);
+                Descriptors.close(fd);
             }
         }
     }

@@ -6,7 +6,7 @@ import io.fdpass.FdPassServerInitializer;
 import io.fdpass.FileSource;
 import io.fdpass.OpenResult;
 import io.fdpass.Peer;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
 import io.fdpass.testing.Fds;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -90,11 +90,11 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
                     })
                     .bind(new DomainSocketAddress(socket.toString())).sync().channel();
             try (FdPassClient client = connect()) {
-                CompletableFuture<Reply> first = client.request("courses.txt", "contacts.txt");
-                CompletableFuture<Reply> second = client.request("campusinfo.txt");
+                CompletableFuture<ReceivedReply> first = client.request("courses.txt", "contacts.txt");
+                CompletableFuture<ReceivedReply> second = client.request("campusinfo.txt");
                 source.awaitEntered();
                 accepted.close().sync(); // the server drops the connection, no ERROR, no closing rule
-                for (CompletableFuture<Reply> future : List.of(first, second)) {
+                for (CompletableFuture<ReceivedReply> future : List.of(first, second)) {
                     CompletionException e = assertThrows(CompletionException.class, future::join);
                     // Closed, or reset when the server's close found our requests unread in its socket.
                     String message = e.getCause().getMessage();
@@ -133,7 +133,7 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
             try (FdPassServerInitializer fdpass = FdPassServer.builder().fileSource(source).buildInitializer();
                  FdPassClient client = connectTo(new ServerBootstrap().group(group)
                          .channel(transport().serverChannelClass()).childHandler(fdpass))) {
-                CompletableFuture<Reply> reply = client.request("courses.txt", "contacts.txt");
+                CompletableFuture<ReceivedReply> reply = client.request("courses.txt", "contacts.txt");
                 blocking.awaitEntered();
                 group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync(); // closes the server and the connection
                 assertThrows(CompletionException.class, reply::join);
@@ -150,7 +150,7 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
     }
 
     private static List<String> describe(FdPassClient client) throws Exception {
-        try (Reply reply = client.request(NAMES).join()) {
+        try (ReceivedReply reply = client.request(NAMES).join()) {
             return reply.entries().stream().map(entry -> {
                 try {
                     return entry + (entry.isOk() ? " " + AbstractServeTest.readAll(entry.file()) : "");

@@ -4,10 +4,10 @@ import io.fdpass.FdPassClient;
 import io.fdpass.FdPassException;
 import io.fdpass.FdPassServer;
 import io.fdpass.FileSource;
-import io.fdpass.FileStatus;
 import io.fdpass.OpenResult;
 import io.fdpass.Peer;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
+import io.fdpass.codec.FileStatus;
 import io.fdpass.testing.Fds;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -139,8 +139,8 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
         writeFiles(root);
         int baseline = Fds.count();
         try (FaultProcess server = startServer("server", List.of(), FaultProcess.classPath(), dir)) {
-            List<CompletableFuture<Reply>> futures = new ArrayList<>();
-            List<Reply> answered = new ArrayList<>();
+            List<CompletableFuture<ReceivedReply>> futures = new ArrayList<>();
+            List<ReceivedReply> answered = new ArrayList<>();
             try (FdPassClient client = connect()) {
                 int connected = Fds.count(); // with the client's socket and the pipes to the child
                 for (int i = 0; i < requests; i++) {
@@ -150,9 +150,9 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
                 server.kill(); // and closes the pipes to it
 
                 FdPassException failure = null;
-                for (CompletableFuture<Reply> future : futures) {
+                for (CompletableFuture<ReceivedReply> future : futures) {
                     try {
-                        Reply reply = future.join();
+                        ReceivedReply reply = future.join();
                         assertEquals(null, failure, "a reply completed after an earlier request failed");
                         answered.add(reply);
                     } catch (CompletionException e) {
@@ -178,11 +178,11 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
                 // This process holds the descriptors of the whole replies and no other: the connection's socket
                 // is closed, and so are the descriptors of a reply that the kill cut short.
                 awaitCount(connected - 1 - FaultProcess.PIPES + NAMES * answered.size());
-                for (Reply reply : answered) {
+                for (ReceivedReply reply : answered) {
                     assertAllServed(SIXTY_FOUR, reply); // readable with the server gone
                 }
             } finally {
-                answered.forEach(Reply::close);
+                answered.forEach(ReceivedReply::close);
             }
         }
         Fds.assertBackTo(baseline);
@@ -212,7 +212,7 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
 
             int opened = -1;
             for (int round = 0; round < 3; round++) {
-                try (Reply reply = client.request(SIXTY_FOUR).join()) {
+                try (ReceivedReply reply = client.request(SIXTY_FOUR).join()) {
                     int ok = 0;
                     while (ok < NAMES && reply.entry(ok).isOk()) {
                         ok++;
@@ -420,8 +420,8 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
             };
             FdPassServer server = server().fileSource(counting).linger(Duration.ZERO).start();
             try (FdPassClient client = client().eventLoopGroup(group).connect()) {
-                CompletableFuture<Reply> first = client.request(SIXTY_FOUR);
-                CompletableFuture<Reply> second = client.request(SIXTY_FOUR);
+                CompletableFuture<ReceivedReply> first = client.request(SIXTY_FOUR);
+                CompletableFuture<ReceivedReply> second = client.request(SIXTY_FOUR);
                 group.execute(() -> {
                     try {
                         release.await(); // after the two requests went out: the client reads nothing meanwhile
@@ -432,7 +432,7 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
                 await(() -> opens.get() == 2 * NAMES, () -> opens.get() + " opens");
                 server.shutdownGracefully().get(10, TimeUnit.SECONDS);
                 release.countDown();
-                try (Reply one = first.join(); Reply two = second.join()) {
+                try (ReceivedReply one = first.join(); ReceivedReply two = second.join()) {
                     assertAllServed(SIXTY_FOUR, one);
                     assertAllServed(SIXTY_FOUR, two);
                 }
@@ -476,12 +476,12 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
     }
 
     private static void assertServed(FdPassClient client, List<String> names) throws Exception {
-        try (Reply reply = client.request(names).join()) {
+        try (ReceivedReply reply = client.request(names).join()) {
             assertAllServed(names, reply);
         }
     }
 
-    private static void assertAllServed(List<String> names, Reply reply) throws Exception {
+    private static void assertAllServed(List<String> names, ReceivedReply reply) throws Exception {
         assertTrue(reply.allOk(), reply.toString());
         for (int i = 0; i < names.size(); i++) {
             assertEquals(content(names.get(i)), AbstractServeTest.readAll(reply.entry(i).file()));

@@ -2,9 +2,10 @@ package io.fdpass.testsuite;
 
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
-import io.fdpass.FileStatus;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
 import io.fdpass.codec.FdPassReply;
+import io.fdpass.codec.FileStatus;
+import io.fdpass.testing.TestSyscalls;
 import org.junit.jupiter.api.Test;
 
 import java.net.StandardProtocolFamily;
@@ -76,7 +77,7 @@ public abstract class AbstractHostileNamesTest extends AbstractFdPassTest {
                     raw.writeHex("0000000b 01 00000001 0001 0002 c0af"); // an overlong "/"
                     assertEquals(FileStatus.INVALID_NAME, raw.next(FdPassReply.class).status(0));
                 }
-                try (Reply reply = client.request(names).join()) {
+                try (ReceivedReply reply = client.request(names).join()) {
                     for (int i = 0; i < names.size(); i++) {
                         assertEquals(expected.get(names.get(i)), reply.entry(i).status(),
                                 "name " + printable(names.get(i)));
@@ -97,7 +98,7 @@ public abstract class AbstractHostileNamesTest extends AbstractFdPassTest {
         Thread swapper = Thread.ofPlatform().start(() -> {
             try {
                 while (swapping.get()) {
-                    LibC.exchange(file.toString(), link.toString());
+                    TestSyscalls.renameat2(file, link, TestSyscalls.RENAME_EXCHANGE);
                 }
             } catch (Throwable t) {
                 throw new AssertionError(t);
@@ -106,8 +107,8 @@ public abstract class AbstractHostileNamesTest extends AbstractFdPassTest {
         int ok = 0;
         try (FdPassServer server = server().start(); FdPassClient client = connect()) {
             for (int i = 0; i < 2000; i++) {
-                try (Reply reply = client.request("swapped.txt").join()) {
-                    Reply.Entry entry = reply.entry(0);
+                try (ReceivedReply reply = client.request("swapped.txt").join()) {
+                    ReceivedReply.Entry entry = reply.entry(0);
                     if (entry.isOk()) {
                         ok++;
                         assertEquals("inside", AbstractServeTest.readAll(entry.file()));

@@ -1,9 +1,9 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.ErrorCode;
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
+import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
 import io.netty.channel.unix.FileDescriptor;
@@ -15,7 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
 
-import static io.fdpass.internal.Native.pread;
+import static io.fdpass.internal.FileReads.pread;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,7 +102,7 @@ public abstract class AbstractMalformedFrameTest extends AbstractFdPassTest {
     }
 
     private void stillServesOthers() throws Exception {
-        try (FdPassClient client = connect(); Reply reply = client.request("contacts.txt").join()) {
+        try (FdPassClient client = connect(); ReceivedReply reply = client.request("contacts.txt").join()) {
             assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(0).file()));
         }
     }

@@ -1,12 +1,12 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.ErrorCode;
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
-import io.fdpass.FileStatus;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
+import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
+import io.fdpass.codec.FileStatus;
 import io.fdpass.fuzz.RequestFrameJudge;
 import io.fdpass.fuzz.RequestFrameJudge.Judgement;
 import io.fdpass.testing.Fds;
@@ -32,7 +32,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static io.fdpass.internal.Native.pread;
+import static io.fdpass.internal.FileReads.pread;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -149,7 +149,7 @@ public abstract class AbstractRandomFramesTest extends AbstractFdPassTest {
                 Thread.sleep(10);
             }
             assertEquals(0, server.connectionCount(), "connections still open");
-            try (FdPassClient client = connect(); Reply reply = client.request("contacts.txt").join()) {
+            try (FdPassClient client = connect(); ReceivedReply reply = client.request("contacts.txt").join()) {
                 assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(0).file()));
             }
         }

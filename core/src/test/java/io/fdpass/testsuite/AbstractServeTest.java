@@ -2,10 +2,11 @@ package io.fdpass.testsuite;
 
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
-import io.fdpass.FileStatus;
 import io.fdpass.ReceivedFile;
-import io.fdpass.Reply;
-import io.fdpass.internal.Native;
+import io.fdpass.ReceivedReply;
+import io.fdpass.codec.FileStatus;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Opens;
 import io.fdpass.testing.Fds;
 import org.junit.jupiter.api.Test;
 
@@ -43,9 +44,9 @@ public abstract class AbstractServeTest extends AbstractFdPassTest {
     void threeFilesArriveAsThreeReadableDescriptors() throws Exception {
         try (FdPassServer server = server().start();
              FdPassClient client = connect();
-             Reply reply = client.request(SCENARIO).join()) {
+             ReceivedReply reply = client.request(SCENARIO).join()) {
             assertEquals(3, reply.entries().size());
-            for (Reply.Entry entry : reply.entries()) {
+            for (ReceivedReply.Entry entry : reply.entries()) {
                 assertEquals(FileStatus.OK, entry.status(), entry.toString());
                 String expected = CONTENT.get(entry.name());
                 assertEquals(expected.length(), entry.size());
@@ -142,7 +143,7 @@ public abstract class AbstractServeTest extends AbstractFdPassTest {
                     if (error != null) {
                         throw error;
                     }
-                    for (Reply.Entry entry : reply.entries()) {
+                    for (ReceivedReply.Entry entry : reply.entries()) {
                         String expected = CONTENT.get(entry.name());
                         ByteBuffer bytes = ByteBuffer.allocate(64);
                         entry.file().read(bytes, 0);
@@ -178,9 +179,9 @@ public abstract class AbstractServeTest extends AbstractFdPassTest {
                 FileStatus.OK);
         try (FdPassServer server = server().start();
              FdPassClient client = connect();
-             Reply reply = client.request(names).join()) {
+             ReceivedReply reply = client.request(names).join()) {
             for (int i = 0; i < names.size(); i++) {
-                Reply.Entry entry = reply.entry(i);
+                ReceivedReply.Entry entry = reply.entry(i);
                 assertEquals(names.get(i), entry.name());
                 assertEquals(expected.get(i), entry.status(), entry.name());
                 assertEquals(entry.status() == FileStatus.OK, entry.isOk());
@@ -196,14 +197,14 @@ public abstract class AbstractServeTest extends AbstractFdPassTest {
         FileTime before = Files.getLastModifiedTime(root.resolve("courses.txt"));
         try (FdPassServer server = server().start(); FdPassClient client = connect()) {
             for (int i = 0; i < 50; i++) {
-                try (Reply reply = client.request(SCENARIO).join()) {
-                    for (Reply.Entry entry : reply.entries()) {
+                try (ReceivedReply reply = client.request(SCENARIO).join()) {
+                    for (ReceivedReply.Entry entry : reply.entries()) {
                         // Detached, the descriptor is ours to inspect and to close.
                         int fd = entry.file().detach();
-                        int flags = Native.getStatusFlags(fd);
-                        assertEquals(0, Native.close(fd));
+                        int flags = Descriptors.getStatusFlags(fd);
+                        assertEquals(0, Descriptors.close(fd));
                         assertTrue(flags >= 0, "F_GETFL failed");
-                        assertEquals(Native.O_RDONLY, flags & Native.O_ACCMODE, entry.name() + " is not read-only");
+                        assertEquals(Opens.O_RDONLY, flags & Opens.O_ACCMODE, entry.name() + " is not read-only");
                     }
                 }
             }
@@ -221,7 +222,7 @@ public abstract class AbstractServeTest extends AbstractFdPassTest {
         Files.write(root.resolve("big.bin"), content);
         write("empty.txt", "");
         try (FdPassServer server = server().start(); FdPassClient client = connect();
-             Reply reply = client.request("big.bin", "empty.txt").join()) {
+             ReceivedReply reply = client.request("big.bin", "empty.txt").join()) {
             ReceivedFile big = reply.entry(0).file();
             assertEquals(content.length, big.size());
             ByteBuffer tail = ByteBuffer.allocateDirect(100);

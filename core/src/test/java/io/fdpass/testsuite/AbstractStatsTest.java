@@ -1,15 +1,15 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.ErrorCode;
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassException;
 import io.fdpass.FdPassServer;
-import io.fdpass.FileStatus;
-import io.fdpass.Reply;
+import io.fdpass.FdPassServerStats;
+import io.fdpass.ReceivedReply;
+import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
-import io.fdpass.codec.FdPassServerStats;
-import io.fdpass.internal.Native;
+import io.fdpass.codec.FileStatus;
+import io.fdpass.internal.Descriptors;
 import io.fdpass.testing.Ids;
 import io.netty.channel.unix.FileDescriptor;
 import jdk.jfr.Recording;
@@ -51,11 +51,11 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
                     .accessPolicy((peer, name) -> !name.equals("contacts.txt")).start();
             stats = server.stats();
             try (FdPassClient good = connect()) {
-                try (Reply reply = good.request("courses.txt", "missing.txt", "../x", "contacts.txt").join()) {
+                try (ReceivedReply reply = good.request("courses.txt", "missing.txt", "../x", "contacts.txt").join()) {
                     assertEquals(List.of(FileStatus.OK, FileStatus.NOT_FOUND, FileStatus.INVALID_NAME,
-                            FileStatus.PERMISSION_DENIED), reply.entries().stream().map(Reply.Entry::status).toList());
+                            FileStatus.PERMISSION_DENIED), reply.entries().stream().map(ReceivedReply.Entry::status).toList());
                 }
-                try (Reply reply = good.request("campusinfo.txt").join()) {
+                try (ReceivedReply reply = good.request("campusinfo.txt").join()) {
                     assertTrue(reply.allOk());
                 }
                 try (RawClient bad = new RawClient(transport(), socket)) {
@@ -74,7 +74,7 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
                     for (int id = 0; id < 4; id++) {
                         assertEquals(64, flooder.next(FdPassReply.class).descriptorCount());
                         for (int i = 0; i < 64; i++) {
-                            Native.close(flooder.next(FileDescriptor.class).intValue());
+                            Descriptors.close(flooder.next(FileDescriptor.class).intValue());
                         }
                     }
                 }

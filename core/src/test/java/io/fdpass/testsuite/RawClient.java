@@ -1,9 +1,8 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.codec.FdPassRecvByteBufAllocator;
+import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassRequestEncoder;
 import io.fdpass.codec.FdPassResponseDecoder;
-import io.fdpass.codec.FdPassHello;
 import io.fdpass.spi.FdPassTransport;
 import io.fdpass.testing.Sockets;
 import io.netty.bootstrap.Bootstrap;
@@ -18,6 +17,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.UnixChannel;
+
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.concurrent.BlockingQueue;
@@ -73,7 +73,7 @@ final class RawClient implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         FdPassResponseDecoder decoder = new FdPassResponseDecoder();
                         RawClient.this.decoder = decoder;
-                        ch.config().setRecvByteBufAllocator(new FdPassRecvByteBufAllocator(decoder));
+                        ch.config().setRecvByteBufAllocator(decoder.newRecvByteBufAllocator());
                         ch.pipeline().addLast(decoder, FdPassRequestEncoder.INSTANCE);
                         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             @Override

@@ -10,7 +10,6 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketChannel;
-import io.netty.channel.unix.PeerCredentials;
 
 import java.io.IOException;
 
@@ -65,9 +64,7 @@ public final class EpollTransport implements FdPassTransport {
 
     @Override
     public Peer peer(Channel channel) throws IOException {
-        PeerCredentials credentials = ((EpollDomainSocketChannel) channel).peerCredentials();
-        int[] gids = credentials.gids();
-        return new Peer(credentials.uid(), gids.length > 0 ? gids[0] : -1, credentials.pid());
+        return FdPassTransport.peerOf(((EpollDomainSocketChannel) channel).peerCredentials());
     }
 
     @Override

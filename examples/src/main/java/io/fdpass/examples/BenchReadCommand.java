@@ -2,7 +2,7 @@ package io.fdpass.examples;
 
 import io.fdpass.FdPassClient;
 import io.fdpass.ReceivedFile;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -151,7 +151,7 @@ final class BenchReadCommand implements Callable<Integer> {
                 return source(() -> readAll(ch, direct, chunk), ch);
             });
             variants.put("ReceivedFile.read", () -> {
-                Reply reply = client.request(name).join();
+                ReceivedReply reply = client.request(name).join();
                 return source(() -> readAll(reply.entry(0).file(), direct, chunk), reply);
             });
             variants.put("FileChannel.map", () -> {
@@ -163,7 +163,7 @@ final class BenchReadCommand implements Callable<Integer> {
                 }, ch);
             });
             variants.put("ReceivedFile.map", () -> {
-                Reply reply = client.request(name).join();
+                ReceivedReply reply = client.request(name).join();
                 return source(() -> {
                     try (Arena arena = Arena.ofConfined()) {
                         return sumMapped(reply.entry(0).file().map(arena), bufferSize);

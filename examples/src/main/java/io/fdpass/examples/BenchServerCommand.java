@@ -2,7 +2,7 @@ package io.fdpass.examples;
 
 import io.fdpass.AccessPolicy;
 import io.fdpass.FdPassServer;
-import io.fdpass.codec.FdPassServerStats;
+import io.fdpass.FdPassServerStats;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

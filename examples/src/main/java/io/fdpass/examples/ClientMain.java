@@ -2,9 +2,9 @@ package io.fdpass.examples;
 
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassException;
-import io.fdpass.FileStatus;
 import io.fdpass.ReceivedFile;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
+import io.fdpass.codec.FileStatus;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -86,12 +86,12 @@ public final class ClientMain implements Callable<Integer> {
                 .connectTimeout(timeout)
                 .requestTimeout(timeout)
                 .connect();
-             Reply reply = client.request(names).get()) {
-            long ok = reply.entries().stream().filter(Reply.Entry::isOk).count();
+             ReceivedReply reply = client.request(names).get()) {
+            long ok = reply.entries().stream().filter(ReceivedReply.Entry::isOk).count();
             out.println("reply: " + names.size() + (names.size() == 1 ? " name, " : " names, ") + ok + " OK, "
                     + (names.size() - ok) + " failed");
             int status = 0;
-            for (Reply.Entry entry : reply.entries()) {
+            for (ReceivedReply.Entry entry : reply.entries()) {
                 String name = Cli.escape(entry.name());
                 if (entry.isOk()) {
                     try {
@@ -150,11 +150,11 @@ public final class ClientMain implements Callable<Integer> {
         return ": " + Cli.escape(buf.array(), buf.position()) + (size > position ? "..." : "");
     }
 
-    private static String statusName(Reply.Entry entry) {
+    private static String statusName(ReceivedReply.Entry entry) {
         return entry.status() == FileStatus.UNKNOWN ? "STATUS_" + entry.statusCode() : entry.status().name();
     }
 
-    static String reason(Reply.Entry entry) {
+    static String reason(ReceivedReply.Entry entry) {
         String why = switch (entry.status()) {
             case NOT_FOUND -> "no such file under the server's root";
             case PERMISSION_DENIED -> "permission denied (the server may not open it, or does not serve it to you)";

@@ -2,7 +2,7 @@ package io.fdpass.examples;
 
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassException;
-import io.fdpass.Reply;
+import io.fdpass.ReceivedReply;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -182,7 +182,7 @@ final class LoadCommand implements Callable<Integer> {
             int idleServed = 0;
             List<String> idleFailures = new ArrayList<>();
             for (int i = conns; i < conns + idle; i++) {
-                try (Reply reply = clients.get(i).request(names).get(60, TimeUnit.SECONDS)) {
+                try (ReceivedReply reply = clients.get(i).request(names).get(60, TimeUnit.SECONDS)) {
                     if (reply.allOk()) {
                         idleServed++;
                     } else if (idleFailures.size() < 3) {
@@ -332,7 +332,7 @@ final class LoadCommand implements Callable<Integer> {
             client.request(names).whenComplete((reply, e) -> done(sent, reply, e));
         }
 
-        private void done(long sent, Reply reply, Throwable e) {
+        private void done(long sent, ReceivedReply reply, Throwable e) {
             long now = System.nanoTime();
             boolean measured = now - windowStart >= 0 && now - windowEnd < 0;
             if (e != null) {
@@ -345,7 +345,7 @@ final class LoadCommand implements Callable<Integer> {
                 int errors = 0;
                 try (reply) {
                     for (int i = 0; i < names.size(); i++) {
-                        Reply.Entry entry = reply.entry(i);
+                        ReceivedReply.Entry entry = reply.entry(i);
                         if (!entry.isOk()) {
                             errors++;
                             if (firstFailure == null) {
@@ -373,7 +373,7 @@ final class LoadCommand implements Callable<Integer> {
         }
 
         /** Reads the first bytes through the descriptor; the same name must always have the same size. */
-        private boolean check(int i, Reply.Entry entry) {
+        private boolean check(int i, ReceivedReply.Entry entry) {
             try {
                 buffer.clear();
                 int n = entry.file().read(buffer, 0);

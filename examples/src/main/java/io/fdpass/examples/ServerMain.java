@@ -3,9 +3,8 @@ package io.fdpass.examples;
 import io.fdpass.AccessPolicy;
 import io.fdpass.FdPassServer;
 import io.fdpass.Peer;
-import io.fdpass.codec.FdPassHello;
-import io.fdpass.codec.FdPassRequestDecoder;
-import io.fdpass.codec.FdPassServerHandler;
+import io.fdpass.ServerLimits;
+import io.fdpass.codec.FdPassProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -70,24 +69,24 @@ public final class ServerMain implements Callable<Integer> {
     List<Integer> allowGids = new ArrayList<>();
 
     @Option(names = "--max-names", paramLabel = "N",
-            description = "Names per request, 1.." + FdPassHello.MAX_NAMES_LIMIT + " (default: "
-                    + FdPassRequestDecoder.DEFAULT_MAX_NAMES + ").")
+            description = "Names per request, 1.." + FdPassProtocol.MAX_NAMES_LIMIT + " (default: "
+                    + FdPassServer.DEFAULT_MAX_NAMES + ").")
     Integer maxNames;
 
     @Option(names = "--max-frame-length", paramLabel = "BYTES",
-            description = "Largest request frame, " + FdPassHello.MIN_FRAME_LENGTH_LIMIT + ".."
-                    + FdPassHello.MAX_FRAME_LENGTH_LIMIT + " (default: "
-                    + FdPassRequestDecoder.DEFAULT_MAX_FRAME_LENGTH + ").")
+            description = "Largest request frame, " + FdPassProtocol.MIN_FRAME_LENGTH_LIMIT + ".."
+                    + FdPassProtocol.MAX_FRAME_LENGTH_LIMIT + " (default: "
+                    + FdPassServer.DEFAULT_MAX_FRAME_LENGTH + ").")
     Integer maxFrameLength;
 
     @Option(names = "--max-unanswered", paramLabel = "N",
             description = "Requests a client may have unanswered before the server stops reading it, 1.."
-                    + FdPassHello.MAX_UNANSWERED_LIMIT + " (default: 32).")
+                    + FdPassProtocol.MAX_UNANSWERED_LIMIT + " (default: " + FdPassServer.DEFAULT_MAX_UNANSWERED + ").")
     Integer maxUnanswered;
 
     @Option(names = "--linger", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
             description = "How long a connection may linger for its client after an ERROR or the shutdown, "
-                    + "e.g. 500ms, 10s (default: " + FdPassServerHandler.DEFAULT_LINGER_MILLIS / 1000 + "s).")
+                    + "e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).")
     Duration linger;
 
     @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
@@ -174,7 +173,7 @@ public final class ServerMain implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "fdpass-example-server-shutdown"));
 
-        FdPassHello hello = server.hello();
+        ServerLimits hello = server.limits();
         String where = activated >= 0 ? "socket-activated descriptor " + activated
                 : server.socketPath() + " (mode " + mode + ")";
         log.info("fdpass server listening on {}, serving {}; limits: {} names, {} bytes per request, {} unanswered",

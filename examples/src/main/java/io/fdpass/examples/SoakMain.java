@@ -2,8 +2,8 @@ package io.fdpass.examples;
 
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
-import io.fdpass.Reply;
-import io.fdpass.codec.FdPassServerStats;
+import io.fdpass.FdPassServerStats;
+import io.fdpass.ReceivedReply;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -116,14 +116,14 @@ public final class SoakMain implements Callable<Integer> {
                 try (FdPassClient client = FdPassClient.builder().socket(socket)
                         .requestTimeout(Duration.ofMillis(kind % 4 == 2 ? 1 : 5_000)).connect()) {
                     for (int i = 0; i < 200 && running; i++) {
-                        CompletableFuture<Reply> future = client.request(names(random));
+                        CompletableFuture<ReceivedReply> future = client.request(names(random));
                         if (kind % 4 == 1 && random.nextInt(4) == 0) {
                             future.cancel(false); // abandoned: its descriptors must be closed on arrival
                             abandoned.increment();
                             continue;
                         }
-                        try (Reply reply = future.join()) {
-                            for (Reply.Entry entry : reply.entries()) {
+                        try (ReceivedReply reply = future.join()) {
+                            for (ReceivedReply.Entry entry : reply.entries()) {
                                 if (entry.isOk()) {
                                     entry.file().read(ByteBuffer.allocate(16), 0);
                                 }

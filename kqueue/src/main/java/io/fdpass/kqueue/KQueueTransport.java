@@ -10,7 +10,6 @@ import io.netty.channel.kqueue.KQueueDomainSocketChannel;
 import io.netty.channel.kqueue.KQueueIoHandler;
 import io.netty.channel.kqueue.KQueueServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketChannel;
-import io.netty.channel.unix.PeerCredentials;
 
 import java.io.IOException;
 
@@ -70,9 +69,7 @@ public final class KQueueTransport implements FdPassTransport {
 
     @Override
     public Peer peer(Channel channel) throws IOException {
-        PeerCredentials credentials = ((KQueueDomainSocketChannel) channel).peerCredentials();
-        int[] gids = credentials.gids();
-        return new Peer(credentials.uid(), gids.length > 0 ? gids[0] : -1, credentials.pid());
+        return FdPassTransport.peerOf(((KQueueDomainSocketChannel) channel).peerCredentials());
     }
 
     @Override

@@ -1,0 +1,56 @@
+package io.fdpass.client;
+
+import io.fdpass.codec.FdPassSocketReader;
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.FileReads;
+import io.fdpass.internal.Platform;
+import io.fdpass.internal.SocketCalls;
+import io.netty.channel.unix.FileDescriptor;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The client decoder's system calls: descriptor messages taken on Linux only (its msghdr layout, and
+ * {@code MSG_CMSG_CLOEXEC}), bytes read on Linux and macOS. Found by {@link FdPassSocketReader#load()}.
+ */
+public final class NativeSocketReader implements FdPassSocketReader {
+    /** For {@link java.util.ServiceLoader}. */
+    public NativeSocketReader() {
+    }
+
+    @Override
+    public boolean receivesDescriptors() {
+        return Platform.LINUX;
+    }
+
+    @Override
+    public int receiveDescriptor(int socketFd) {
+        int fd = SocketCalls.receiveDescriptor(socketFd);
+        return fd >= 0 ? fd : fd == SocketCalls.NOT_ONE_DESCRIPTOR ? NOT_ONE_DESCRIPTOR : NOTHING;
+    }
+
+    @Override
+    public boolean readsBytes() {
+        return Platform.AVAILABLE;
+    }
+
+    @Override
+    public long read(int socketFd, ByteBuffer dst) {
+        return FileReads.read(socketFd, dst);
+    }
+
+    @Override
+    public int setCloseOnExec(FileDescriptor fd) {
+        return Descriptors.setCloseOnExec(fd);
+    }
+
+    @Override
+    public void close(FileDescriptor fd) {
+        Descriptors.closeQuietly(fd);
+    }
+
+    @Override
+    public String toString() {
+        return "NativeSocketReader";
+    }
+}

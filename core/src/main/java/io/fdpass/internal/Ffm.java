@@ -1,0 +1,212 @@
+package io.fdpass.internal;
+
+import io.netty.util.concurrent.FastThreadLocal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * The one way this package calls C: binding a function of libc (libSystem on macOS) with the FFM API, so that fdpass
+ * ships no native library, and calling it with errno captured. A call allocates nothing: native memory for
+ * arguments comes from a per-thread {@link Scratch}.
+ *
+ * <p>A function that does not exist here (one of the other OS, or any on a platform without bindings) is bound to
+ * a handle that throws {@link UnsupportedOperationException} naming it, so callers never check for null.
+ */
+public final class Ffm {
+    private static final Linker LINKER = Platform.AVAILABLE ? Linker.nativeLinker() : null;
+    private static final VarHandle ERRNO =
+            Linker.Option.captureStateLayout().varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final long ERRNO_SIZE = Linker.Option.captureStateLayout().byteSize();
+    private static final MethodHandle NEW_UNSUPPORTED;
+
+    static {
+        try {
+            NEW_UNSUPPORTED = MethodHandles.publicLookup().findConstructor(UnsupportedOperationException.class,
+                    MethodType.methodType(void.class, String.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final FastThreadLocal<Scratch> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
+        }
+    };
+
+    private Ffm() {
+    }
+
+    /** A C function that returns an int, called with the segment that captures errno first. */
+    @FunctionalInterface
+    public interface IntCall {
+        int invoke(MemorySegment errno) throws Throwable;
+    }
+
+    /** A C function that returns a long (ssize_t, a pointer), called as {@link IntCall}. */
+    @FunctionalInterface
+    public interface LongCall {
+        long invoke(MemorySegment errno) throws Throwable;
+    }
+
+    /**
+     * Binds {@code name} with errno captured, where {@code present} (the platform has it).
+     *
+     * @param firstVariadicArg the index of the first variadic parameter, or -1 for a function that has none
+     */
+    @SuppressWarnings("restricted") // the descriptors of the callers match the C prototypes
+    public static MethodHandle bind(String name, FunctionDescriptor descriptor, int firstVariadicArg,
+            boolean present) {
+        MemorySegment address = LINKER == null || !present ? null : LINKER.defaultLookup().find(name).orElse(null);
+        if (address == null) {
+            return unavailable(name, descriptor);
+        }
+        Linker.Option errno = Linker.Option.captureCallState("errno");
+        return firstVariadicArg < 0 ? LINKER.downcallHandle(address, descriptor, errno)
+                : LINKER.downcallHandle(address, descriptor, errno, Linker.Option.firstVariadicArg(firstVariadicArg));
+    }
+
+    /** {@link #bind(String, FunctionDescriptor, int, boolean)} of a function that every platform has. */
+    public static MethodHandle bind(String name, FunctionDescriptor descriptor, int firstVariadicArg) {
+        return bind(name, descriptor, firstVariadicArg, true);
+    }
+
+    /** A handle of the downcall's type that throws an UnsupportedOperationException naming {@code name}. */
+    private static MethodHandle unavailable(String name, FunctionDescriptor descriptor) {
+        MethodType type = descriptor.toMethodType().insertParameterTypes(0, MemorySegment.class);
+        MethodHandle thrower = MethodHandles.throwException(type.returnType(), UnsupportedOperationException.class);
+        MethodHandle exception = MethodHandles.insertArguments(NEW_UNSUPPORTED, 0,
+                name + " is not available on " + Platform.describe());
+        return MethodHandles.dropArguments(MethodHandles.foldArguments(thrower, exception), 0,
+                type.parameterList());
+    }
+
+    /** Calls a function that returns -1 and sets errno on failure: its result, or the negative errno. */
+    public static int callInt(Scratch s, IntCall call) {
+        try {
+            int r = call.invoke(s.errno);
+            return r < 0 ? -s.errno() : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@link #callInt} for a function that returns a long. */
+    public static long callLong(Scratch s, LongCall call) {
+        try {
+            long r = call.invoke(s.errno);
+            return r < 0 ? -s.errno() : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** This thread's argument memory. */
+    public static Scratch scratch() {
+        return SCRATCH.get();
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException(t); // downcall handles throw nothing checked
+    }
+
+    /**
+     * One thread's argument memory. Freed with the thread: its arena is automatic, and only this object refers to
+     * it. No call keeps a slice across another call, so every call reuses the slices.
+     */
+    public static final class Scratch {
+        /** Bytes a path takes at most, with its NUL: Linux's PATH_MAX. */
+        static final int PATH_SIZE = Opens.PATH_MAX;
+        private static final long STRUCT_SIZE = Platform.DARWIN
+                ? Math.max(DarwinStructs.STATFS.byteSize(), DarwinStructs.SOCKET_FDINFO.byteSize())
+                : FileStat.STATX_SIZE; // struct statfs takes 120
+
+        final MemorySegment errno;
+        /** A struct that a call fills: statx, statfs, socket_fdinfo, open_how. */
+        final MemorySegment struct;
+        /** An int or a socklen_t. */
+        final MemorySegment word;
+        final MemorySegment wordLength;
+        /** {@code ""}. */
+        final MemorySegment emptyPath;
+        final MemorySegment path;
+        /** Where readlink writes. */
+        final MemorySegment link;
+        private MemorySegment bounce;
+        private MemorySegment procPath;
+        private MemorySegment message;
+
+        Scratch() {
+            long errnoSize = (ERRNO_SIZE + 7) & ~7L;
+            long structSize = (STRUCT_SIZE + 7) & ~7L;
+            MemorySegment all = Arena.ofAuto().allocate(errnoSize + structSize + 8 + 8 + 8 + PATH_SIZE + PATH_SIZE,
+                    8);
+            long offset = 0;
+            errno = all.asSlice(offset, errnoSize);
+            struct = all.asSlice(offset += errnoSize, structSize);
+            word = all.asSlice(offset += structSize, 8);
+            wordLength = all.asSlice(offset += 8, 8);
+            emptyPath = all.asSlice(offset += 8, 8); // zeroed: ""
+            path = all.asSlice(offset += 8, PATH_SIZE);
+            link = all.asSlice(offset + PATH_SIZE, PATH_SIZE);
+        }
+
+        int errno() {
+            return (int) ERRNO.get(errno, 0L);
+        }
+
+        /** Copies a path with its NUL into {@link #path}; false if the kernel would refuse it as too long. */
+        boolean setPath(byte[] src, int offset, int length) {
+            if (length >= PATH_SIZE) {
+                return false;
+            }
+            MemorySegment.copy(src, offset, path, JAVA_BYTE, 0, length);
+            path.set(JAVA_BYTE, length, (byte) 0);
+            return true;
+        }
+
+        /** A native buffer that heap reads go through, made on first use. */
+        MemorySegment bounce() {
+            MemorySegment b = bounce;
+            if (b == null) {
+                bounce = b = Arena.ofAuto().allocate(FileReads.HEAP_READ_CHUNK, 8);
+            }
+            return b;
+        }
+
+        /** The path {@link Opens#reopen} builds, {@code /proc/self/fd/N}, made on first use. */
+        MemorySegment procPath() {
+            MemorySegment p = procPath;
+            if (p == null) {
+                procPath = p = Opens.newProcPath();
+            }
+            return p;
+        }
+
+        /** The message header {@link SocketCalls#receiveDescriptor} receives into, made on first use. */
+        MemorySegment message() {
+            MemorySegment m = message;
+            if (m == null) {
+                message = m = SocketCalls.newMessage();
+            }
+            return m;
+        }
+    }
+}

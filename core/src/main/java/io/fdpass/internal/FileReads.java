@@ -1,0 +1,117 @@
+package io.fdpass.internal;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/** Reading through a descriptor: {@code read(2)}, {@code pread(2)} and read-only {@code mmap(2)}. */
+public final class FileReads {
+    /** Heap buffers are read through a native buffer of this size, so a call transfers at most this much. */
+    public static final int HEAP_READ_CHUNK = 64 * 1024;
+
+    private static final int PROT_READ = 1;
+    private static final int MAP_SHARED = 1;
+
+    private static final MethodHandle READ = Ffm.bind("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    private static final MethodHandle PREAD = Ffm.bind("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
+    private static final MethodHandle MMAP = Ffm.bind("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
+    private static final MethodHandle MUNMAP = Ffm.bind("munmap",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), -1);
+
+    private FileReads() {
+    }
+
+    /**
+     * Reads up to {@code length} bytes into the start of {@code dst}, a native segment, retrying on EINTR.
+     *
+     * @return the bytes read (0 at end of file), or a negative errno
+     */
+    public static long read(int fd, MemorySegment dst, long length) {
+        return read(fd, dst, length, -1);
+    }
+
+    /** Like {@link #read(int, MemorySegment, long)} at {@code offset}, not moving the file offset. */
+    public static long pread(int fd, MemorySegment dst, long length, long offset) {
+        return offset < 0 ? -Errno.EINVAL : read(fd, dst, length, offset);
+    }
+
+    /**
+     * Reads into {@code dst} from its position up to its limit and advances its position; a heap buffer takes at
+     * most {@link #HEAP_READ_CHUNK} bytes per call.
+     *
+     * @return the bytes read (0 at end of file), or a negative errno
+     */
+    public static long read(int fd, ByteBuffer dst) {
+        return read(fd, dst, -1);
+    }
+
+    /** Like {@link #read(int, ByteBuffer)} at {@code offset}, not moving the file offset. */
+    public static long pread(int fd, ByteBuffer dst, long offset) {
+        return offset < 0 ? -Errno.EINVAL : read(fd, dst, offset);
+    }
+
+    /** {@code read(2)} when {@code offset} is negative, else {@code pread(2)}. */
+    private static long read(int fd, ByteBuffer dst, long offset) {
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("dst: read-only buffer");
+        }
+        int position = dst.position();
+        long n;
+        if (dst.isDirect()) {
+            n = read(fd, MemorySegment.ofBuffer(dst), dst.remaining(), offset);
+        } else {
+            MemorySegment bounce = Ffm.scratch().bounce();
+            n = read(fd, bounce, Math.min(dst.remaining(), HEAP_READ_CHUNK), offset);
+            if (n > 0) {
+                MemorySegment.copy(bounce, JAVA_BYTE, 0, dst.array(), dst.arrayOffset() + position, (int) n);
+            }
+        }
+        if (n > 0) {
+            dst.position(position + (int) n);
+        }
+        return n;
+    }
+
+    /** {@code read(2)} when {@code offset} is negative, else {@code pread(2)}. */
+    private static long read(int fd, MemorySegment dst, long length, long offset) {
+        if (!dst.isNative() || length < 0 || length > dst.byteSize()) {
+            throw new IllegalArgumentException("dst: " + dst + ", length: " + length
+                    + " (expected: a native segment of at least length bytes)");
+        }
+        Ffm.Scratch s = Ffm.scratch();
+        for (;;) {
+            long r = offset < 0 ? Ffm.callLong(s, e -> (long) READ.invokeExact(e, fd, dst, length))
+                    : Ffm.callLong(s, e -> (long) PREAD.invokeExact(e, fd, dst, length, offset));
+            if (r != -Errno.EINTR) {
+                return r;
+            }
+        }
+    }
+
+    /**
+     * Maps {@code length} bytes of {@code fd} from offset 0, read-only and shared ({@code mmap(2)}).
+     *
+     * @return the mapping's address, or a negative errno
+     */
+    public static long mmap(int fd, long length) {
+        // MAP_FAILED is -1, and no mapping of user space has an address with the top bit set.
+        return Ffm.callLong(Ffm.scratch(), e -> ((MemorySegment) MMAP.invokeExact(e, MemorySegment.NULL, length,
+                PROT_READ, MAP_SHARED, fd, 0L)).address());
+    }
+
+    /** Unmaps what {@link #mmap} mapped; 0 or a negative errno. */
+    public static int munmap(long address, long length) {
+        int r = Ffm.callInt(Ffm.scratch(), e -> (int) MUNMAP.invokeExact(e, MemorySegment.ofAddress(address),
+                length));
+        return Math.min(r, 0);
+    }
+}

@@ -1,0 +1,144 @@
+package io.fdpass.internal;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * What a descriptor refers to: {@code statx(2)} on Linux, {@code fstat(2)} on macOS, and {@code fstatfs(2)} of its
+ * filesystem. {@link #fstat} fills a {@code long[STAT_LENGTH]}, indexed by the {@code STAT_} constants.
+ */
+public final class FileStat {
+    /** The length of the array that {@link #fstat} fills. */
+    public static final int STAT_LENGTH = 4;
+    public static final int STAT_MODE = 0;
+    public static final int STAT_SIZE = 1;
+    public static final int STAT_INO = 2;
+    public static final int STAT_DEV = 3;
+
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFDIR = 0040000;
+    private static final int S_IFREG = 0100000;
+    private static final int S_IFLNK = 0120000;
+
+    // struct statx, the same on every Linux architecture. (struct statfs differs by architecture, but x86_64 and
+    // aarch64 both take the generic 120-byte one, f_type, a long, first.)
+    private static final long STX_MODE = 28;
+    private static final long STX_INO = 32;
+    private static final long STX_SIZE = 40;
+    private static final long STX_DEV_MAJOR = 136;
+    private static final long STX_DEV_MINOR = 140;
+    static final long STATX_SIZE = 256;
+    private static final int STATX_BASIC = 0x0001 | 0x0002 | 0x0100 | 0x0200; // TYPE | MODE | INO | SIZE
+
+    /** x86_64 Darwin names the 64-bit-inode {@code fstat} and {@code fstatfs} so; arm64 has only those. */
+    private static final String INODE64 = Platform.DARWIN && Platform.X86_64 ? "$INODE64" : "";
+
+    private static final MethodHandle STATX = Ffm.bind("statx",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), -1, Platform.LINUX);
+    private static final MethodHandle FSTAT = Ffm.bind("fstat" + INODE64,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1, Platform.DARWIN);
+    private static final MethodHandle FSTATFS = Ffm.bind("fstatfs" + INODE64,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+
+    private FileStat() {
+    }
+
+    /**
+     * The type, permissions, size, inode and device of the file that {@code fd} refers to: on Linux
+     * {@code statx(2)} of the descriptor itself ({@code AT_EMPTY_PATH}), which works on {@code O_PATH} descriptors
+     * too and has the same layout on every architecture; on macOS {@code fstat(2)}, see {@link DarwinStructs#STAT}.
+     *
+     * @param out receives {@link #STAT_MODE} (type and permission bits), {@link #STAT_SIZE}, {@link #STAT_INO}
+     *            and {@link #STAT_DEV} (Linux: major in the high 32 bits, minor in the low; macOS: {@code st_dev}):
+     *            compare devices, do not decode them
+     * @return 0 or a negative errno
+     */
+    public static int fstat(int fd, long[] out) {
+        Ffm.Scratch s = Ffm.scratch();
+        MemorySegment struct = s.struct;
+        int r = Platform.LINUX
+                ? Ffm.callInt(s, e -> (int) STATX.invokeExact(e, fd, s.emptyPath, Opens.AT_EMPTY_PATH, STATX_BASIC,
+                        struct))
+                : Ffm.callInt(s, e -> (int) FSTAT.invokeExact(e, fd, struct));
+        if (r < 0) {
+            return r;
+        }
+        if (Platform.LINUX) {
+            out[STAT_MODE] = struct.get(JAVA_SHORT, STX_MODE) & 0xFFFF;
+            out[STAT_SIZE] = struct.get(JAVA_LONG, STX_SIZE);
+            out[STAT_INO] = struct.get(JAVA_LONG, STX_INO);
+            out[STAT_DEV] = (Integer.toUnsignedLong(struct.get(JAVA_INT, STX_DEV_MAJOR)) << 32)
+                    | Integer.toUnsignedLong(struct.get(JAVA_INT, STX_DEV_MINOR));
+        } else {
+            darwinStat(struct, out);
+        }
+        return 0;
+    }
+
+    /** Reads a {@link DarwinStructs#STAT} into {@code out}, as {@link #fstat} fills it. */
+    static void darwinStat(MemorySegment stat, long[] out) {
+        out[STAT_MODE] = stat.get(JAVA_SHORT, DarwinStructs.ST_MODE) & 0xFFFF;
+        out[STAT_SIZE] = stat.get(JAVA_LONG, DarwinStructs.ST_SIZE);
+        out[STAT_INO] = stat.get(JAVA_LONG, DarwinStructs.ST_INO);
+        out[STAT_DEV] = Integer.toUnsignedLong(stat.get(JAVA_INT, DarwinStructs.ST_DEV));
+    }
+
+    public static boolean isRegular(long mode) {
+        return (mode & S_IFMT) == S_IFREG;
+    }
+
+    public static boolean isDirectory(long mode) {
+        return (mode & S_IFMT) == S_IFDIR;
+    }
+
+    public static boolean isSymlink(long mode) {
+        return (mode & S_IFMT) == S_IFLNK;
+    }
+
+    /**
+     * The filesystem type ({@code f_type} of {@code fstatfs(2)}, such as 0xEF53 for ext4), or a negative errno.
+     * Linux only: macOS numbers its filesystem types in the order they registered, see {@link #fstatfsTypeName}.
+     */
+    public static long fstatfsType(int fd) {
+        if (!Platform.LINUX) {
+            throw new UnsupportedOperationException("fstatfs f_type is not available on " + Platform.describe());
+        }
+        Ffm.Scratch s = Ffm.scratch();
+        int r = Ffm.callInt(s, e -> (int) FSTATFS.invokeExact(e, fd, s.struct));
+        return r < 0 ? r : s.struct.get(JAVA_LONG, 0);
+    }
+
+    /**
+     * The filesystem's type name ({@code f_fstypename} of {@code fstatfs(2)}, such as {@code "apfs"}), or null if
+     * the call failed. macOS only: Linux has no such name.
+     */
+    public static String fstatfsTypeName(int fd) {
+        if (!Platform.DARWIN) {
+            throw new UnsupportedOperationException("fstatfs f_fstypename is not available on "
+                    + Platform.describe());
+        }
+        Ffm.Scratch s = Ffm.scratch();
+        int r = Ffm.callInt(s, e -> (int) FSTATFS.invokeExact(e, fd, s.struct));
+        return r < 0 ? null : darwinFsTypeName(s.struct);
+    }
+
+    /** The {@code f_fstypename} of a {@link DarwinStructs#STATFS}. */
+    static String darwinFsTypeName(MemorySegment statfs) {
+        int length = 0;
+        while (length < DarwinStructs.MFSTYPENAMELEN
+                && statfs.get(JAVA_BYTE, DarwinStructs.F_FSTYPENAME + length) != 0) {
+            length++;
+        }
+        byte[] name = new byte[length];
+        MemorySegment.copy(statfs, JAVA_BYTE, DarwinStructs.F_FSTYPENAME, name, 0, length);
+        return new String(name, StandardCharsets.US_ASCII);
+    }
+}

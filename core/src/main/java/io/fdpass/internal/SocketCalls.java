@@ -1,0 +1,181 @@
+package io.fdpass.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * What Netty does not ask of a Unix socket: how much its peer has not read yet, and one descriptor message taken
+ * without Netty's read loop.
+ */
+public final class SocketCalls {
+    /** {@link #receiveDescriptor} took a message that carried no descriptor, or more than one (closed). */
+    public static final int NOT_ONE_DESCRIPTOR = Integer.MIN_VALUE;
+    /** {@link #receiveDescriptor} found the peer's end of stream. */
+    public static final int END_OF_STREAM = Integer.MIN_VALUE + 1;
+
+    // Linux only.
+    private static final long SIOCOUTQ = 0x5411; // = TIOCOUTQ
+    // <sys/socket.h>, 64 bits: struct msghdr, struct iovec, struct cmsghdr (size_t cmsg_len, int level, int type).
+    private static final long MSGHDR_SIZE = 56;
+    private static final long MSG_IOV = 16;
+    private static final long MSG_IOVLEN = 24;
+    private static final long MSG_CONTROL = 32;
+    private static final long MSG_CONTROLLEN = 40;
+    private static final long MSG_FLAGS = 48;
+    private static final long IOVEC_SIZE = 16;
+    private static final long CMSG_LEVEL = 8;
+    private static final long CMSG_TYPE = 12;
+    private static final long CMSG_DATA = 16;
+    /** CMSG_SPACE of two descriptors: room for one more than a descriptor message may carry, to see that it did. */
+    private static final long CONTROL_SIZE = CMSG_DATA + 8;
+    private static final long CONTROL_OFFSET = MSGHDR_SIZE + IOVEC_SIZE;
+    private static final int LINUX_SOL_SOCKET = 1;
+    private static final int SCM_RIGHTS = 1;
+    private static final int MSG_CTRUNC = 0x8;
+    private static final int MSG_DONTWAIT = 0x40;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    // Darwin only: <sys/socket.h>, <sys/proc_info.h>.
+    private static final int AF_UNIX = 1;
+    private static final int SOL_SOCKET = 0xffff;
+    private static final int SO_SNDBUF = 0x1001;
+    private static final int PROC_PIDFDSOCKETINFO = 3;
+    /**
+     * xnu reserves {@code sb_efficiency} (8) times a socket buffer's bytes for its mbufs ({@code sbreserve} in
+     * {@code uipc_socket2.c}).
+     */
+    private static final int SB_EFFICIENCY = 8;
+    private static final int PID = Platform.DARWIN ? (int) ProcessHandle.current().pid() : 0;
+
+    private static final MethodHandle IOCTL = Ffm.bind("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2, Platform.LINUX);
+    private static final MethodHandle RECVMSG = Ffm.bind("recvmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
+    private static final MethodHandle GETSOCKOPT = Ffm.bind("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1, Platform.DARWIN);
+    private static final MethodHandle PROC_PIDFDINFO = Ffm.bind("proc_pidfdinfo",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.DARWIN);
+
+    private SocketCalls() {
+    }
+
+    /**
+     * How much of the socket's send capacity is taken by what the peer has not read yet: 0 means that the peer
+     * read everything; {@code SO_SNDBUF} minus this is the room a send finds.
+     *
+     * <p>Linux: {@code SIOCOUTQ}, which for a Unix socket counts the kernel memory of the queued buffers, not their
+     * payload.
+     *
+     * <p>macOS: not {@code SO_NWRITE}, which reads the socket's own send buffer, always empty for a Unix stream
+     * socket: xnu appends what is sent to the peer's receive buffer, and shrinks the sender's send buffer
+     * ({@code sb_hiwat} by the unread bytes, {@code sb_mbmax} by their mbuf memory) until the peer reads. So this
+     * reads the shrunk send buffer ({@code proc_pidfdinfo}) and measures the room left as {@code sosend} does
+     * ({@code sbspace}: the lesser of bytes and mbuf memory, the latter scaled back by {@code sb_efficiency}),
+     * against {@code SO_SNDBUF}, which reports the unshrunk size.
+     *
+     * @return bytes, or a negative errno
+     */
+    public static int socketOutq(int socketFd) {
+        Ffm.Scratch s = Ffm.scratch();
+        if (Platform.DARWIN) {
+            return darwinSocketOutq(s, socketFd);
+        }
+        int r = Ffm.callInt(s, e -> (int) IOCTL.invokeExact(e, socketFd, SIOCOUTQ, s.word));
+        return r < 0 ? r : s.word.get(JAVA_INT, 0);
+    }
+
+    private static int darwinSocketOutq(Ffm.Scratch s, int socketFd) {
+        s.wordLength.set(JAVA_INT, 0, 4); // socklen_t
+        int r = Ffm.callInt(s, e -> (int) GETSOCKOPT.invokeExact(e, socketFd, SOL_SOCKET, SO_SNDBUF, s.word,
+                s.wordLength));
+        if (r < 0) {
+            return r;
+        }
+        int size = (int) s.struct.byteSize();
+        int n = Ffm.callInt(s, e -> (int) PROC_PIDFDINFO.invokeExact(e, PID, socketFd, PROC_PIDFDSOCKETINFO,
+                s.struct, size));
+        if (n < DarwinStructs.SOCKET_FDINFO.byteSize()) { // libproc answers 0 and sets errno
+            int errno = s.errno();
+            return -(errno != 0 ? errno : Errno.EIO);
+        }
+        return darwinSocketOutq(s.word.get(JAVA_INT, 0), s.struct);
+    }
+
+    /**
+     * {@link #socketOutq} on macOS, from the socket's {@code SO_SNDBUF} and its {@link DarwinStructs#SOCKET_FDINFO}.
+     *
+     * @return bytes, or {@code -EINVAL} if the socket is not a Unix socket (or the structure is not read right)
+     */
+    static int darwinSocketOutq(int sendBuffer, MemorySegment info) {
+        if (info.get(JAVA_INT, DarwinStructs.SOI_FAMILY) != AF_UNIX) {
+            return -Errno.EINVAL;
+        }
+        // Signed and wrapping, as sbspace computes: sb_mbmax, unsigned, wraps below 0 when mbufs overrun it.
+        int bytes = info.get(JAVA_INT, DarwinStructs.SBI_HIWAT) - info.get(JAVA_INT, DarwinStructs.SBI_CC);
+        int mbufs = (info.get(JAVA_INT, DarwinStructs.SBI_MBMAX) - info.get(JAVA_INT, DarwinStructs.SBI_MBCNT))
+                / SB_EFFICIENCY;
+        int room = Math.max(0, Math.min(bytes, mbufs));
+        return Math.max(0, sendBuffer - room);
+    }
+
+    /**
+     * Takes one descriptor message from a Unix stream socket if one is there, without waiting: {@code recvmsg(2)}
+     * with a one-byte buffer, {@code MSG_DONTWAIT}, and {@code MSG_CMSG_CLOEXEC}, so the descriptor is close-on-exec
+     * from the moment it exists and its file status flags stay as the sender left them (Netty's {@code recvFd} adds
+     * {@code O_NONBLOCK} to them and needs one {@code fcntl} more for close-on-exec).
+     *
+     * <p>Linux only. Whoever calls it must be the socket's only reader at that moment (its event loop).
+     *
+     * @return the descriptor; a negative errno if nothing was taken ({@code -EAGAIN}: no message there yet);
+     *         {@link #END_OF_STREAM}; or {@link #NOT_ONE_DESCRIPTOR} if a message was taken that did not carry
+     *         exactly one descriptor (or whose control data was truncated), after closing what it carried
+     */
+    public static int receiveDescriptor(int socketFd) {
+        Ffm.Scratch s = Ffm.scratch();
+        MemorySegment message = s.message();
+        message.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE); // the kernel sets it to the length it wrote
+        long r = Ffm.callLong(s, e -> (long) RECVMSG.invokeExact(e, socketFd, message,
+                MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+        if (r < 0) {
+            return (int) r;
+        }
+        if (r == 0) {
+            return END_OF_STREAM; // a stream socket cannot carry descriptors without a byte
+        }
+        long controlLength = message.get(JAVA_LONG, MSG_CONTROLLEN);
+        int descriptors = 0;
+        if (controlLength > CMSG_DATA && message.get(JAVA_INT, CONTROL_OFFSET + CMSG_LEVEL) == LINUX_SOL_SOCKET
+                && message.get(JAVA_INT, CONTROL_OFFSET + CMSG_TYPE) == SCM_RIGHTS) {
+            long cmsgLength = message.get(JAVA_LONG, CONTROL_OFFSET);
+            descriptors = (int) ((Math.min(cmsgLength, controlLength) - CMSG_DATA) / 4);
+        }
+        if (descriptors == 1 && (message.get(JAVA_INT, MSG_FLAGS) & MSG_CTRUNC) == 0) {
+            return message.get(JAVA_INT, CONTROL_OFFSET + CMSG_DATA);
+        }
+        for (int i = 0; i < descriptors; i++) {
+            Descriptors.close(message.get(JAVA_INT, CONTROL_OFFSET + CMSG_DATA + 4L * i));
+        }
+        return NOT_ONE_DESCRIPTOR;
+    }
+
+    /**
+     * A {@code struct msghdr} for one byte and {@link #CONTROL_SIZE} of control data, which sits at
+     * {@link #CONTROL_OFFSET}: what {@link #receiveDescriptor} receives into.
+     */
+    static MemorySegment newMessage() {
+        MemorySegment m = Arena.ofAuto().allocate(CONTROL_OFFSET + CONTROL_SIZE + 8, 8);
+        MemorySegment iov = m.asSlice(MSGHDR_SIZE, IOVEC_SIZE);
+        MemorySegment data = m.asSlice(CONTROL_OFFSET + CONTROL_SIZE, 1);
+        iov.set(ADDRESS, 0, data);
+        iov.set(JAVA_LONG, 8, 1L);
+        m.set(ADDRESS, MSG_IOV, iov);
+        m.set(JAVA_LONG, MSG_IOVLEN, 1L);
+        m.set(ADDRESS, MSG_CONTROL, m.asSlice(CONTROL_OFFSET, CONTROL_SIZE));
+        return m;
+    }
+}

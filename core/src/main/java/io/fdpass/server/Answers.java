@@ -1,0 +1,123 @@
+package io.fdpass.server;
+
+import io.fdpass.AccessPolicy;
+import io.fdpass.FileSource;
+import io.fdpass.OpenResult;
+import io.fdpass.Peer;
+import io.fdpass.codec.FdPassReply;
+import io.fdpass.codec.FdPassRequest;
+import io.fdpass.codec.FileStatus;
+import io.fdpass.files.Names;
+import io.fdpass.internal.Descriptors;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Answers the names of one connection's requests: judges each name (protocol v1, "Names"), asks the access policy,
+ * then the file source, and makes the REPLY and the descriptors that follow it. Runs wherever the server opens: on
+ * the event loop, or on the open executor.
+ */
+final class Answers {
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(Answers.class);
+    private static final FileDescriptor[] NO_DESCRIPTORS = {};
+
+    private final FileSource source;
+    private final AccessPolicy policy;
+    private final ServerCounters counters;
+    private final Peer peer;
+
+    Answers(FileSource source, AccessPolicy policy, ServerCounters counters, Peer peer) {
+        this.source = source;
+        this.policy = policy;
+        this.counters = counters;
+        this.peer = peer;
+    }
+
+    /** A decoded request, with its Flight Recorder event when one is recording. */
+    record Queued(FdPassRequest request, ServerEvents.RequestServed event) {
+        static Queued of(FdPassRequest request) {
+            ServerEvents.RequestServed event = new ServerEvents.RequestServed();
+            if (event.isEnabled()) {
+                event.begin();
+                return new Queued(request, event);
+            }
+            return new Queued(request, null);
+        }
+    }
+
+    /** One request's REPLY and the descriptors that follow it. */
+    record Answer(FdPassReply reply, FileDescriptor[] descriptors, ServerEvents.RequestServed event) {
+    }
+
+    Answer answer(Queued queued) {
+        FdPassRequest request = queued.request();
+        int count = request.count();
+        byte[] statuses = new byte[count];
+        long[] sizes = new long[count];
+        FileDescriptor[] descriptors = NO_DESCRIPTORS;
+        int opened = 0;
+        for (int i = 0; i < count; i++) {
+            OpenResult result = open(request.name(i));
+            statuses[i] = (byte) result.status().code();
+            sizes[i] = result.size();
+            counters.entry(result.status());
+            if (result.status() == FileStatus.OK) {
+                if (descriptors == NO_DESCRIPTORS) {
+                    descriptors = new FileDescriptor[count - i];
+                }
+                descriptors[opened++] = result.descriptor();
+            }
+        }
+        if (opened < descriptors.length) {
+            descriptors = Arrays.copyOf(descriptors, opened);
+        }
+        counters.descriptorsOpened(descriptors.length);
+        FdPassReply reply = FdPassReply.wrap(request.id(), statuses, sizes);
+        ServerEvents.RequestServed event = queued.event();
+        if (event != null) {
+            event.peerUid = peer.uid();
+            event.peerPid = peer.pid();
+            event.requestId = Integer.toUnsignedLong(request.id());
+            event.names = count;
+            event.descriptors = descriptors.length;
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < count; i++) {
+                text.append(i == 0 ? "" : ",").append(reply.status(i));
+            }
+            event.statuses = text.toString();
+        }
+        return new Answer(reply, descriptors, event);
+    }
+
+    private OpenResult open(byte[] name) {
+        if (!Names.isValid(name)) {
+            return OpenResult.failed(FileStatus.INVALID_NAME);
+        }
+        try {
+            // The default policy needs no name: then the source gets the bytes as they came, not decoded.
+            if (policy != AccessPolicy.ALLOW_ALL && !policy.allows(peer, new String(name, StandardCharsets.UTF_8))) {
+                counters.refusedByPolicy();
+                return OpenResult.failed(FileStatus.PERMISSION_DENIED);
+            }
+            OpenResult result = source.open(name, peer);
+            return result != null ? result : OpenResult.failed(FileStatus.IO_ERROR);
+        } catch (RuntimeException e) {
+            logger.warn("{} failed on {}", source, new String(name, StandardCharsets.UTF_8), e);
+            return OpenResult.failed(FileStatus.IO_ERROR);
+        }
+    }
+
+    /** Closes what was opened for a connection that is gone: nobody will send it. */
+    void discard(Answer[] answers) {
+        for (Answer answer : answers) {
+            for (FileDescriptor fd : answer.descriptors()) {
+                Descriptors.closeQuietly(fd);
+                counters.descriptorDone(false);
+            }
+        }
+    }
+}
