@@ -31,8 +31,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A connection to an fdpass server. Requests pipeline over it; each completes with a {@link ReceivedReply} whose entries
- * carry the received files.
+ * A connection to an fdpass server. Requests pipeline over it; each completes with a {@link ReceivedReply} whose
+ * entries carry the received files.
  *
  * <pre>{@code
  * try (FdPassClient client = FdPassClient.connect(Path.of("/run/files.sock"));

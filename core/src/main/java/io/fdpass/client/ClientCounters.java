@@ -5,7 +5,10 @@ import io.fdpass.internal.EnumCounters;
 
 import java.util.concurrent.atomic.LongAdder;
 
-/** A client's counters, written by its connections and its received files; users read it as {@link FdPassClientStats}. */
+/**
+ * A client's counters, written by its connections and its received files; users read it as
+ * {@link FdPassClientStats}.
+ */
 public final class ClientCounters implements FdPassClientStats {
     private final LongAdder requests = new LongAdder();
     private final LongAdder replies = new LongAdder();
