@@ -8,11 +8,20 @@ import java.util.List;
  * REQUEST: the names a client wants opened, under an id of its choosing that the REPLY echoes.
  *
  * <p>Names are bytes, not strings: a name that is not valid UTF-8 still travels, and the server answers it
- * INVALID_NAME without failing the rest of the request.
+ * INVALID_NAME without failing the rest of the request. They are kept as the wire has them, each behind its
+ * {@code u16} length, in one array: what a decoder reads is one copy, whatever the count.
  */
 public final class FdPassRequest implements FdPassMessage {
     private final int id;
-    private final byte[][] names;
+    private final int count;
+    /** {@code (u16 nameLength, name)} times count. */
+    private final byte[] names;
+
+    private FdPassRequest(int id, int count, byte[] names) {
+        this.id = id;
+        this.count = count;
+        this.names = names;
+    }
 
     /**
      * @param id any 32-bit value, read as unsigned on the wire
@@ -20,13 +29,7 @@ public final class FdPassRequest implements FdPassMessage {
      *        the count to at most 64, and valid names have at most 4096 bytes)
      */
     public FdPassRequest(int id, List<byte[]> names) {
-        this(id, copy(names));
-    }
-
-    /** Takes ownership of {@code names}, already checked: for the decoder and {@link #of}, which made them. */
-    FdPassRequest(int id, byte[][] names) {
-        this.id = id;
-        this.names = names;
+        this(id, names.size(), pack(names.toArray(byte[][]::new)));
     }
 
     /** A request for names given as strings, encoded as UTF-8. */
@@ -35,24 +38,32 @@ public final class FdPassRequest implements FdPassMessage {
         for (int i = 0; i < names.length; i++) {
             bytes[i] = names[i].getBytes(StandardCharsets.UTF_8);
         }
-        check(bytes);
-        return new FdPassRequest(id, bytes);
+        return new FdPassRequest(id, names.length, pack(bytes));
     }
 
-    private static byte[][] copy(List<byte[]> names) {
-        byte[][] copy = new byte[names.size()][];
-        for (int i = 0; i < copy.length; i++) {
-            copy[i] = names.get(i).clone();
-        }
-        check(copy);
-        return copy;
+    /**
+     * Takes the names as the wire has them, already judged to fill {@code names} exactly: for the decoder, which
+     * made the array.
+     */
+    static FdPassRequest wrap(int id, int count, byte[] names) {
+        return new FdPassRequest(id, count, names);
     }
 
-    private static void check(byte[][] names) {
+    private static byte[] pack(byte[][] names) {
         Checks.checkInRange(names.length, 1, FdPassProtocol.MAX_U16, "count");
+        int length = 0;
         for (byte[] name : names) {
-            Checks.checkInRange(name.length, 0, FdPassProtocol.MAX_U16, "nameLength");
+            length += 2 + Checks.checkInRange(name.length, 0, FdPassProtocol.MAX_U16, "nameLength");
         }
+        byte[] packed = new byte[length];
+        int at = 0;
+        for (byte[] name : names) {
+            packed[at] = (byte) (name.length >>> 8);
+            packed[at + 1] = (byte) name.length;
+            System.arraycopy(name, 0, packed, at + 2, name.length);
+            at += 2 + name.length;
+        }
+        return packed;
     }
 
     /** The id, as an unsigned 32-bit value ({@link Integer#toUnsignedLong} reads it). */
@@ -61,31 +72,45 @@ public final class FdPassRequest implements FdPassMessage {
     }
 
     public int count() {
-        return names.length;
+        return count;
     }
 
     /** A copy of the {@code index}th name's bytes. */
     public byte[] name(int index) {
-        return names[index].clone();
+        int at = offset(index);
+        return Arrays.copyOfRange(names, at + 2, at + 2 + length(at));
     }
 
     /** The {@code index}th name as text, with malformed UTF-8 replaced: for logs and messages. */
     public String nameAsString(int index) {
-        return new String(names[index], StandardCharsets.UTF_8);
+        int at = offset(index);
+        return new String(names, at + 2, length(at), StandardCharsets.UTF_8);
     }
 
-    /** The name's own array, not a copy: for the encoder. */
-    byte[] nameNoCopy(int index) {
-        return names[index];
+    /** Where the {@code index}th name's length is in {@link #names}. */
+    private int offset(int index) {
+        if (index < 0 || index >= count) {
+            throw new IndexOutOfBoundsException("index: " + index + " (expected: 0.." + (count - 1) + ")");
+        }
+        int at = 0;
+        for (int i = 0; i < index; i++) {
+            at += 2 + length(at);
+        }
+        return at;
+    }
+
+    private int length(int at) {
+        return (names[at] & 0xff) << 8 | names[at + 1] & 0xff;
+    }
+
+    /** The names as the wire has them, not a copy: for the encoder. */
+    byte[] wireNames() {
+        return names;
     }
 
     /** Bytes of the body on the wire. */
     int bodyLength() {
-        int length = FdPassProtocol.REQUEST_FIXED_LENGTH;
-        for (byte[] name : names) {
-            length += 2 + name.length;
-        }
-        return length;
+        return FdPassProtocol.REQUEST_FIXED_LENGTH + names.length;
     }
 
     /** The frame's {@code length} field (type and body): what a server's HELLO {@code maxFrameLength} bounds. */
@@ -95,19 +120,19 @@ public final class FdPassRequest implements FdPassMessage {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof FdPassRequest r && r.id == id && Arrays.deepEquals(r.names, names);
+        return o instanceof FdPassRequest r && r.id == id && r.count == count && Arrays.equals(r.names, names);
     }
 
     @Override
     public int hashCode() {
-        return id * 31 + Arrays.deepHashCode(names);
+        return (id * 31 + count) * 31 + Arrays.hashCode(names);
     }
 
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("REQUEST(id=").append(Integer.toUnsignedString(id)).append(", names=[");
-        for (int i = 0; i < names.length; i++) {
-            sb.append(i == 0 ? "" : ", ").append(nameAsString(i));
+        for (int i = 0, at = 0; i < count; i++, at += 2 + length(at)) {
+            sb.append(i == 0 ? "" : ", ").append(new String(names, at + 2, length(at), StandardCharsets.UTF_8));
         }
         return sb.append("])").toString();
     }

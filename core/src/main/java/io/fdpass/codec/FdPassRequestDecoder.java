@@ -116,16 +116,10 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
         if (count > maxNames) {
             throw fail(in, ErrorCode.TOO_MANY_NAMES, "count: " + count + " (expected: <= " + maxNames + ")");
         }
-        byte[][] names = new byte[count][];
-        index = start + FdPassProtocol.REQUEST_FIXED_LENGTH;
-        for (int i = 0; i < count; i++) {
-            int length = in.getUnsignedShort(index);
-            names[i] = new byte[length];
-            in.getBytes(index + 2, names[i]);
-            index += 2 + length;
-        }
+        byte[] names = new byte[bodyLength - FdPassProtocol.REQUEST_FIXED_LENGTH];
+        in.getBytes(start + FdPassProtocol.REQUEST_FIXED_LENGTH, names);
         in.readerIndex(end);
-        return new FdPassRequest(id, names);
+        return FdPassRequest.wrap(id, count, names);
     }
 
     @Override

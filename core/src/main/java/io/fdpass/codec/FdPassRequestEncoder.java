@@ -24,10 +24,6 @@ public final class FdPassRequestEncoder extends MessageToByteEncoder<FdPassReque
         FdPassProtocol.writeHeader(out, FdPassProtocol.TYPE_REQUEST, msg.bodyLength());
         out.writeInt(msg.id());
         out.writeShort(msg.count());
-        for (int i = 0; i < msg.count(); i++) {
-            byte[] name = msg.nameNoCopy(i);
-            out.writeShort(name.length);
-            out.writeBytes(name);
-        }
+        out.writeBytes(msg.wireNames());
     }
 }

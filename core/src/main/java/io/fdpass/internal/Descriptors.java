@@ -29,8 +29,11 @@ public final class Descriptors {
      * @return 0 or a negative errno
      */
     public static int close(int fd) {
-        int r = Ffm.callInt(Ffm.scratch(), e -> (int) CLOSE.invokeExact(e, fd));
-        return Math.min(r, 0);
+        try {
+            return Math.min((int) CLOSE.invokeExact(Ffm.scratch().errno, fd), 0);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     /**
@@ -67,6 +70,10 @@ public final class Descriptors {
     }
 
     private static int fcntl(int fd, int cmd, int arg) {
-        return Ffm.callInt(Ffm.scratch(), e -> (int) FCNTL.invokeExact(e, fd, cmd, arg));
+        try {
+            return (int) FCNTL.invokeExact(Ffm.scratch().errno, fd, cmd, arg);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 }

@@ -16,8 +16,11 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
  * The one way this package calls C: binding a function of libc (libSystem on macOS) with the FFM API, so that fdpass
- * ships no native library, and calling it with errno captured. A call allocates nothing: native memory for
- * arguments comes from a per-thread {@link Scratch}.
+ * ships no native library. A bound handle takes the segment that captures errno first, as FFM does, and answers as
+ * Netty's natives do: the function's result, or the negative errno where it returned a negative number. So a call
+ * is {@code (int) HANDLE.invokeExact(scratch.errno, args...)} in a try block whose catch is {@link #rethrow}
+ * (invokeExact declares Throwable), and allocates nothing: native memory for arguments comes from a per-thread
+ * {@link Scratch}.
  *
  * <p>A function that does not exist here (one of the other OS, or any on a platform without bindings) is bound to
  * a handle that throws {@link UnsupportedOperationException} naming it, so callers never check for null.
@@ -28,11 +31,18 @@ public final class Ffm {
             Linker.Option.captureStateLayout().varHandle(MemoryLayout.PathElement.groupElement("errno"));
     private static final long ERRNO_SIZE = Linker.Option.captureStateLayout().byteSize();
     private static final MethodHandle NEW_UNSUPPORTED;
+    private static final MethodHandle INT_RESULT;
+    private static final MethodHandle LONG_RESULT;
 
     static {
         try {
             NEW_UNSUPPORTED = MethodHandles.publicLookup().findConstructor(UnsupportedOperationException.class,
                     MethodType.methodType(void.class, String.class));
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            INT_RESULT = lookup.findStatic(Ffm.class, "result",
+                    MethodType.methodType(int.class, int.class, MemorySegment.class));
+            LONG_RESULT = lookup.findStatic(Ffm.class, "result",
+                    MethodType.methodType(long.class, long.class, MemorySegment.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -48,20 +58,9 @@ public final class Ffm {
     private Ffm() {
     }
 
-    /** A C function that returns an int, called with the segment that captures errno first. */
-    @FunctionalInterface
-    public interface IntCall {
-        int invoke(MemorySegment errno) throws Throwable;
-    }
-
-    /** A C function that returns a long (ssize_t, a pointer), called as {@link IntCall}. */
-    @FunctionalInterface
-    public interface LongCall {
-        long invoke(MemorySegment errno) throws Throwable;
-    }
-
     /**
-     * Binds {@code name} with errno captured, where {@code present} (the platform has it).
+     * Binds {@code name} with errno captured, where {@code present} (the platform has it). A function that returns
+     * an int or a long answers its result or the negative errno; any other (a pointer) answers what it returned.
      *
      * @param firstVariadicArg the index of the first variadic parameter, or -1 for a function that has none
      */
@@ -73,8 +72,27 @@ public final class Ffm {
             return unavailable(name, descriptor);
         }
         Linker.Option errno = Linker.Option.captureCallState("errno");
-        return firstVariadicArg < 0 ? LINKER.downcallHandle(address, descriptor, errno)
+        MethodHandle call = firstVariadicArg < 0 ? LINKER.downcallHandle(address, descriptor, errno)
                 : LINKER.downcallHandle(address, descriptor, errno, Linker.Option.firstVariadicArg(firstVariadicArg));
+        Class<?> type = call.type().returnType();
+        if (type != int.class && type != long.class) {
+            return call;
+        }
+        // result(call(errno, args...), errno): the errno segment is the first argument, and the last once more.
+        MethodHandle both = MethodHandles.collectArguments(type == int.class ? INT_RESULT : LONG_RESULT, 0, call);
+        int[] order = new int[both.type().parameterCount()];
+        for (int i = 0; i < order.length - 1; i++) {
+            order[i] = i;
+        }
+        return MethodHandles.permuteArguments(both, call.type(), order); // the last takes argument 0
+    }
+
+    private static int result(int r, MemorySegment errno) {
+        return r < 0 ? -(int) ERRNO.get(errno, 0L) : r;
+    }
+
+    private static long result(long r, MemorySegment errno) {
+        return r < 0 ? -(int) ERRNO.get(errno, 0L) : r;
     }
 
     /** {@link #bind(String, FunctionDescriptor, int, boolean)} of a function that every platform has. */
@@ -92,32 +110,13 @@ public final class Ffm {
                 type.parameterList());
     }
 
-    /** Calls a function that returns -1 and sets errno on failure: its result, or the negative errno. */
-    public static int callInt(Scratch s, IntCall call) {
-        try {
-            int r = call.invoke(s.errno);
-            return r < 0 ? -s.errno() : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** {@link #callInt} for a function that returns a long. */
-    public static long callLong(Scratch s, LongCall call) {
-        try {
-            long r = call.invoke(s.errno);
-            return r < 0 ? -s.errno() : r;
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
     /** This thread's argument memory. */
     public static Scratch scratch() {
         return SCRATCH.get();
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    /** What a call's catch block throws: a downcall handle throws nothing checked, so this is what it threw. */
+    public static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException e) {
             throw e;
         }
@@ -138,7 +137,8 @@ public final class Ffm {
                 ? Math.max(DarwinStructs.STATFS.byteSize(), DarwinStructs.SOCKET_FDINFO.byteSize())
                 : FileStat.STATX_SIZE; // struct statfs takes 120
 
-        final MemorySegment errno;
+        /** Where a call captures errno: a bound handle's first argument. */
+        public final MemorySegment errno;
         /** A struct that a call fills: statx, statfs, socket_fdinfo, open_how. */
         final MemorySegment struct;
         /** An int or a socklen_t. */
@@ -151,6 +151,7 @@ public final class Ffm {
         final MemorySegment link;
         private MemorySegment bounce;
         private MemorySegment procPath;
+        private MemorySegment procName;
         private MemorySegment message;
 
         Scratch() {
@@ -196,8 +197,15 @@ public final class Ffm {
             MemorySegment p = procPath;
             if (p == null) {
                 procPath = p = Opens.newProcPath();
+                procName = Opens.procName(p);
             }
             return p;
+        }
+
+        /** The {@code N} of {@link #procPath()}: the name to resolve relative to {@code /proc/self/fd}. */
+        MemorySegment procName() {
+            procPath();
+            return procName;
         }
 
         /** The message header {@link SocketCalls#receiveDescriptor} receives into, made on first use. */

@@ -17,6 +17,7 @@ public final class FileReads {
 
     private static final int PROT_READ = 1;
     private static final int MAP_SHARED = 1;
+    private static final long MAP_FAILED = -1;
 
     private static final MethodHandle READ = Ffm.bind("read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
@@ -87,13 +88,17 @@ public final class FileReads {
             throw new IllegalArgumentException("dst: " + dst + ", length: " + length
                     + " (expected: a native segment of at least length bytes)");
         }
-        Ffm.Scratch s = Ffm.scratch();
-        for (;;) {
-            long r = offset < 0 ? Ffm.callLong(s, e -> (long) READ.invokeExact(e, fd, dst, length))
-                    : Ffm.callLong(s, e -> (long) PREAD.invokeExact(e, fd, dst, length, offset));
-            if (r != -Errno.EINTR) {
-                return r;
+        MemorySegment errno = Ffm.scratch().errno;
+        try {
+            for (;;) {
+                long r = offset < 0 ? (long) READ.invokeExact(errno, fd, dst, length)
+                        : (long) PREAD.invokeExact(errno, fd, dst, length, offset);
+                if (r != -Errno.EINTR) {
+                    return r;
+                }
             }
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
         }
     }
 
@@ -103,15 +108,23 @@ public final class FileReads {
      * @return the mapping's address, or a negative errno
      */
     public static long mmap(int fd, long length) {
-        // MAP_FAILED is -1, and no mapping of user space has an address with the top bit set.
-        return Ffm.callLong(Ffm.scratch(), e -> ((MemorySegment) MMAP.invokeExact(e, MemorySegment.NULL, length,
-                PROT_READ, MAP_SHARED, fd, 0L)).address());
+        Ffm.Scratch s = Ffm.scratch();
+        try {
+            long address = ((MemorySegment) MMAP.invokeExact(s.errno, MemorySegment.NULL, length, PROT_READ,
+                    MAP_SHARED, fd, 0L)).address();
+            return address == MAP_FAILED ? -s.errno() : address;
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     /** Unmaps what {@link #mmap} mapped; 0 or a negative errno. */
     public static int munmap(long address, long length) {
-        int r = Ffm.callInt(Ffm.scratch(), e -> (int) MUNMAP.invokeExact(e, MemorySegment.ofAddress(address),
-                length));
-        return Math.min(r, 0);
+        try {
+            return Math.min((int) MUNMAP.invokeExact(Ffm.scratch().errno, MemorySegment.ofAddress(address), length),
+                    0);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 }

@@ -64,12 +64,15 @@ public final class FileStat {
     public static int fstat(int fd, long[] out) {
         Ffm.Scratch s = Ffm.scratch();
         MemorySegment struct = s.struct;
-        int r = Platform.LINUX
-                ? Ffm.callInt(s, e -> (int) STATX.invokeExact(e, fd, s.emptyPath, Opens.AT_EMPTY_PATH, STATX_BASIC,
-                        struct))
-                : Ffm.callInt(s, e -> (int) FSTAT.invokeExact(e, fd, struct));
-        if (r < 0) {
-            return r;
+        try {
+            int r = Platform.LINUX
+                    ? (int) STATX.invokeExact(s.errno, fd, s.emptyPath, Opens.AT_EMPTY_PATH, STATX_BASIC, struct)
+                    : (int) FSTAT.invokeExact(s.errno, fd, struct);
+            if (r < 0) {
+                return r;
+            }
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
         }
         if (Platform.LINUX) {
             out[STAT_MODE] = struct.get(JAVA_SHORT, STX_MODE) & 0xFFFF;
@@ -112,7 +115,7 @@ public final class FileStat {
             throw new UnsupportedOperationException("fstatfs f_type is not available on " + Platform.describe());
         }
         Ffm.Scratch s = Ffm.scratch();
-        int r = Ffm.callInt(s, e -> (int) FSTATFS.invokeExact(e, fd, s.struct));
+        int r = fstatfs(s, fd);
         return r < 0 ? r : s.struct.get(JAVA_LONG, 0);
     }
 
@@ -126,8 +129,16 @@ public final class FileStat {
                     + Platform.describe());
         }
         Ffm.Scratch s = Ffm.scratch();
-        int r = Ffm.callInt(s, e -> (int) FSTATFS.invokeExact(e, fd, s.struct));
-        return r < 0 ? null : darwinFsTypeName(s.struct);
+        return fstatfs(s, fd) < 0 ? null : darwinFsTypeName(s.struct);
+    }
+
+    /** {@code fstatfs(2)} into the scratch's struct; 0 or a negative errno. */
+    private static int fstatfs(Ffm.Scratch s, int fd) {
+        try {
+            return (int) FSTATFS.invokeExact(s.errno, fd, s.struct);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     /** The {@code f_fstypename} of a {@link DarwinStructs#STATFS}. */

@@ -99,8 +99,11 @@ public final class Opens {
         how.set(JAVA_LONG, 0, flags);
         how.set(JAVA_LONG, 8, 0L);
         how.set(JAVA_LONG, 16, resolve);
-        return (int) Ffm.callLong(s, e -> (long) SYSCALL_4.invokeExact(e, SYS_OPENAT2, (long) dirfd, s.path, how,
-                OPEN_HOW_SIZE));
+        try {
+            return (int) (long) SYSCALL_4.invokeExact(s.errno, SYS_OPENAT2, (long) dirfd, s.path, how, OPEN_HOW_SIZE);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     public static int openat2(int dirfd, String path, long flags, long resolve) {
@@ -122,7 +125,11 @@ public final class Opens {
     }
 
     private static int openat(Ffm.Scratch s, int dirfd, MemorySegment path, int flags) {
-        return Ffm.callInt(s, e -> (int) OPENAT.invokeExact(e, dirfd, path, flags, 0));
+        try {
+            return (int) OPENAT.invokeExact(s.errno, dirfd, path, flags, 0);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     /** Opens this process's {@code /proc/self/fd} for {@link #reopen}, or answers a negative errno without /proc. */
@@ -158,8 +165,7 @@ public final class Opens {
         for (int v = fd; digits > 0; digits--, v /= 10) {
             procPath.set(JAVA_BYTE, PROC_SELF_FD.length + digits - 1, (byte) ('0' + v % 10));
         }
-        return procSelfFd >= 0 ? openat(s, procSelfFd, procPath.asSlice(PROC_SELF_FD.length), flags)
-                : openat(s, AT_FDCWD, procPath, flags);
+        return procSelfFd >= 0 ? openat(s, procSelfFd, s.procName(), flags) : openat(s, AT_FDCWD, procPath, flags);
     }
 
     /** The memory {@link #reopen} builds its path in, {@code /proc/self/fd/} already written. */
@@ -167,6 +173,11 @@ public final class Opens {
         MemorySegment path = Arena.ofAuto().allocate(PROC_PATH_SIZE, 8);
         MemorySegment.copy(PROC_SELF_FD, 0, path, JAVA_BYTE, 0, PROC_SELF_FD.length);
         return path;
+    }
+
+    /** The digits after {@code /proc/self/fd/} in a {@link #newProcPath()}. */
+    static MemorySegment procName(MemorySegment procPath) {
+        return procPath.asSlice(PROC_SELF_FD.length);
     }
 
     /**
@@ -181,7 +192,12 @@ public final class Opens {
             return -Errno.ENAMETOOLONG;
         }
         long capacity = Math.min(target.length, s.link.byteSize());
-        long r = Ffm.callLong(s, e -> (long) READLINKAT.invokeExact(e, dirfd, s.path, s.link, capacity));
+        long r;
+        try {
+            r = (long) READLINKAT.invokeExact(s.errno, dirfd, s.path, s.link, capacity);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
         if (r < 0) {
             return (int) r;
         }

@@ -85,23 +85,29 @@ public final class SocketCalls {
         if (Platform.DARWIN) {
             return darwinSocketOutq(s, socketFd);
         }
-        int r = Ffm.callInt(s, e -> (int) IOCTL.invokeExact(e, socketFd, SIOCOUTQ, s.word));
-        return r < 0 ? r : s.word.get(JAVA_INT, 0);
+        try {
+            int r = (int) IOCTL.invokeExact(s.errno, socketFd, SIOCOUTQ, s.word);
+            return r < 0 ? r : s.word.get(JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     private static int darwinSocketOutq(Ffm.Scratch s, int socketFd) {
         s.wordLength.set(JAVA_INT, 0, 4); // socklen_t
-        int r = Ffm.callInt(s, e -> (int) GETSOCKOPT.invokeExact(e, socketFd, SOL_SOCKET, SO_SNDBUF, s.word,
-                s.wordLength));
-        if (r < 0) {
-            return r;
-        }
-        int size = (int) s.struct.byteSize();
-        int n = Ffm.callInt(s, e -> (int) PROC_PIDFDINFO.invokeExact(e, PID, socketFd, PROC_PIDFDSOCKETINFO,
-                s.struct, size));
-        if (n < DarwinStructs.SOCKET_FDINFO.byteSize()) { // libproc answers 0 and sets errno
-            int errno = s.errno();
-            return -(errno != 0 ? errno : Errno.EIO);
+        try {
+            int r = (int) GETSOCKOPT.invokeExact(s.errno, socketFd, SOL_SOCKET, SO_SNDBUF, s.word, s.wordLength);
+            if (r < 0) {
+                return r;
+            }
+            int n = (int) PROC_PIDFDINFO.invokeExact(s.errno, PID, socketFd, PROC_PIDFDSOCKETINFO, s.struct,
+                    (int) s.struct.byteSize());
+            if (n < DarwinStructs.SOCKET_FDINFO.byteSize()) { // libproc answers 0 and sets errno
+                int errno = s.errno();
+                return -(errno != 0 ? errno : Errno.EIO);
+            }
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
         }
         return darwinSocketOutq(s.word.get(JAVA_INT, 0), s.struct);
     }
@@ -139,8 +145,12 @@ public final class SocketCalls {
         Ffm.Scratch s = Ffm.scratch();
         MemorySegment message = s.message();
         message.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE); // the kernel sets it to the length it wrote
-        long r = Ffm.callLong(s, e -> (long) RECVMSG.invokeExact(e, socketFd, message,
-                MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+        long r;
+        try {
+            r = (long) RECVMSG.invokeExact(s.errno, socketFd, message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
         if (r < 0) {
             return (int) r;
         }

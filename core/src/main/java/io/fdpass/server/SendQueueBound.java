@@ -30,6 +30,7 @@ final class SendQueueBound {
     private final int bound;
     private final ServerCounters counters;
     private final Peer peer;
+    private final Runnable drain;
     /** Estimated send-queue memory of the writes not completed yet. */
     private int pendingCost;
     /** SIOCOUTQ when last asked, and the estimated memory of the writes completed since: an upper bound on it now. */
@@ -41,9 +42,12 @@ final class SendQueueBound {
 
     /**
      * @param maxUnreadBytes the user's bound, or {@link #AUTO}
+     * @param drain what runs when a re-check is due
      */
-    SendQueueBound(ChannelHandlerContext ctx, int maxNames, int maxUnreadBytes, ServerCounters counters, Peer peer) {
+    SendQueueBound(ChannelHandlerContext ctx, int maxNames, int maxUnreadBytes, ServerCounters counters, Peer peer,
+            Runnable drain) {
         this.ctx = ctx;
+        this.drain = drain;
         this.socketFd = ((UnixChannel) ctx.channel()).fd().intValue();
         this.counters = counters;
         this.peer = peer;
@@ -85,8 +89,8 @@ final class SendQueueBound {
         return SocketCalls.socketOutq(socketFd) <= 0;
     }
 
-    /** Holds the connection's replies back and runs {@code drain} again later, with a pause counted once. */
-    void holdBack(Runnable drain) {
+    /** Holds the connection's replies back and runs the drain again later, with a pause counted once. */
+    void holdBack() {
         if (rechecks == 0) {
             counters.backpressurePause();
             ServerEvents.BackpressurePause event = new ServerEvents.BackpressurePause();

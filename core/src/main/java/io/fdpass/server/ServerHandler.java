@@ -94,7 +94,8 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.channel().attr(PEER).set(peer);
         answers = new Answers(config.source(), config.policy(), counters, peer);
-        sendQueue = new SendQueueBound(ctx, config.hello().maxNames(), config.maxUnreadBytes(), counters, peer);
+        sendQueue = new SendQueueBound(ctx, config.hello().maxNames(), config.maxUnreadBytes(), counters, peer,
+                this::drain);
         counters.connectionOpened();
         ctx.channel().closeFuture().addListener(f -> counters.connectionClosed());
         ctx.writeAndFlush(config.hello()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
@@ -186,7 +187,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
                 drainAgain = false;
                 while (!queued.isEmpty() && opening == 0 && ctx.channel().isActive()) {
                     if (overBound = sendQueue.isOver()) {
-                        sendQueue.holdBack(this::drain);
+                        sendQueue.holdBack();
                         break;
                     }
                     sendQueue.release();

@@ -53,18 +53,19 @@ public final class TestSyscalls {
     /** {@code write(2)}: bytes written or a negative errno. */
     public static long write(int fd, byte[] data) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment bytes = arena.allocateFrom(JAVA_BYTE, data);
-            return Ffm.callLong(Ffm.scratch(), e -> (long) WRITE.invokeExact(e, fd, bytes, (long) data.length));
+            return (long) WRITE.invokeExact(Ffm.scratch().errno, fd, arena.allocateFrom(JAVA_BYTE, data), (long) data.length);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
         }
     }
 
     /** {@code renameat2(2)} (macOS: {@code renameatx_np(2)}): 0 or a negative errno. */
     public static int renameat2(Path from, Path to, int flags) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment a = arena.allocateFrom(from.toString());
-            MemorySegment b = arena.allocateFrom(to.toString());
-            return Ffm.callInt(Ffm.scratch(), e -> (int) RENAMEAT2.invokeExact(e, Opens.AT_FDCWD, a, Opens.AT_FDCWD,
-                    b, flags));
+            return (int) RENAMEAT2.invokeExact(Ffm.scratch().errno, Opens.AT_FDCWD, arena.allocateFrom(from.toString()),
+                    Opens.AT_FDCWD, arena.allocateFrom(to.toString()), flags);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
         }
     }
 
@@ -74,29 +75,36 @@ public final class TestSyscalls {
      */
     public static int system(String command) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment c = arena.allocateFrom(command);
-            return Ffm.callInt(Ffm.scratch(), e -> (int) SYSTEM.invokeExact(e, c));
+            return (int) SYSTEM.invokeExact(Ffm.scratch().errno, arena.allocateFrom(command));
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
         }
     }
 
     /** Clears every descriptor flag, close-on-exec included; 0 or a negative errno. */
     public static int clearDescriptorFlags(int fd) {
-        return Ffm.callInt(Ffm.scratch(), e -> (int) FCNTL.invokeExact(e, fd, F_SETFD, 0));
+        try {
+            return (int) FCNTL.invokeExact(Ffm.scratch().errno, fd, F_SETFD, 0);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     /** A Unix stream socket bound to {@code path} and listening, as a launcher like systemd hands one over. */
     public static int listeningSocket(String path) {
-        int fd = Ffm.callInt(Ffm.scratch(), e -> (int) SOCKET.invokeExact(e, AF_UNIX, SOCK_STREAM_CLOEXEC, 0));
         try (Arena arena = Arena.ofConfined()) {
+            int fd = (int) SOCKET.invokeExact(Ffm.scratch().errno, AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
             MemorySegment address = arena.allocate(110); // struct sockaddr_un
             address.set(JAVA_SHORT, 0, (short) AF_UNIX);
             address.asSlice(2).setString(0, path);
-            if (fd < 0 || Ffm.callInt(Ffm.scratch(), e -> (int) BIND.invokeExact(e, fd, address, 110)) != 0
-                    || Ffm.callInt(Ffm.scratch(), e -> (int) LISTEN.invokeExact(e, fd, 128)) != 0) {
+            if (fd < 0 || (int) BIND.invokeExact(Ffm.scratch().errno, fd, address, 110) != 0
+                    || (int) LISTEN.invokeExact(Ffm.scratch().errno, fd, 128) != 0) {
                 throw new IllegalStateException("cannot listen on " + path);
             }
+            return fd;
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
         }
-        return fd;
     }
 
     /** Runs a command; whether it exited 0. Nothing is inherited but stderr, so no pipe outlives it. */
