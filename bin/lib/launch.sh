@@ -48,6 +48,12 @@ _fdpass_build() {
   _fdpass_lock=$_fdpass_target/.fdpass-launcher-build.lock
   _fdpass_waited=0
   while ! mkdir "$_fdpass_lock" 2>/dev/null; do
+    if ! [ -d "$_fdpass_lock" ]; then
+      # Not a lock held by another launcher: this user may not write there (say, nobody in the README's demo).
+      _fdpass_say "the jar is missing or older than the sources, and $_fdpass_target is not writable here:" \
+        "build it as its owner (./mvnw -B -ntp -q -DskipTests package -pl examples -am), or set FDPASS_BUILD=never"
+      exit 1
+    fi
     _fdpass_pid=$(cat "$_fdpass_lock/pid" 2>/dev/null) || _fdpass_pid=
     if [ -n "$_fdpass_pid" ] && ! ps -p "$_fdpass_pid" >/dev/null 2>&1; then
       rm -rf "$_fdpass_lock"   # its builder is gone
