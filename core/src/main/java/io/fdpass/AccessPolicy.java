@@ -1,5 +1,7 @@
 package io.fdpass;
 
+import io.fdpass.codec.FileStatus;
+
 /**
  * Decides whether a peer may have a name opened. A refused name gets {@link FileStatus#PERMISSION_DENIED}; the
  * other names of the request are unaffected. Called on the connection's event loop: keep it fast and non-blocking.

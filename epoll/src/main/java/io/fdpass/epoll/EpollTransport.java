@@ -39,7 +39,28 @@ public final class EpollTransport implements FdPassTransport {
 
     @Override
     public Throwable unavailabilityCause() {
-        return Epoll.unavailabilityCause();
+        Throwable cause = Epoll.unavailabilityCause();
+        String nativeModule = nativeModule();
+        if (cause != null && EpollTransport.class.getModule().isNamed() && nativeModule != null
+                && ModuleLayer.boot().findModule(nativeModule).isEmpty()) {
+            // Netty's library sits in a module of its own per architecture, which no module can require.
+            IllegalStateException missing = new IllegalStateException("Netty's epoll library is not on the module "
+                    + "path: add --add-modules " + nativeModule + " (netty-transport-native-epoll, classifier "
+                    + nativeModule.substring("io.netty.transport.epoll.".length()).replace('.', '-') + ")");
+            missing.addSuppressed(cause);
+            return missing;
+        }
+        return cause;
+    }
+
+    /** The module of Netty's native epoll library for this architecture, or null where Netty ships none. */
+    private static String nativeModule() {
+        return switch (System.getProperty("os.arch", "")) {
+            case "amd64", "x86_64" -> "io.netty.transport.epoll.linux.x86_64";
+            case "aarch64" -> "io.netty.transport.epoll.linux.aarch_64";
+            case "riscv64" -> "io.netty.transport.epoll.linux.riscv64";
+            default -> null;
+        };
     }
 
     @Override
