@@ -5,6 +5,7 @@ import io.fdpass.client.ClientHandler;
 import io.fdpass.codec.FdPassClientCodec;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassRequest;
+import io.fdpass.internal.SocketCalls;
 import io.fdpass.internal.Transports;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.Bootstrap;
@@ -19,6 +20,8 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -281,13 +284,18 @@ public final class FdPassClient implements AutoCloseable {
         return opened;
     }
 
-    private static String describeConnectFailure(Throwable cause) {
+    private String describeConnectFailure(Throwable cause) {
         if (cause instanceof FileNotFoundException) {
             return "no such socket file (is the server running?)";
         }
         String reason = ClientHandler.reason(cause);
-        return "cannot connect: " + (reason.startsWith("Connection refused")
-                ? "connection refused (a stale socket file? is the server running?)" : reason);
+        if (reason.startsWith("Connection refused")) {
+            // connect(2) says ECONNREFUSED for any file that is not a listening socket, not only a stale one.
+            return Files.isDirectory(socket) ? "not a socket but a directory"
+                    : Files.isRegularFile(socket) ? "not a socket but a regular file"
+                    : "cannot connect: connection refused (a stale socket file? is the server running?)";
+        }
+        return "cannot connect: " + reason;
     }
 
     /** Closes the connection: requests still unanswered fail, descriptors not handed out are closed. */
@@ -364,6 +372,11 @@ public final class FdPassClient implements AutoCloseable {
         /** Connects and waits for the server's HELLO. */
         public FdPassClient connect() throws FdPassException {
             Objects.requireNonNull(socket, "socket not set");
+            try {
+                SocketCalls.checkSocketPath(socket);
+            } catch (IOException e) {
+                throw new FdPassException(e.getMessage().substring("socket: ".length()), e);
+            }
             FdPassTransport chosen = transport != null ? Transports.checkAvailable(transport) : Transports.pick();
             EventLoopGroup ownedGroup = group == null
                     ? new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("fdpass-client", true),

@@ -13,6 +13,7 @@ import io.netty.channel.unix.FileDescriptor;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -51,6 +52,11 @@ public final class BeneathFileSource implements FileSource {
                 Opens.O_PATH | Opens.O_DIRECTORY | Opens.O_CLOEXEC);
         if (fd < 0) {
             throw new IOException("root: " + root + " (" + reason(-fd) + ")");
+        }
+        // O_PATH opens a directory the server may not search, and every name beneath it would then be refused.
+        if (!Files.isExecutable(root)) {
+            Descriptors.close(fd);
+            throw new IOException("root: " + root + " (permission denied: the server may not search it)");
         }
         int procSelfFd = -1;
         try {

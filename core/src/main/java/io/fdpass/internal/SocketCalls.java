@@ -3,7 +3,10 @@ package io.fdpass.internal;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.io.IOException;
 import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -14,6 +17,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * without Netty's read loop.
  */
 public final class SocketCalls {
+    /** The longest path a Unix socket takes, in bytes without its NUL: {@code sun_path} holds 108 (macOS 104). */
+    public static final int MAX_SOCKET_PATH = Platform.DARWIN ? 103 : 107;
+
     /** {@link #receiveDescriptor} took a message that carried no descriptor, or more than one (closed). */
     public static final int NOT_ONE_DESCRIPTOR = Integer.MIN_VALUE;
     /** {@link #receiveDescriptor} found the peer's end of stream. */
@@ -62,6 +68,18 @@ public final class SocketCalls {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.DARWIN);
 
     private SocketCalls() {
+    }
+
+    /**
+     * Refuses a socket path that the kernel cannot bind or connect to whole: Netty cuts a longer one short, so a
+     * server would listen where no client looks.
+     */
+    public static void checkSocketPath(Path path) throws IOException {
+        int length = path.toString().getBytes(StandardCharsets.UTF_8).length;
+        if (length > MAX_SOCKET_PATH) {
+            throw new IOException("socket: " + path + ": " + length + " bytes (expected: <= " + MAX_SOCKET_PATH
+                    + ", what a Unix socket's address holds)");
+        }
     }
 
     /**

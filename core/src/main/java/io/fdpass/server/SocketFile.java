@@ -1,5 +1,6 @@
 package io.fdpass.server;
 
+import io.fdpass.internal.SocketCalls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -12,7 +13,10 @@ import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -21,6 +25,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.Objects;
 import java.util.Set;
 
@@ -35,13 +40,20 @@ public record SocketFile(Path path, Object key) {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(SocketFile.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** How much longer than the directory's path the staging socket's is: {@code /.fdpass-XXXXXXXX/s}. */
+    private static final int STAGING_EXTRA = 19;
 
     /** A listening channel and the socket file it listens on. */
     public record Bound(Channel channel, SocketFile file) {
     }
 
-    /** Refuses a path where a server listens or that is not a socket; removes a stale socket file. */
+    /**
+     * Refuses a path too long for a socket, where a server listens or that is not a socket; removes a stale socket
+     * file.
+     */
     public static void claim(Path path) throws IOException {
+        SocketCalls.checkSocketPath(path);
         BasicFileAttributes attrs;
         try {
             attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -66,8 +78,7 @@ public record SocketFile(Path path, Object key) {
      * before the mode holds (binding and listening are one step in Netty, and umask is per process).
      */
     public static Bound bind(Path path, Set<PosixFilePermission> mode, ServerBootstrap bootstrap) throws IOException {
-        Path dir = Files.createTempDirectory(path.getParent(), ".fdpass-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path dir = stagingDirectory(path);
         Path staging = dir.resolve("s");
         Channel channel = null;
         try {
@@ -94,6 +105,33 @@ public record SocketFile(Path path, Object key) {
             throw e;
         } finally {
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * A private directory beside {@code path} to bind in, its name short so that the staging socket's path is barely
+     * longer than {@code path}'s directory. Failures name the user's directory, not the private one.
+     */
+    private static Path stagingDirectory(Path path) throws IOException {
+        Path parent = path.getParent();
+        int length = parent.toString().getBytes(StandardCharsets.UTF_8).length + STAGING_EXTRA;
+        if (length > SocketCalls.MAX_SOCKET_PATH) {
+            throw new IOException("socket: " + path + ": its directory's path is too long to bind in ("
+                    + (length - STAGING_EXTRA) + " bytes, expected: <= " + (SocketCalls.MAX_SOCKET_PATH - STAGING_EXTRA)
+                    + ")");
+        }
+        for (int attempt = 0; ; attempt++) {
+            Path dir = parent.resolve(".fdpass-" + Long.toString(RANDOM.nextLong() >>> 24, 36));
+            try {
+                return Files.createDirectory(dir,
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (FileAlreadyExistsException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            } catch (AccessDeniedException e) {
+                throw new IOException("socket: cannot create a socket in " + parent + ": permission denied", e);
+            }
         }
     }
 

@@ -19,6 +19,7 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -141,6 +142,44 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
         IOException e = assertThrows(IOException.class, () -> server().start());
         assertEquals("socket: " + socket + " exists and is not a socket", e.getMessage());
         assertEquals("not a socket", Files.readString(socket));
+    }
+
+    @Test
+    void aSocketPathLongerThanASocketAddressHoldsIsRefusedOnBothSides() throws Exception {
+        Path tooLong = dir.resolve("x".repeat(Math.max(1, 120 - dir.toString().length())) + ".sock");
+        int bytes = tooLong.toString().length();
+        IOException e = assertThrows(IOException.class, () -> server().socket(tooLong).start());
+        assertEquals("socket: " + tooLong + ": " + bytes + " bytes (expected: <= 107, what a Unix socket's address "
+                + "holds)", e.getMessage());
+        assertFalse(Files.exists(tooLong));
+        FdPassException c = assertThrows(FdPassException.class, () -> client().socket(tooLong).connect());
+        assertEquals(tooLong + ": " + bytes + " bytes (expected: <= 107, what a Unix socket's address holds)",
+                c.getMessage());
+    }
+
+    @Test
+    void aDirectoryTooLongToBindBesideIsRefusedWithTheUsersPath() throws Exception {
+        // The socket is bound in a private directory beside it first: that path must fit too.
+        Path deep = Files.createDirectories(dir.resolve("d".repeat(Math.max(1, 95 - dir.toString().length()))));
+        Path path = deep.resolve("a.sock");
+        assertTrue(path.toString().length() <= 107, path::toString);
+        IOException e = assertThrows(IOException.class, () -> server().socket(path).start());
+        assertEquals("socket: " + path + ": its directory's path is too long to bind in (" + deep.toString().length()
+                + " bytes, expected: <= 88)", e.getMessage());
+        try (var left = Files.list(deep)) {
+            assertEquals(List.of(), left.toList(), "nothing left behind");
+        }
+    }
+
+    @Test
+    void connectingToAFileThatIsNotASocketSaysWhatItIs() throws Exception {
+        Files.writeString(socket, "not a socket");
+        FdPassException file = assertThrows(FdPassException.class, this::connect);
+        assertEquals(socket + ": not a socket but a regular file", file.getMessage());
+        Files.delete(socket);
+        Files.createDirectory(socket);
+        FdPassException directory = assertThrows(FdPassException.class, this::connect);
+        assertEquals(socket + ": not a socket but a directory", directory.getMessage());
     }
 
     @Test

@@ -316,6 +316,45 @@ class ScenarioIT {
         }
     }
 
+    /**
+     * What a server running as an unprivileged user cannot do is said in one line naming the user's own paths: a
+     * socket directory it may not write, a root it may not search.
+     */
+    @Test
+    void anUnprivilegedServerSaysWhyItCannotStart() throws Exception {
+        assumeTrue(myUid() == 0, "needs root, to run the server as nobody");
+        Path setpriv = onPath("setpriv");
+        assumeTrue(setpriv != null, "needs setpriv (util-linux) on PATH to run the server as nobody");
+        int[] nobody = nobody();
+        assumeTrue(nobody != null, "needs a user named nobody in /etc/passwd");
+        List<String> asNobody = List.of(setpriv.toString(), "--reuid=" + nobody[0], "--regid=" + nobody[1],
+                "--clear-groups");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path serverJar = Files.copy(Jars.SERVER_JAR, dir.resolve("server.jar"));
+        Files.setPosixFilePermissions(serverJar, PosixFilePermissions.fromString("rw-r--r--"));
+        Path root = sampleRoot();
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        Path socket = dir.resolve("fdpass.sock"); // dir is root's, 0755
+        Result notWritable = Jars.run(dir, Jars.command(asNobody, serverJar, "--socket", socket.toString(), "--root",
+                root.toString()));
+        assertEquals(1, notWritable.exit(), notWritable::toString);
+        assertOneLine(notWritable, Pattern.quote("fdpass-example-server: socket: cannot create a socket in " + dir
+                + ": permission denied"));
+
+        Path sockets = Files.createDirectory(dir.resolve("sockets"));
+        Files.setPosixFilePermissions(sockets, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Result notSearchable = Jars.run(dir, Jars.command(asNobody, serverJar, "--socket",
+                sockets.resolve("fdpass.sock").toString(), "--root", root.toString()));
+        assertEquals(1, notSearchable.exit(), notSearchable::toString);
+        assertOneLine(notSearchable, Pattern.quote("fdpass-example-server: root: " + root
+                + " (permission denied: the server may not search it)"));
+        try (var left = Files.list(sockets)) {
+            assertEquals(List.of(), left.toList(), "nothing left behind");
+        }
+    }
+
     @Test
     void serverRefusesToStartWithOneLine() throws Exception {
         Path root = sampleRoot();
