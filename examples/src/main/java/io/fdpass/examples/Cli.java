@@ -6,6 +6,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
@@ -25,6 +26,8 @@ import java.util.regex.Pattern;
 final class Cli {
     /** Exit status for an invalid command line (picocli's). */
     static final int USAGE = 2;
+    /** How much of a name {@link #displayName} shows. */
+    static final int NAME_SHOWN = 80;
 
     private Cli() {
     }
@@ -123,6 +126,16 @@ final class Cli {
             }
         }
         return out.toString();
+    }
+
+    /**
+     * A name for one line of output or log: {@link #escape(String) escaped}, and cut after {@value #NAME_SHOWN}
+     * characters with its length in bytes said, so that a long one floods no terminal and no log.
+     */
+    static String displayName(String name) {
+        String escaped = escape(name);
+        return escaped.length() <= NAME_SHOWN ? escaped : escaped.substring(0, NAME_SHOWN) + "... ("
+                + name.getBytes(StandardCharsets.UTF_8).length + " bytes)";
     }
 
     /** Durations as people write them: {@code 10s}, {@code 500ms}, {@code 2m}, {@code 0}, or ISO-8601 {@code PT10S}. */

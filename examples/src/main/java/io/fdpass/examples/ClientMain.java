@@ -92,7 +92,7 @@ public final class ClientMain implements Callable<Integer> {
                     + (names.size() - ok) + " failed");
             int status = 0;
             for (ReceivedReply.Entry entry : reply.entries()) {
-                String name = Cli.escape(entry.name());
+                String name = Cli.displayName(entry.name());
                 if (entry.isOk()) {
                     try {
                         out.println(name + " OK " + entry.size() + " bytes" + head(entry.file(), entry.size()));

@@ -221,7 +221,7 @@ public final class ServerMain implements Callable<Integer> {
         public boolean allows(Peer peer, String name) {
             boolean allowed = uids.contains(peer.uid()) || gids.contains(peer.gid());
             if (!allowed) {
-                log.info("refused {} to {}: uid and gid not allowed", Cli.escape(name), peer);
+                log.info("refused {} to {}: uid and gid not allowed", Cli.displayName(name), peer);
             }
             return allowed;
         }

@@ -24,6 +24,15 @@ class CliTest {
     }
 
     @Test
+    void longNamesAreShownCutWithTheirLength() {
+        String name = "a/".repeat(2500);
+        assertEquals("a/".repeat(40) + "... (5000 bytes)", Cli.displayName(name));
+        assertEquals("caf\u00e9\\n", Cli.displayName("caf\u00e9\n"));
+        String exactly = "x".repeat(Cli.NAME_SHOWN);
+        assertEquals(exactly, Cli.displayName(exactly));
+    }
+
+    @Test
     void parsesModes() {
         assertEquals("rw-rw----", PosixFilePermissions.toString(Cli.Mode.parse("0660").permissions()));
         assertEquals("rw-rw-rw-", PosixFilePermissions.toString(Cli.Mode.parse("666").permissions()));
