@@ -8,12 +8,15 @@ import javax.tools.JavaCompiler;
 import javax.tools.JavaFileObject;
 import javax.tools.SimpleJavaFileObject;
 import javax.tools.ToolProvider;
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DocSnippetsTest {
     private static final Path REPO = Path.of("").toAbsolutePath().getParent();
+    private static final String JAVA = ProcessHandle.current().info().command().orElseThrow();
     /** What a Javadoc example may use without importing it. */
     private static final String JAVADOC_IMPORTS = """
             import io.fdpass.*;
@@ -34,6 +38,7 @@ class DocSnippetsTest {
             import io.netty.channel.epoll.EpollServerDomainSocketChannel;
             import io.netty.channel.unix.DomainSocketAddress;
             import java.nio.file.Path;
+import java.time.Duration;
             """;
 
     @TempDir
@@ -52,6 +57,48 @@ class DocSnippetsTest {
         }
         assertTrue(units.size() >= 2, "the README's embedding examples: " + units.size());
         compile(units);
+    }
+
+    /** The README's server and client, as a user would paste them into two files and run them. */
+    @Test
+    void theReadmesServerAndClientRunAgainstEachOther() throws Exception {
+        theReadmesJavaBlocksCompile();
+        Path root = Files.createDirectories(out.resolve("root/private"));
+        Files.writeString(out.resolve("root/courses.txt"), "Course1\nCourse2\n");
+        Files.writeString(out.resolve("root/private/grades.txt"), "A\n");
+        Path socket = out.resolve("files.sock");
+        Process server = java("FileBroker", socket.toString(), out.resolve("root").toString()).start();
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!Files.exists(socket) && server.isAlive() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertTrue(Files.exists(socket), "the README's server did not start");
+
+            Process ok = java("Reader", socket.toString(), "courses.txt").start();
+            assertTrue(ok.waitFor(30, TimeUnit.SECONDS));
+            assertEquals("courses.txt: 16 bytes\n", new String(ok.getInputStream().readAllBytes()));
+            assertEquals(0, ok.exitValue());
+
+            Process refused = java("Reader", socket.toString(), "courses.txt", "private/grades.txt", "missing.txt")
+                    .start();
+            assertTrue(refused.waitFor(30, TimeUnit.SECONDS));
+            assertEquals("courses.txt: 16 bytes\n", new String(refused.getInputStream().readAllBytes()));
+            assertEquals("private/grades.txt: PERMISSION_DENIED\nmissing.txt: NOT_FOUND\n",
+                    new String(refused.getErrorStream().readAllBytes()));
+            assertEquals(1, refused.exitValue(), "a name not served makes the exit status 1");
+        } finally {
+            server.destroy(); // SIGTERM: its shutdown hook closes it gracefully
+            assertTrue(server.waitFor(30, TimeUnit.SECONDS), "the README's server did not stop");
+        }
+        assertTrue(Files.notExists(socket), "the README's server left its socket behind");
+    }
+
+    private ProcessBuilder java(String mainClass, String... args) {
+        List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-cp",
+                out + File.pathSeparator + System.getProperty("java.class.path"), mainClass));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     }
 
     @Test
