@@ -150,8 +150,12 @@ abstract class AbstractBeneathOpenerTest {
         Files.createSymbolicLink(root.resolve(name), Path.of(target));
     }
 
-    /** The status the opener's result maps to; an opened descriptor is checked, then closed. */
     private FileStatus status(BeneathOpener opener, int dirFd, String name) {
+        return status(opener, dirFd, procSelfFd, name);
+    }
+
+    /** The status the opener's result maps to; an opened descriptor is closed. */
+    static FileStatus status(BeneathOpener opener, int dirFd, int procSelfFd, String name) {
         long[] stat = new long[STAT_LENGTH];
         int fd = opener.open(dirFd, procSelfFd, name.getBytes(StandardCharsets.UTF_8), stat);
         if (fd < 0) {

@@ -147,13 +147,7 @@ class MountsBeneathTheRootTest {
     }
 
     private FileStatus status(BeneathOpener opener, String name) {
-        long[] stat = new long[FileStat.STAT_LENGTH];
-        int fd = opener.open(rootFd, procSelfFd, name.getBytes(StandardCharsets.UTF_8), stat);
-        if (fd < 0) {
-            return BeneathFileSource.statusOf(-fd);
-        }
-        assertEquals(0, Descriptors.close(fd));
-        return OK;
+        return AbstractBeneathOpenerTest.status(opener, rootFd, procSelfFd, name);
     }
 
     private void assertStatuses(boolean nodevRoot, boolean allowMounts) throws IOException {

@@ -65,37 +65,34 @@ public abstract class AbstractMountsTest extends AbstractFdPassTest {
         return actual;
     }
 
+    /** What each name gets, with mounts crossed or not: protocol v1, "Mounts beneath the root". */
+    private static Map<String, FileStatus> expected(boolean allowMounts) {
+        FileStatus otherMount = allowMounts ? FileStatus.OK : FileStatus.PERMISSION_DENIED;
+        Map<String, FileStatus> expected = new LinkedHashMap<>();
+        expected.put("courses.txt", FileStatus.OK);
+        PROC.forEach(name -> expected.put(name, FileStatus.PERMISSION_DENIED)); // a pseudo filesystem, ever
+        expected.put("proc/missing", allowMounts ? FileStatus.NOT_FOUND : FileStatus.PERMISSION_DENIED);
+        expected.put("proc", allowMounts ? FileStatus.NOT_REGULAR_FILE : FileStatus.PERMISSION_DENIED);
+        expected.put("other/f.txt", otherMount);
+        expected.put("to-other", otherMount);
+        expected.put("proc/self/root/etc/passwd", FileStatus.INVALID_NAME);
+        expected.put("proc/1/root/etc/passwd", FileStatus.INVALID_NAME);
+        expected.put("proc/self/fd/0", FileStatus.INVALID_NAME);
+        return expected;
+    }
+
     @ParameterizedTest(name = "root nodev: {0}")
     @ValueSource(booleans = {false, true})
     void byDefaultNothingOfAnotherMountIsServed(boolean nodev) throws Exception {
         mountRoot(nodev);
-        Map<String, FileStatus> expected = new LinkedHashMap<>();
-        expected.put("courses.txt", FileStatus.OK);
-        PROC.forEach(name -> expected.put(name, FileStatus.PERMISSION_DENIED));
-        expected.put("proc/missing", FileStatus.PERMISSION_DENIED);
-        expected.put("other/f.txt", FileStatus.PERMISSION_DENIED);
-        expected.put("to-other", FileStatus.PERMISSION_DENIED);
-        expected.put("proc/self/root/etc/passwd", FileStatus.INVALID_NAME);
-        expected.put("proc/1/root/etc/passwd", FileStatus.INVALID_NAME);
-        expected.put("proc/self/fd/0", FileStatus.INVALID_NAME);
-        assertEquals(expected, request(server(), expected));
+        assertEquals(expected(false), request(server(), expected(false)));
     }
 
     @ParameterizedTest(name = "root nodev: {0}")
     @ValueSource(booleans = {false, true})
     void withMountsAllowedOtherMountsAreServedButNeverAPseudoFilesystem(boolean nodev) throws Exception {
         mountRoot(nodev);
-        Map<String, FileStatus> expected = new LinkedHashMap<>();
-        expected.put("courses.txt", FileStatus.OK);
-        PROC.forEach(name -> expected.put(name, FileStatus.PERMISSION_DENIED));
-        expected.put("proc/missing", FileStatus.NOT_FOUND);
-        expected.put("proc", FileStatus.NOT_REGULAR_FILE);
-        expected.put("other/f.txt", FileStatus.OK);
-        expected.put("to-other", FileStatus.OK);
-        expected.put("proc/self/root/etc/passwd", FileStatus.INVALID_NAME);
-        expected.put("proc/1/root/etc/passwd", FileStatus.INVALID_NAME);
-        expected.put("proc/self/fd/0", FileStatus.INVALID_NAME);
-        assertEquals(expected, request(server().allowMounts(true), expected));
+        assertEquals(expected(true), request(server().allowMounts(true), expected(true)));
     }
 
     @Test
