@@ -225,7 +225,7 @@ final class WalkingOpener implements BeneathOpener {
             int r = FileStat.fstat(fd, stat);
             long mode = stat[FileStat.STAT_MODE];
             if (r == 0) {
-                crossed = !allowMounts && stat[FileStat.STAT_DEV] != rootDev;
+                crossed |= !allowMounts && stat[FileStat.STAT_DEV] != rootDev;
                 r = crossed || FileStat.isRegular(mode) && notServed(fd, stat) ? NOT_SERVED
                         : !FileStat.isRegular(mode) ? BeneathOpener.notRegular(mode) : fd;
             }
@@ -237,13 +237,12 @@ final class WalkingOpener implements BeneathOpener {
 
         /** The portable way's directory, just opened: another mount's where that is not allowed? */
         private int checkDirectory(int fd) {
-            long[] dirStat = new long[FileStat.STAT_LENGTH];
-            int r = FileStat.fstat(fd, dirStat);
+            int r = FileStat.fstat(fd, stat); // the leaf's, later
             if (r < 0) {
                 Descriptors.close(fd);
                 return r;
             }
-            crossed |= dirStat[FileStat.STAT_DEV] != rootDev;
+            crossed |= stat[FileStat.STAT_DEV] != rootDev;
             return push(fd);
         }
 
