@@ -6,17 +6,20 @@
 #
 #   scripts/bench-clients.sh [--rounds 3] [--duration 5] [--warmup 10] [--client-warmup 3]
 #                            [--scenarios "1:1:3 1:32:1 1:32:3 8:32:3"] [--pairs "cc cj jc jj"]
+#                            [--root-mount nodev|dev]
 #
 #   --warmup S         after each server start, S seconds of unmeasured load (the last scenario, C client)
 #   --client-warmup S  our client's own unmeasured load before each measured run, in its JVM (its JIT)
 #   --pairs            which client/server pairs: c = C, j = ours, client first (cj: C client, our server)
+#   --root-mount K     (as root) the root on a tmpfs of its own, mounted nodev (our server opens at once, then
+#                      checks) or not (it resolves the type first)
 # Builds the reference (shared build.sh) into a temporary directory and the jars if missing; the bench folder is
-# $FDPASS_BENCH_DIR, by default ../shared/bench next to this repository. Exit status: 1 if a run failed, 3 if the
-# target is missed in some scenario.
+# $FDPASS_BENCH_DIR, by default ../shared/bench next to this repository. Exit status: 1 if a run failed, 2 on usage
+# errors, 3 if the target is missed in some scenario.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=${FDPASS_BENCH_DIR:-$REPO/../shared/bench}
-ROUNDS=3 DUR=5 WARMUP=10 CWARM=3 SCENARIOS="1:1:3 1:32:1 1:32:3 8:32:3" PAIRS="cc cj jc jj"
+ROUNDS=3 DUR=5 WARMUP=10 CWARM=3 SCENARIOS="1:1:3 1:32:1 1:32:3 8:32:3" PAIRS="cc cj jc jj" ROOT_MOUNT=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --rounds) ROUNDS=$2; shift 2 ;;
@@ -25,7 +28,8 @@ while [[ $# -gt 0 ]]; do
         --client-warmup) CWARM=$2; shift 2 ;;
         --scenarios) SCENARIOS=$2; shift 2 ;;
         --pairs) PAIRS=$2; shift 2 ;;
-        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --root-mount) ROOT_MOUNT=$2; shift 2 ;;
+        -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-clients.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -36,6 +40,12 @@ SERVER_JAR=$REPO/examples/target/fdpass-example-server.jar
 BENCH_JAR=$REPO/examples/target/fdpass-bench.jar
 if [[ ! -f $SERVER_JAR || ! -f $BENCH_JAR ]]; then
     (cd "$REPO" && ./mvnw -B -ntp -q -DskipTests package) || exit 1
+fi
+# shellcheck source=root-mount.sh
+. "$REPO/scripts/root-mount.sh"
+trap 'root_unmount' EXIT
+if [[ -n $ROOT_MOUNT ]]; then
+    root_mount bench-clients.sh "$ROOT_MOUNT" || exit 2
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-clients.XXXXXX")
 BIN=$("$BENCH/build.sh" "$WORK/bin") || { echo "bench-clients.sh: building the reference failed" >&2; exit 1; }
@@ -55,7 +65,7 @@ stop_server() {
     SPID=""
     rm -f "$SOCK"
 }
-trap 'stop_server; rm -rf "$WORK"' EXIT
+trap 'stop_server; rm -rf "$WORK"; root_unmount' EXIT
 trap 'exit 130' INT TERM
 
 start_server() { # c|j
@@ -120,6 +130,8 @@ median() { tr ' ' '\n' <<<"$*" | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {
 echo
 echo "client/server pairs (c = C reference, j = ours; client first), descriptors/s and p99 latency (us), median of $ROUNDS rounds"
 echo "machine: $(nproc) cores, $(uname -sr); ${DUR}s per scenario, server warmup ${WARMUP}s, our client's warmup ${CWARM}s in its JVM"
+way=$(grep -ho 'fdpass file source .*' "$WORK/server.log" 2>/dev/null | head -1)
+echo "root: ${ROOT_MOUNT:+a tmpfs mounted $ROOT_MOUNT, }$ROOT; our server's log: ${way:-no line on its way}"
 printf '%-12s' scenario
 for p in $PAIRS; do printf ' %11s %9s' "$p fds/s" "$p p99"; done
 printf ' %8s  %s\n' "jj/cc" "target (>= 0.75)"

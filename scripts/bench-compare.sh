@@ -3,28 +3,40 @@
 # compare.sh and adds to its table what it leaves in its client.log, the latencies (median p50 and p99 of the rounds
 # per scenario), and the targets: descriptors/s at least 0.9 of the reference's, p99 at most 1.5 times.
 #
-#   scripts/bench-compare.sh [COMPARE.SH OPTION...] [-- SERVER COMMAND...]
+#   scripts/bench-compare.sh [--root-mount nodev|dev] [COMPARE.SH OPTION...] [-- SERVER COMMAND...]
 #
 # e.g.  scripts/bench-compare.sh --rounds 3 --warmup 10
+#       scripts/bench-compare.sh --rounds 3 --root-mount nodev
 #       scripts/bench-compare.sh --rounds 3 --warmup 10 --scenarios "1:1:3 8:32:3"
 #       scripts/bench-compare.sh -- java -Xmx64m -jar examples/target/fdpass-example-server.jar --socket {socket} --root {root}
 #
-# The options go to compare.sh as they are (--duration, --warmup, --rounds, --scenarios, ...; see its header); it
-# always runs with --keep, and this script removes its work directory after reading it (FDPASS_BENCH_KEEP=1 keeps
-# it). The server command defaults to the example server jar on JDK 25, built first if missing. compare.sh is looked
-# for in $FDPASS_BENCH_DIR, by default ../shared/bench next to this repository. Exit status: compare.sh's, or 3 if
-# a target is missed.
+# --root-mount nodev|dev (as root) puts compare.sh's root, which it makes under $TMPDIR, on a tmpfs of its own,
+# mounted nodev (our server opens at once, then checks) or not (it resolves the type first); the table then says
+# which way the server took, from its log. The other options go to compare.sh as they are (--duration, --warmup,
+# --rounds, --scenarios, ...; see its header); it always runs with --keep, and this script removes its work
+# directory after reading it (FDPASS_BENCH_KEEP=1 keeps it). The server command defaults to the example server
+# jar on JDK 25, built first if missing. compare.sh is looked for in $FDPASS_BENCH_DIR, by default ../shared/bench
+# next to this repository. Exit status: compare.sh's, 2 on usage errors, or 3 if a target is missed.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=${FDPASS_BENCH_DIR:-$REPO/../shared/bench}
 if [[ ${1-} == -h || ${1-} == --help ]]; then
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
     exit 0
 fi
 [[ -x $BENCH/compare.sh ]] || { echo "bench-compare.sh: no compare.sh in $BENCH (set FDPASS_BENCH_DIR)" >&2; exit 2; }
 
 opts=()
-while [[ $# -gt 0 && $1 != -- ]]; do opts+=("$1"); shift; done
+ROOT_MOUNT=""
+while [[ $# -gt 0 && $1 != -- ]]; do
+    if [[ $1 == --root-mount ]]; then
+        ROOT_MOUNT=${2-}
+        shift 2 || { echo "bench-compare.sh: --root-mount needs nodev or dev" >&2; exit 2; }
+        continue
+    fi
+    opts+=("$1")
+    shift
+done
 [[ ${1-} == -- ]] && shift
 SCENARIOS="1:1:3 1:32:1 1:32:3 8:32:3" WARMUP=2
 for ((i = 0; i < ${#opts[@]}; i++)); do
@@ -44,8 +56,13 @@ if [[ $# -eq 0 ]]; then
     set -- "$JAVA_HOME/bin/java" -jar "$jar" --socket '{socket}' --root '{root}'
 fi
 
+# shellcheck source=root-mount.sh
+. "$REPO/scripts/root-mount.sh"
+trap 'rm -rf "${tmp-}"; [[ ${FDPASS_BENCH_KEEP-} == 1 && -n $ROOT_MOUNT_DIR ]] || root_unmount' EXIT
+if [[ -n $ROOT_MOUNT ]]; then
+    root_mount bench-compare.sh "$ROOT_MOUNT" || exit 2
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-compare.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 # compare.sh's stdout (its table) to a file, its stderr (progress) to the terminal and a file.
 { "$BENCH/compare.sh" --keep "${opts[@]}" -- "$@" 2>&1 1>&3 | tee "$tmp/err" >&2; } 3>"$tmp/out"
 rc=${PIPESTATUS[0]}
@@ -58,6 +75,8 @@ fi
 
 # client.log holds one "conns=..." line per client run, in run order: per server start, the warmup run (unless
 # --warmup 0) and then one per scenario. The "== ref:" / "== test:" lines on stderr give the order of the starts.
+way=$(grep -ho 'fdpass file source .*' "$work/test.log" 2>/dev/null | head -1)
+echo "root: ${ROOT_MOUNT:+a tmpfs mounted $ROOT_MOUNT, }${TMPDIR:-/tmp}/...; the server's log: ${way:-no line on its way}"
 grep -E '^== (ref|test):' "$tmp/err" | sed 's/^== \([a-z]*\):.*/\1/' >"$tmp/labels"
 grep '^conns=' "$work/client.log" >"$tmp/runs"
 awk -v scenarios="$SCENARIOS" -v warm="$([[ $WARMUP == 0 ]] && echo 0 || echo 1)" '
@@ -105,7 +124,7 @@ awk -v scenarios="$SCENARIOS" -v warm="$([[ $WARMUP == 0 ]] && echo 0 || echo 1)
     }' "$tmp/labels" "$tmp/runs"
 arc=$?
 if [[ ${FDPASS_BENCH_KEEP-} == 1 ]]; then
-    echo "bench-compare.sh: compare.sh's work directory kept: $work" >&2
+    echo "bench-compare.sh: compare.sh's work directory kept: $work${ROOT_MOUNT_DIR:+ (its tmpfs left mounted)}" >&2
 else
     rm -rf "$work"
 fi

@@ -152,6 +152,7 @@ public final class FdPassServer implements AutoCloseable {
         private Path socket;
         private Path root;
         private FileSource fileSource;
+        private boolean allowMounts;
         private EventLoopGroup group;
         private FdPassTransport transport;
         private FdPassHello hello = new FdPassHello(DEFAULT_MAX_NAMES, DEFAULT_MAX_FRAME_LENGTH,
@@ -192,6 +193,16 @@ public final class FdPassServer implements AutoCloseable {
         public Builder root(Path root) {
             this.root = Objects.requireNonNull(root, "root");
             this.fileSource = null;
+            return this;
+        }
+
+        /**
+         * Serve the files of other mounts beneath the root too (default: no, PERMISSION_DENIED), but never those of
+         * a pseudo filesystem such as proc or sysfs ({@link FileSource#beneath(Path, boolean)}). For a
+         * {@link #root(Path)} only.
+         */
+        public Builder allowMounts(boolean allowMounts) {
+            this.allowMounts = allowMounts;
             return this;
         }
 
@@ -307,12 +318,15 @@ public final class FdPassServer implements AutoCloseable {
          */
         public FdPassServerInitializer buildInitializer() throws IOException {
             FileSource source = fileSource;
+            if (source != null && allowMounts) {
+                throw new IllegalStateException("allowMounts applies to a root, not to a fileSource");
+            }
             boolean ownsSource = false;
             if (source == null) {
                 if (root == null) {
                     throw new IllegalStateException("neither root nor fileSource set");
                 }
-                source = FileSource.beneath(root);
+                source = FileSource.beneath(root, allowMounts);
                 ownsSource = true;
             }
             Executor executor = openExecutor;

@@ -41,13 +41,26 @@ public interface FileSource extends AutoCloseable {
     }
 
     /**
-     * The regular files beneath {@code root}, opened read-only and never outside it: on Linux with
-     * {@code openat2(2)} and {@code RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS}, relative to a descriptor of the root
-     * taken now. Close it to release that descriptor.
+     * The regular files beneath {@code root} on the root's own mount, opened read-only and never outside it: on
+     * Linux with {@code openat2(2)} and {@code RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV},
+     * relative to a descriptor of the root taken now. A name that crosses onto another mount beneath the root is
+     * answered PERMISSION_DENIED. Close it to release that descriptor.
      *
-     * @throws IOException if {@code root} is not a directory that can be opened
+     * @throws IOException if {@code root} is not a directory that can be opened, or is on a pseudo filesystem
+     *         (proc, sysfs...)
      */
     static FileSource beneath(Path root) throws IOException {
-        return BeneathFileSource.open(root);
+        return BeneathFileSource.open(root, false);
+    }
+
+    /**
+     * {@link #beneath(Path)}, and with {@code allowMounts} the regular files of the other mounts beneath the root
+     * too, but never those of a pseudo filesystem (proc, sysfs, cgroup, debugfs... whose files are views of
+     * processes and of the kernel), which are answered PERMISSION_DENIED, judged by each file's own filesystem.
+     *
+     * @throws IOException if {@code root} is not a directory that can be opened, or is on a pseudo filesystem
+     */
+    static FileSource beneath(Path root, boolean allowMounts) throws IOException {
+        return BeneathFileSource.open(root, allowMounts);
     }
 }

@@ -10,6 +10,8 @@ import io.fdpass.internal.FileStat;
 import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,9 +21,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The default {@link FileSource}: the regular files beneath a root directory, opened relative to a descriptor of
- * the root taken once, so that renaming or replacing the root's path later changes nothing.
+ * the root taken once, so that renaming or replacing the root's path later changes nothing. Files of other mounts
+ * beneath the root are served only where that is allowed, and never those of a pseudo filesystem (protocol v1,
+ * "Mounts beneath the root").
  */
 public final class BeneathFileSource implements FileSource {
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(BeneathFileSource.class);
+
     private static final int CLOSED = 1;
     private static final int IN_USE = 2;
 
@@ -30,24 +36,35 @@ public final class BeneathFileSource implements FileSource {
     /** Taken with the root and closed with it, for {@link Opens#reopen}; negative where there is no /proc. */
     private final int procSelfFd;
     private final BeneathOpener opener;
+    /** How it opens, for people: the opener, and why, and the rule for mounts. */
+    private final String way;
     private final boolean mayBlock;
     /** {@link #CLOSED}, plus {@link #IN_USE} per open in progress: the last one out closes the root. */
     private final AtomicInteger state = new AtomicInteger();
 
-    BeneathFileSource(Path root, int rootFd, int procSelfFd, BeneathOpener opener, boolean mayBlock) {
+    private BeneathFileSource(Path root, int rootFd, int procSelfFd, BeneathOpener opener, String way,
+            boolean mayBlock) {
         this.root = root;
         this.rootFd = rootFd;
         this.procSelfFd = procSelfFd;
         this.opener = opener;
+        this.way = way;
         this.mayBlock = mayBlock;
     }
 
-    /**
-     * Opens {@code root} (with {@code O_PATH} where there is one, else for reading) and picks the opener.
-     *
-     * @throws IOException if {@code root} is not a directory that can be opened
-     */
+    /** {@link #open(Path, boolean)} of a source that serves only the files of the root's own mount. */
     public static BeneathFileSource open(Path root) throws IOException {
+        return open(root, false);
+    }
+
+    /**
+     * Opens {@code root} (with {@code O_PATH} where there is one, else for reading), picks the way to open names
+     * beneath it, and logs that way (INFO, one line).
+     *
+     * @param allowMounts whether names may cross onto other mounts beneath the root (never onto a pseudo filesystem)
+     * @throws IOException if {@code root} is not a directory that can be opened, or is on a pseudo filesystem
+     */
+    public static BeneathFileSource open(Path root, boolean allowMounts) throws IOException {
         int fd = Opens.openat(Opens.AT_FDCWD, root.toAbsolutePath().toString(),
                 Opens.O_PATH | Opens.O_DIRECTORY | Opens.O_CLOEXEC);
         if (fd < 0) {
@@ -60,39 +77,52 @@ public final class BeneathFileSource implements FileSource {
         }
         int procSelfFd = -1;
         try {
+            long[] stat = new long[FileStat.STAT_LENGTH];
+            int r = FileStat.fstat(fd, stat);
+            if (r < 0) {
+                throw new IOException("root: " + root + " (" + Errno.strerror(r) + ")");
+            }
+            if (Filesystems.isPseudo(fd)) {
+                throw new IOException("root: " + root + " (a pseudo filesystem, type " + Filesystems.describe(fd)
+                        + ", whose files are views of the kernel)");
+            }
             procSelfFd = Opens.openProcSelfFd();
-            return new BeneathFileSource(root, fd, procSelfFd, opener(fd), mayBlock(fd));
-        } catch (RuntimeException | Error e) {
+            BeneathOpener opener = opener(fd, allowMounts, stat[FileStat.STAT_DEV]);
+            String way = opener + (opener instanceof Openat2Opener ? " (root mount allows devices)" : "")
+                    + (allowMounts ? "; mounts beneath the root crossed, but never onto a pseudo filesystem"
+                            : "; mounts beneath the root not crossed");
+            BeneathFileSource source = new BeneathFileSource(root, fd, procSelfFd, opener, way,
+                    Filesystems.mayBlock(fd));
+            logger.info("fdpass file source {}: {}", root, way);
+            return source;
+        } catch (IOException | RuntimeException | Error e) {
             closeBoth(fd, procSelfFd);
             throw e;
         }
     }
 
     /**
-     * The strongest confinement the platform offers. Linux: {@code openat2(2)} where the kernel has it (old kernels
-     * answer ENOSYS, old container seccomp profiles EPERM for system calls they do not know), else the walk with
-     * {@code O_PATH}. macOS has neither {@code RESOLVE_BENEATH} nor {@code O_PATH}: the portable walk, with
-     * {@code O_NOFOLLOW} on every component.
+     * The strongest confinement the platform offers, by the cheapest way it allows (protocol v1, "Opening").
+     * Linux: {@code openat2(2)} where the kernel has it (old kernels answer ENOSYS, old container seccomp profiles
+     * EPERM for system calls they do not know), opening at once where the root's mount is {@code nodev}, else type
+     * first; without it, the walk with {@code O_PATH}. macOS has neither {@code RESOLVE_BENEATH} nor
+     * {@code O_PATH}: the portable walk, with {@code O_NOFOLLOW} on every component.
      */
-    private static BeneathOpener opener(int rootFd) {
+    private static BeneathOpener opener(int rootFd, boolean allowMounts, long rootDev) {
         if (!Platform.LINUX) {
-            return new WalkingOpener(false);
+            return new WalkingOpener(false, allowMounts, rootDev);
         }
-        int probe = Opens.openat2(rootFd, ".", Opens.O_PATH | Opens.O_CLOEXEC, Openat2Opener.RESOLVE);
+        int probe = Opens.openat2(rootFd, ".", Opens.O_PATH | Opens.O_CLOEXEC,
+                Openat2Opener.RESOLVE | Opens.RESOLVE_NO_XDEV);
         if (probe >= 0) {
             Descriptors.close(probe);
         }
-        return probe == -Errno.ENOSYS || probe == -Errno.EPERM ? new WalkingOpener(true) : Openat2Opener.INSTANCE;
-    }
-
-    /** Whether opens beneath {@code rootFd} may stall: unless its filesystem is known to be local, see isLocal. */
-    private static boolean mayBlock(int rootFd) {
-        if (Platform.DARWIN) {
-            String name = FileStat.fstatfsTypeName(rootFd);
-            return name == null || !isLocal(name);
+        if (probe == -Errno.ENOSYS || probe == -Errno.EPERM) {
+            return new WalkingOpener(true, allowMounts, rootDev);
         }
-        long type = FileStat.fstatfsType(rootFd);
-        return type < 0 || !isLocal(type);
+        Openat2Opener typeFirst = new Openat2Opener(allowMounts, rootDev, FileStat.mountId(rootFd));
+        long flags = FileStat.fstatfsFlags(rootFd);
+        return flags >= 0 && (flags & FileStat.ST_NODEV) != 0 ? new NodevOpener(typeFirst) : typeFirst;
     }
 
     private static String reason(int errno) {
@@ -106,50 +136,6 @@ public final class BeneathFileSource implements FileSource {
             return "permission denied";
         }
         return Errno.strerror(errno);
-    }
-
-    /**
-     * Whether opens on this filesystem complete in microseconds, from the page cache or a local disk: then running
-     * them on the event loop costs less than a hop to another thread. Network and FUSE filesystems (NFS, SMB,
-     * 9p, Ceph, sshfs...) can stall an open for seconds, which must not stall the loop's other connections; so can
-     * filesystems not listed, for all we know.
-     */
-    static boolean isLocal(long fsType) {
-        if (fsType != (fsType & 0xFFFFFFFFL)) {
-            return false; // magic numbers have 32 bits
-        }
-        return switch ((int) fsType) {
-            case 0xEF53, // ext2, ext3, ext4
-                 0x58465342, // xfs
-                 0x9123683E, // btrfs
-                 0x01021994, // tmpfs
-                 0x858458F6, // ramfs
-                 0x794C7630, // overlayfs (of local layers, in practice: container images)
-                 0x2FC12FC1, // zfs
-                 0xF2F52010, // f2fs
-                 0xCA451A4E, // bcachefs
-                 0xE0F5E1E2, // erofs
-                 0x73717368, // squashfs
-                 0x3153464A, // jfs
-                 0x52654973, // reiserfs
-                 0x4D44, // vfat, msdos
-                 0x2011BAB0 // exfat
-                    -> true;
-            default -> false;
-        };
-    }
-
-    /**
-     * {@link #isLocal(long)} on macOS, by {@code f_fstypename}: its filesystem type numbers only say in which order
-     * the filesystems registered. The kernel's own disk filesystems are local; anything else may block: network
-     * filesystems (nfs, smbfs, afpfs, webdav), macFUSE and FSKit filesystems served by a process, and, for all we
-     * know, any filesystem not listed.
-     */
-    static boolean isLocal(String fsTypeName) {
-        return switch (fsTypeName) {
-            case "apfs", "hfs" -> true;
-            default -> false;
-        };
     }
 
     @Override
@@ -193,7 +179,7 @@ public final class BeneathFileSource implements FileSource {
         return FileStatus.IO_ERROR;
     }
 
-    /** False on local filesystems, see {@link #isLocal(long)} and {@link #isLocal(String)}. */
+    /** False on local filesystems, see {@link Filesystems#isLocal(long)} and {@link Filesystems#isLocal(String)}. */
     @Override
     public boolean mayBlock() {
         return mayBlock;
@@ -235,6 +221,6 @@ public final class BeneathFileSource implements FileSource {
 
     @Override
     public String toString() {
-        return "BeneathFileSource(" + root + ", " + opener + (mayBlock ? ", may block)" : ")");
+        return "BeneathFileSource(" + root + ", " + way + (mayBlock ? ", may block)" : ")");
     }
 }

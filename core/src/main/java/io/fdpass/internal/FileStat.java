@@ -29,13 +29,25 @@ public final class FileStat {
     private static final int S_IFLNK = 0120000;
 
     // struct statx, the same on every Linux architecture. (struct statfs differs by architecture, but x86_64 and
-    // aarch64 both take the generic 120-byte one, f_type, a long, first.)
+    // aarch64 both take the generic 120-byte one of <asm-generic/statfs.h>: f_type, a long, first, f_flags at 80,
+    // checked with offsetof on glibc 2.36.)
     private static final long STX_MODE = 28;
     private static final long STX_INO = 32;
     private static final long STX_SIZE = 40;
     private static final long STX_DEV_MAJOR = 136;
     private static final long STX_DEV_MINOR = 140;
+    private static final long STX_MASK = 0;
+    private static final long STX_MNT_ID = 144;
     static final long STATX_SIZE = 256;
+    private static final int STATX_MNT_ID = 0x1000;
+    private static final long STATFS_F_TYPE = 0;
+    private static final long STATFS_F_FLAGS = 80;
+
+    /**
+     * {@code ST_NODEV} in {@link #fstatfsFlags}: the mount refuses to open any device node on it (EACCES), before a
+     * driver sees the open.
+     */
+    public static final long ST_NODEV = 0x0004;
     private static final int STATX_BASIC = 0x0001 | 0x0002 | 0x0100 | 0x0200; // TYPE | MODE | INO | SIZE
 
     /** x86_64 Darwin names the 64-bit-inode {@code fstat} and {@code fstatfs} so; arm64 has only those. */
@@ -45,6 +57,10 @@ public final class FileStat {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), -1, Platform.LINUX);
     private static final MethodHandle FSTAT = Ffm.bind("fstat" + INODE64,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1, Platform.DARWIN);
+    private static final MethodHandle FSTATAT = Ffm.bind("fstatat" + INODE64,
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), -1, Platform.DARWIN);
+    /** Linux's (<linux/fcntl.h>) and macOS's ({@code <sys/fcntl.h>}). */
+    private static final int AT_SYMLINK_NOFOLLOW = Platform.DARWIN ? 0x20 : 0x100;
     private static final MethodHandle FSTATFS = Ffm.bind("fstatfs" + INODE64,
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
 
@@ -75,15 +91,73 @@ public final class FileStat {
             throw Ffm.rethrow(t);
         }
         if (Platform.LINUX) {
-            out[STAT_MODE] = struct.get(JAVA_SHORT, STX_MODE) & 0xFFFF;
-            out[STAT_SIZE] = struct.get(JAVA_LONG, STX_SIZE);
-            out[STAT_INO] = struct.get(JAVA_LONG, STX_INO);
-            out[STAT_DEV] = (Integer.toUnsignedLong(struct.get(JAVA_INT, STX_DEV_MAJOR)) << 32)
-                    | Integer.toUnsignedLong(struct.get(JAVA_INT, STX_DEV_MINOR));
+            linuxStat(struct, out);
         } else {
             darwinStat(struct, out);
         }
         return 0;
+    }
+
+    /**
+     * {@link #fstat} of the entry {@code path[offset, offset + length)} of directory {@code dirfd}, itself if a
+     * symlink, without opening it: {@code statx(2)} on Linux, {@code fstatat(2)} on macOS, with
+     * {@code AT_SYMLINK_NOFOLLOW}.
+     *
+     * @return 0 or a negative errno
+     */
+    public static int statAt(int dirfd, byte[] path, int offset, int length, long[] out) {
+        Ffm.Scratch s = Ffm.scratch();
+        if (!s.setPath(path, offset, length)) {
+            return -Errno.ENAMETOOLONG;
+        }
+        MemorySegment struct = s.struct;
+        try {
+            int r = Platform.LINUX
+                    ? (int) STATX.invokeExact(s.errno, dirfd, s.path, AT_SYMLINK_NOFOLLOW, STATX_BASIC, struct)
+                    : (int) FSTATAT.invokeExact(s.errno, dirfd, s.path, struct, AT_SYMLINK_NOFOLLOW);
+            if (r < 0) {
+                return r;
+            }
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+        if (Platform.LINUX) {
+            linuxStat(struct, out);
+        } else {
+            darwinStat(struct, out);
+        }
+        return 0;
+    }
+
+    private static void linuxStat(MemorySegment struct, long[] out) {
+        out[STAT_MODE] = struct.get(JAVA_SHORT, STX_MODE) & 0xFFFF;
+        out[STAT_SIZE] = struct.get(JAVA_LONG, STX_SIZE);
+        out[STAT_INO] = struct.get(JAVA_LONG, STX_INO);
+        out[STAT_DEV] = (Integer.toUnsignedLong(struct.get(JAVA_INT, STX_DEV_MAJOR)) << 32)
+                | Integer.toUnsignedLong(struct.get(JAVA_INT, STX_DEV_MINOR));
+    }
+
+    /**
+     * The id of the mount that {@code fd} is on ({@code stx_mnt_id} of {@code statx(2)}, as in
+     * {@code /proc/self/mountinfo}): unlike the device, it tells a bind mount from the mount it shows. Linux only.
+     *
+     * @return the id, or a negative errno: {@code -ENOSYS} where the kernel does not tell it (before Linux 5.8)
+     */
+    public static long mountId(int fd) {
+        if (!Platform.LINUX) {
+            throw new UnsupportedOperationException("statx stx_mnt_id is not available on " + Platform.describe());
+        }
+        Ffm.Scratch s = Ffm.scratch();
+        MemorySegment struct = s.struct;
+        try {
+            int r = (int) STATX.invokeExact(s.errno, fd, s.emptyPath, Opens.AT_EMPTY_PATH, STATX_MNT_ID, struct);
+            if (r < 0) {
+                return r;
+            }
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+        return (struct.get(JAVA_INT, STX_MASK) & STATX_MNT_ID) != 0 ? struct.get(JAVA_LONG, STX_MNT_ID) : -Errno.ENOSYS;
     }
 
     /** Reads a {@link DarwinStructs#STAT} into {@code out}, as {@link #fstat} fills it. */
@@ -111,12 +185,26 @@ public final class FileStat {
      * Linux only: macOS numbers its filesystem types in the order they registered, see {@link #fstatfsTypeName}.
      */
     public static long fstatfsType(int fd) {
+        return fstatfs(fd, STATFS_F_TYPE, "f_type");
+    }
+
+    /**
+     * The flags of the mount that {@code fd} is on ({@code f_flags} of {@code fstatfs(2)}: {@code ST_RDONLY},
+     * {@link #ST_NODEV}... as {@code statvfs(3)} has them, in Linux 2.6.36 and later), or a negative errno. They are
+     * the mount's own: a bind mount remounted {@code nodev} says so, whatever the filesystem it shows. Linux only.
+     */
+    public static long fstatfsFlags(int fd) {
+        return fstatfs(fd, STATFS_F_FLAGS, "f_flags");
+    }
+
+    private static long fstatfs(int fd, long offset, String field) {
         if (!Platform.LINUX) {
-            throw new UnsupportedOperationException("fstatfs f_type is not available on " + Platform.describe());
+            throw new UnsupportedOperationException("fstatfs " + field + " is not available on "
+                    + Platform.describe());
         }
         Ffm.Scratch s = Ffm.scratch();
         int r = fstatfs(s, fd);
-        return r < 0 ? r : s.struct.get(JAVA_LONG, 0);
+        return r < 0 ? r : s.struct.get(JAVA_LONG, offset);
     }
 
     /**

@@ -28,6 +28,7 @@ public final class Opens {
     public static final int AT_FDCWD;
 
     // Linux only (<linux/openat2.h>, <linux/fcntl.h>).
+    public static final long RESOLVE_NO_XDEV = 0x01;
     public static final long RESOLVE_NO_MAGICLINKS = 0x02;
     public static final long RESOLVE_NO_SYMLINKS = 0x04;
     public static final long RESOLVE_BENEATH = 0x08;

@@ -7,6 +7,7 @@ import io.fdpass.internal.FileStat;
 import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
 import io.fdpass.testing.Fds;
+import io.fdpass.testing.Mounts;
 import io.fdpass.testing.TestSyscalls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,7 +53,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * What every {@link BeneathOpener} must withstand: names and trees built to escape the root, special files, and a
  * tree that changes under the opener. Names reach the opener directly, bypassing {@link Names}. Runs on Linux and
- * on macOS (the openers there can use), but for what only Linux has: /proc's magic links, mknod as root.
+ * on macOS (the openers there can use), but for what only Linux has: /proc's magic links, mknod as root. The tree
+ * is where the temporary directory is, or on a tmpfs of its own mounted {@code nodev}, see {@link #onNodevMount}.
  */
 abstract class AbstractBeneathOpenerTest {
     private static final String CONTENT = "hello, fdpass";
@@ -64,12 +66,29 @@ abstract class AbstractBeneathOpenerTest {
     int rootFd = -1;
     /** As the file source holds it; negative without /proc. */
     int procSelfFd = -1;
+    private BeneathOpener opener;
+    private final Mounts mounts = new Mounts();
 
-    abstract BeneathOpener opener();
+    /** The opener under test, made for the root {@code rootFd}, where mounts beneath it may be crossed or not. */
+    abstract BeneathOpener opener(boolean allowMounts, int rootFd);
+
+    /** Whether the tree must be on a mount of its own, {@code nodev} (then the test runs only as root). */
+    boolean onNodevMount() {
+        return false;
+    }
+
+    /** The opener for {@link #root}, mounts beneath it not crossed. */
+    BeneathOpener opener() {
+        return opener;
+    }
 
     @BeforeEach
-    void buildTree() throws IOException {
+    void buildTree() throws Exception {
         assumeTrue(Platform.AVAILABLE, "Linux or macOS, x86_64 or aarch64 only");
+        if (onNodevMount()) {
+            assumeTrue(Mounts.possible(), Mounts.NEEDS_ROOT);
+            mounts.tmpfs(tmp, true);
+        }
         root = Files.createDirectory(tmp.resolve("root"));
         Path outside = Files.createDirectory(tmp.resolve("outside"));
         secret = Files.writeString(outside.resolve("secret"), "outside");
@@ -99,18 +118,31 @@ abstract class AbstractBeneathOpenerTest {
                 Opens.O_PATH | Opens.O_DIRECTORY | Opens.O_CLOEXEC);
         assertTrue(rootFd >= 0, () -> Errno.strerror(rootFd));
         procSelfFd = Opens.openProcSelfFd();
+        opener = opener(false, rootFd);
+    }
+
+    static long device(int fd) {
+        long[] stat = new long[STAT_LENGTH];
+        assertEquals(0, FileStat.fstat(fd, stat));
+        return stat[STAT_DEV];
     }
 
     @AfterEach
-    void closeRoot() throws IOException {
-        if (rootFd >= 0) {
-            assertEquals(0, Descriptors.close(rootFd));
-        }
-        if (procSelfFd >= 0) {
-            assertEquals(0, Descriptors.close(procSelfFd));
-        }
-        for (String name : List.of("proc-root", "proc-fd", "proc-rel")) {
-            Files.deleteIfExists(root.resolve(name)); // spares us @TempDir's warnings about links to outside it
+    void closeRoot() throws Exception {
+        try {
+            if (rootFd >= 0) {
+                assertEquals(0, Descriptors.close(rootFd));
+            }
+            if (procSelfFd >= 0) {
+                assertEquals(0, Descriptors.close(procSelfFd));
+            }
+            if (root != null) {
+                for (String name : List.of("proc-root", "proc-fd", "proc-rel")) {
+                    Files.deleteIfExists(root.resolve(name)); // spares us @TempDir's warnings about links out of it
+                }
+            }
+        } finally {
+            mounts.close();
         }
     }
 
@@ -118,10 +150,14 @@ abstract class AbstractBeneathOpenerTest {
         Files.createSymbolicLink(root.resolve(name), Path.of(target));
     }
 
-    /** The status the opener's result maps to; an opened descriptor is checked, then closed. */
-    private FileStatus status(int dirFd, String name) {
+    private FileStatus status(BeneathOpener opener, int dirFd, String name) {
+        return status(opener, dirFd, procSelfFd, name);
+    }
+
+    /** The status the opener's result maps to; an opened descriptor is closed. */
+    static FileStatus status(BeneathOpener opener, int dirFd, int procSelfFd, String name) {
         long[] stat = new long[STAT_LENGTH];
-        int fd = opener().open(dirFd, procSelfFd, name.getBytes(StandardCharsets.UTF_8), stat);
+        int fd = opener.open(dirFd, procSelfFd, name.getBytes(StandardCharsets.UTF_8), stat);
         if (fd < 0) {
             return BeneathFileSource.statusOf(-fd);
         }
@@ -130,7 +166,7 @@ abstract class AbstractBeneathOpenerTest {
     }
 
     private FileStatus status(String name) {
-        return status(rootFd, name);
+        return status(opener(), rootFd, name);
     }
 
     private void assertStatus(FileStatus expected, String... names) {
@@ -207,17 +243,23 @@ abstract class AbstractBeneathOpenerTest {
         assertStatus(INVALID_NAME, "proc-root", "proc-fd", "proc-root/etc/hostname");
     }
 
-    /** With the root at "/", /proc is beneath it: its magic links are still refused, a regular file behind one too. */
+    /**
+     * With the root at "/", /proc is beneath it: its magic links are still refused, a regular file behind one too,
+     * mounts crossed or not.
+     */
     @Test
     void magicLinksBeneathTheRootAreRefused() throws IOException {
         assumeTrue(Platform.LINUX, "/proc");
         int slash = Opens.openat(Opens.AT_FDCWD, "/", Opens.O_PATH | Opens.O_DIRECTORY | Opens.O_CLOEXEC);
         int file = Opens.openat(Opens.AT_FDCWD, root.resolve("file.txt").toString(), Opens.O_RDONLY);
         try {
-            assertEquals(OK, status(slash, root.resolve("file.txt").toString().substring(1)));
-            for (String name : new String[] {"proc/self/fd/" + file, "proc/self/root/etc/hostname",
-                    "proc/self/cwd/" + root.resolve("file.txt"), "proc/thread-self/fd/" + file}) {
-                assertEquals(INVALID_NAME, status(slash, name), name);
+            BeneathOpener acrossMounts = opener(true, slash);
+            assertEquals(OK, status(acrossMounts, slash, root.resolve("file.txt").toString().substring(1)));
+            for (BeneathOpener opener : List.of(acrossMounts, opener(false, slash))) {
+                for (String name : new String[] {"proc/self/fd/" + file, "proc/self/root/etc/hostname",
+                        "proc/self/cwd/" + root.resolve("file.txt"), "proc/thread-self/fd/" + file}) {
+                    assertEquals(INVALID_NAME, status(opener, slash, name), name);
+                }
             }
         } finally {
             Descriptors.close(file);
@@ -249,12 +291,22 @@ abstract class AbstractBeneathOpenerTest {
         assertStatus(NOT_REGULAR_FILE, "null");
     }
 
+    /** As root (on Linux), on a thread without the capabilities by which root reads any file. */
     @Test
-    void unreadableFilesArePermissionDenied() throws IOException {
-        assumeFalse(TestSyscalls.isRoot(), "root reads files of mode 000");
+    void unreadableFilesArePermissionDenied() throws Exception {
+        boolean asRoot = TestSyscalls.isRoot();
+        assumeFalse(asRoot && !Platform.LINUX, "root reads files of mode 000");
         Files.setPosixFilePermissions(root.resolve("file.txt"), PosixFilePermissions.fromString("---------"));
-        assertStatus(PERMISSION_DENIED, "file.txt", "rel-in");
+        if (asRoot) {
+            TestSyscalls.withoutCapabilities(TestSyscalls.READ_ANY_FILE, () -> {
+                assertStatus(PERMISSION_DENIED, "file.txt", "rel-in");
+                return null;
+            });
+        } else {
+            assertStatus(PERMISSION_DENIED, "file.txt", "rel-in");
+        }
     }
+
 
     @Test
     void tooLongNamesAreInvalid() {

@@ -10,6 +10,7 @@ import io.fdpass.internal.FileStat;
 import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
 import io.fdpass.testing.Fds;
+import io.fdpass.testing.Mounts;
 import io.fdpass.testing.TestSyscalls;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -88,26 +89,61 @@ class BeneathFileSourceTest {
             try (BeneathFileSource source = BeneathFileSource.open(root)) {
                 assertFalse(source.mayBlock(), "the temporary directory, on APFS");
             }
-            try (BeneathFileSource dev = BeneathFileSource.open(Path.of("/dev"))) {
-                assertTrue(dev.mayBlock(), "devfs: a filesystem that is not known to be local");
-            }
             return;
         }
         try (BeneathFileSource source = BeneathFileSource.open(root)) {
-            assumeTrue(BeneathFileSource.isLocal(fsType(root)), "the temporary directory is on a local filesystem");
+            assumeTrue(Filesystems.isLocal(fsType(root)), "the temporary directory is on a local filesystem");
             assertFalse(source.mayBlock());
         }
-        try (BeneathFileSource proc = BeneathFileSource.open(Path.of("/proc"))) {
-            assertTrue(proc.mayBlock(), "a filesystem that is not known to be local");
+        assertTrue(Filesystems.isLocal(0xEF53));
+        assertTrue(Filesystems.isLocal(0x9123683EL));
+        assertTrue(Filesystems.isLocal(0x01021994));
+        assertFalse(Filesystems.isLocal(0x6969)); // NFS
+        assertFalse(Filesystems.isLocal(0xFE534D42L)); // SMB2
+        assertFalse(Filesystems.isLocal(0x65735546)); // FUSE
+        assertFalse(Filesystems.isLocal(0x1_0000_EF53L));
+        assertFalse(Filesystems.isLocal(0xFFFF_FFFF_9123_683EL));
+    }
+
+    /** hugetlbfs: a filesystem that is neither known to be local nor a pseudo one, mounted here as root. */
+    @Test
+    void filesystemsNotKnownToBeLocalMayBlock() throws Exception {
+        assumeTrue(Mounts.possible(), Mounts.NEEDS_ROOT);
+        try (Mounts mounts = new Mounts()) {
+            Path huge = mounts.mount("hugetlbfs", root.resolve("huge"), null);
+            try (BeneathFileSource source = BeneathFileSource.open(huge)) {
+                assertTrue(source.mayBlock(), source.toString());
+                assertTrue(source.toString().endsWith(", may block)"), source.toString());
+            }
         }
-        assertTrue(BeneathFileSource.isLocal(0xEF53));
-        assertTrue(BeneathFileSource.isLocal(0x9123683EL));
-        assertTrue(BeneathFileSource.isLocal(0x01021994));
-        assertFalse(BeneathFileSource.isLocal(0x6969)); // NFS
-        assertFalse(BeneathFileSource.isLocal(0xFE534D42L)); // SMB2
-        assertFalse(BeneathFileSource.isLocal(0x65735546)); // FUSE
-        assertFalse(BeneathFileSource.isLocal(0x1_0000_EF53L));
-        assertFalse(BeneathFileSource.isLocal(0xFFFF_FFFF_9123_683EL));
+    }
+
+    @Test
+    void aRootOnAPseudoFilesystemIsRefused() {
+        Path pseudo = Path.of(Platform.DARWIN ? "/dev" : "/proc");
+        IOException e = assertThrows(IOException.class, () -> BeneathFileSource.open(pseudo));
+        assertEquals("root: " + pseudo + " (a pseudo filesystem, type " + (Platform.DARWIN ? "devfs" : "0x9fa0")
+                + ", whose files are views of the kernel)", e.getMessage());
+        assertThrows(IOException.class, () -> FileSource.beneath(pseudo, true));
+    }
+
+    @Test
+    void pseudoFilesystemsByType() {
+        for (long type : new long[] {0x9FA0, 0x62656572, 0x64626720, 0x74726163, 0x73636673, 0x27E0EB, 0x63677270,
+                0xCAFE4A11L, 0x6165676C, 0x62656570, 0xDE5E81E4L, 0x65735543, 0x42494E4D, 0x1CD1, 0x19800202,
+                0x6E736673}) {
+            assertTrue(Filesystems.isPseudo(type), Long.toHexString(type));
+        }
+        for (long type : new long[] {0xEF53, 0x01021994, 0x858458F6L, 0x958458F6L, 0x794C7630, 0x6969, 0x65735546,
+                0x1_0000_9FA0L}) {
+            assertFalse(Filesystems.isPseudo(type), Long.toHexString(type));
+        }
+        for (String name : new String[] {"devfs", "fdesc", "autofs"}) {
+            assertTrue(Filesystems.isPseudo(name), name);
+        }
+        for (String name : new String[] {"apfs", "hfs", "nfs", "smbfs", "msdos", "", "DEVFS"}) {
+            assertFalse(Filesystems.isPseudo(name), name);
+        }
     }
 
     private static long fsType(Path path) {
@@ -178,11 +214,11 @@ class BeneathFileSourceTest {
 
     @Test
     void localFilesystemsByName() {
-        assertTrue(BeneathFileSource.isLocal("apfs"));
-        assertTrue(BeneathFileSource.isLocal("hfs"));
+        assertTrue(Filesystems.isLocal("apfs"));
+        assertTrue(Filesystems.isLocal("hfs"));
         for (String name : new String[] {"nfs", "smbfs", "afpfs", "webdav", "macfuse", "osxfuse", "lifs", "msdos",
                 "exfat", "devfs", "", "APFS"}) {
-            assertFalse(BeneathFileSource.isLocal(name), name);
+            assertFalse(Filesystems.isLocal(name), name);
         }
     }
 }

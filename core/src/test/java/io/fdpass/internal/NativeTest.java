@@ -1,6 +1,7 @@
 package io.fdpass.internal;
 
 import io.fdpass.testing.Fds;
+import io.fdpass.testing.Mounts;
 import io.fdpass.testing.Sockets;
 import io.fdpass.testing.TestSyscalls;
 import org.junit.jupiter.api.AfterEach;
@@ -164,6 +165,33 @@ class NativeTest {
         }
 
         assertEquals(-Errno.EBADF, FileStat.fstat(Integer.MAX_VALUE, stat));
+
+        // statAt: the same, by name in a directory, of the symlink itself, without opening it.
+        long[] at = new long[STAT_LENGTH];
+        assertEquals(0, FileStat.statAt(dirFd, name, 2, 4, at));
+        assertTrue(FileStat.isSymlink(at[STAT_MODE]));
+        assertEquals(0, FileStat.statAt(dirFd, "f".getBytes(StandardCharsets.US_ASCII), 0, 1, at));
+        assertArrayEquals(again, at);
+        assertEquals(-Errno.ENOENT, FileStat.statAt(dirFd, name, 0, 2, at));
+        assertEquals(-Errno.ENAMETOOLONG, FileStat.statAt(dirFd, new byte[Opens.PATH_MAX], 0, Opens.PATH_MAX, at));
+    }
+
+    @Test
+    void mountIdsTellMountsApart() throws IOException {
+        assumeTrue(Platform.LINUX, "statx's stx_mnt_id is Linux's");
+        long proc = FileStat.mountId(track(Opens.openat(AT_FDCWD, "/proc", O_PATH)));
+        assumeTrue(proc != -Errno.ENOSYS, "stx_mnt_id (Linux 5.8+)");
+        long tmp = FileStat.mountId(track(Opens.openat(AT_FDCWD, dir.toString(), O_PATH)));
+        assertTrue(proc > 0 && tmp > 0, proc + ", " + tmp);
+        assertNotEquals(proc, tmp);
+        assertEquals(proc, FileStat.mountId(track(Opens.openat(AT_FDCWD, "/proc/self", O_PATH))));
+        assertEquals(-Errno.EBADF, FileStat.mountId(-1));
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] fields = line.split(" ");
+            if (fields[4].equals("/proc")) {
+                assertEquals(Long.parseLong(fields[0]), proc, line);
+            }
+        }
     }
 
     @Test
@@ -310,6 +338,28 @@ class NativeTest {
             assertEquals(0x01021994, FileStat.fstatfsType(track(shm)));
         }
         assertEquals(-Errno.EBADF, FileStat.fstatfsType(-1));
+        assertEquals(-Errno.EBADF, FileStat.fstatfsFlags(-1));
+    }
+
+    /** The mount's flags as the kernel has them: those of a tmpfs mounted here, and after a remount. */
+    @Test
+    void fstatfsTellsTheMountsFlags() throws Exception {
+        assumeTrue(Mounts.possible(), Mounts.NEEDS_ROOT);
+        try (Mounts mounts = new Mounts()) {
+            Path nodev = mounts.tmpfs(dir.resolve("nodev"), true);
+            int fd = Opens.openat(AT_FDCWD, nodev.toString(), O_PATH);
+            try {
+                long stNosuid = 2;
+                long flags = FileStat.fstatfsFlags(fd);
+                assertEquals(FileStat.ST_NODEV | stNosuid, flags & (FileStat.ST_NODEV | stNosuid | 1),
+                        Long.toHexString(flags));
+                mounts.remount(nodev, "dev");
+                assertEquals(0, FileStat.fstatfsFlags(fd) & FileStat.ST_NODEV, "the remount shows at once");
+                assertEquals(0x01021994, FileStat.fstatfsType(fd));
+            } finally {
+                assertEquals(0, Descriptors.close(fd));
+            }
+        }
     }
 
     @Test

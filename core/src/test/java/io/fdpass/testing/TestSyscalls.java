@@ -12,6 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.stream.Stream;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -46,8 +49,38 @@ public final class TestSyscalls {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
     private static final MethodHandle LISTEN = Ffm.bind("listen",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle POSIX_OPENPT = Ffm.bind("posix_openpt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle UNLOCKPT = Ffm.bind("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle PTSNAME_R = Ffm.bind("ptsname_r",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    private static final MethodHandle CAPGET = Ffm.bind("capget",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), -1, Platform.LINUX);
+    private static final MethodHandle CAPSET = Ffm.bind("capset",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), -1, Platform.LINUX);
+    /** {@code _LINUX_CAPABILITY_VERSION_3}: two 32-bit words per set. */
+    private static final int CAPABILITY_VERSION_3 = 0x20080522;
+
+    /** CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, by which root reads any file, for {@link #withoutCapabilities}. */
+    public static final int READ_ANY_FILE = 1 << 1 | 1 << 2;
+    /** CAP_SYS_PTRACE, by which root may follow the magic links of another user's process. */
+    public static final int TRACE_ANY_PROCESS = 1 << 19;
 
     private TestSyscalls() {
+    }
+
+    /** A call of a bound handle with this thread's errno segment: the tests' calls are off any hot path. */
+    @FunctionalInterface
+    private interface Call {
+        int invoke(MemorySegment errno) throws Throwable;
+    }
+
+    private static int call(Call call) {
+        try {
+            return call.invoke(Ffm.scratch().errno);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     /** {@code write(2)}: bytes written or a negative errno. */
@@ -115,6 +148,67 @@ public final class TestSyscalls {
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         return process.waitFor() == 0;
+    }
+
+    /**
+     * A pseudo-terminal's master side, unlocked, opened {@code O_RDWR | O_NOCTTY | O_NONBLOCK}; its slave is
+     * {@link #ptsName}. Once the slave has been opened and closed again (its driver's open and release ran), a read
+     * of the master answers EIO where it answered EAGAIN before: a trace that a device was opened.
+     */
+    public static int openPtyMaster() {
+        int fd = call(e -> (int) POSIX_OPENPT.invokeExact(e, 2 | Opens.O_NOCTTY
+                | Opens.O_NONBLOCK));
+        if (fd < 0 || call(e -> (int) UNLOCKPT.invokeExact(e, fd)) != 0) {
+            throw new IllegalStateException("posix_openpt, unlockpt: " + fd);
+        }
+        return fd;
+    }
+
+    /** The path of the slave side of the pseudo-terminal whose master is {@code masterFd}. */
+    public static Path ptsName(int masterFd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocate(128);
+            int r = call(e -> (int) PTSNAME_R.invokeExact(e, masterFd, name, 128L));
+            if (r != 0) {
+                throw new IllegalStateException("ptsname_r: " + r);
+            }
+            return Path.of(name.getString(0));
+        }
+    }
+
+    /**
+     * Runs {@code action} on a thread of its own without {@code capabilities} (of the first 32, such as
+     * {@link #READ_ANY_FILE}): there, as for any other user, a file of mode 000 cannot be opened for reading, say.
+     * Capabilities are a per-thread attribute on Linux, and the thread ends after {@code action}, so the rest of
+     * the process keeps them.
+     */
+    public static <T> T withoutCapabilities(int capabilities, Callable<T> action) throws Exception {
+        FutureTask<T> task = new FutureTask<>(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment header = arena.allocate(8);
+                header.set(JAVA_INT, 0, CAPABILITY_VERSION_3);
+                MemorySegment data = arena.allocate(24); // 2 x { effective, permitted, inheritable }
+                if (call(e -> (int) CAPGET.invokeExact(e, header, data)) != 0) {
+                    throw new IllegalStateException("capget");
+                }
+                data.set(JAVA_INT, 0, data.get(JAVA_INT, 0) & ~capabilities);
+                if (call(e -> (int) CAPSET.invokeExact(e, header, data)) != 0) {
+                    throw new IllegalStateException("capset");
+                }
+            }
+            return action.call();
+        });
+        Thread thread = Thread.ofPlatform().name("without-capabilities").start(task);
+        try {
+            return task.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        } finally {
+            thread.join();
+        }
     }
 
     /** The descriptors this process has open. */

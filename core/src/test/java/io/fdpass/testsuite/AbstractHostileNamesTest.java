@@ -5,7 +5,10 @@ import io.fdpass.FdPassServer;
 import io.fdpass.ReceivedReply;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FileStatus;
+import io.fdpass.testing.Mounts;
 import io.fdpass.testing.TestSyscalls;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.StandardProtocolFamily;
@@ -23,9 +26,38 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-/** Names built to escape the root or to stall the server, through the whole server: none gets anywhere. */
+/**
+ * Names built to escape the root or to stall the server, through the whole server: none gets anywhere. The root is
+ * a tmpfs of its own (as root on Linux; else where the temporary directory is), mounted {@code nodev} where
+ * {@link #nodevRoot()} says so, so that the server opens by another way (protocol v1, "Opening"): every way gives
+ * every name the same status.
+ */
 public abstract class AbstractHostileNamesTest extends AbstractFdPassTest {
+    private final Mounts mounts = new Mounts();
+
+    /** Whether the root's mount is {@code nodev}: then the test runs only where it can mount one. */
+    protected boolean nodevRoot() {
+        return false;
+    }
+
+    @BeforeEach
+    void mountRoot() throws Exception {
+        if (!Mounts.possible()) {
+            assumeFalse(nodevRoot(), Mounts.NEEDS_ROOT);
+            return;
+        }
+        mounts.tmpfs(root, nodevRoot());
+        write("courses.txt", COURSES);
+        write("campusinfo.txt", CAMPUSINFO);
+        write("contacts.txt", CONTACTS);
+    }
+
+    @AfterEach
+    void unmountRoot() throws Exception {
+        mounts.close();
+    }
 
     @Test
     void noHostileNameOpensAnythingOutsideTheRootOrBlocksTheServer() throws Exception {

@@ -55,6 +55,11 @@ public final class ServerMain implements Callable<Integer> {
             description = "Serve the regular files beneath this directory (never outside it).")
     Path root;
 
+    @Option(names = "--allow-mounts",
+            description = "Serve the files of other mounts beneath --root too (default: PERMISSION_DENIED), but "
+                    + "never those of a pseudo filesystem (proc, sysfs, cgroup...).")
+    boolean allowMounts;
+
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "0660", converter = ModeConverter.class,
             description = "The socket file's mode, octal or rw-rw----: who may connect (default: ${DEFAULT-VALUE}).")
     Cli.Mode mode;
@@ -102,6 +107,7 @@ public final class ServerMain implements Callable<Integer> {
     public Integer call() {
         FdPassServer.Builder builder = FdPassServer.builder()
                 .root(root)
+                .allowMounts(allowMounts)
                 .socketMode(mode.permissions())
                 .onConnect(peer -> log.info("client {}", peer));
         if (!allowUids.isEmpty() || !allowGids.isEmpty()) {

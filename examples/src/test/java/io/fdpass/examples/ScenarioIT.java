@@ -83,11 +83,27 @@ class ScenarioIT {
             String log = server.log();
             assertAll(
                     () -> assertTrue(log.contains("fdpass server listening on " + socket), log),
+                    () -> assertTrue(log.contains("fdpass file source " + root + ": ")
+                            && log.contains("; mounts beneath the root not crossed"), "no line on its way\n" + log),
                     () -> assertTrue(log.contains("client uid=" + myUid() + " ") && log.contains(" pid="
                             + client.pid()), "no line for the client's connection\n" + log),
                     () -> assertTrue(log.contains("SIGTERM: shutting down"), log),
                     () -> assertFalse(log.contains("WARNING"), "the JVM or the libraries warned\n" + log),
                     () -> assertEquals("", server.stdout(), "the server writes its log to stderr only"));
+        }
+    }
+
+    @Test
+    void allowMountsIsPassedToTheFileSource() throws Exception {
+        Path root = sampleRoot();
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString(), "--allow-mounts")) {
+            Result client = Jars.client(dir, "--socket", socket.toString(), "contacts.txt");
+            assertEquals(0, client.exit(), client::toString);
+            assertEquals(0, server.terminate(), server::log);
+            assertTrue(server.log().contains("fdpass file source " + root + ": ")
+                    && server.log().contains("; mounts beneath the root crossed, but never onto a pseudo filesystem"),
+                    server::log);
         }
     }
 

@@ -1,0 +1,17 @@
+package io.fdpass.kqueue;
+
+import io.fdpass.spi.FdPassTransport;
+import io.fdpass.testsuite.AbstractHostileNamesTest;
+
+/** The hostile names on a root whose mount is nodev: the server opens them at once, then checks. */
+class KQueueNodevHostileNamesTest extends AbstractHostileNamesTest {
+    @Override
+    protected FdPassTransport transport() {
+        return KQueueTransport.INSTANCE;
+    }
+
+    @Override
+    protected boolean nodevRoot() {
+        return true;
+    }
+}
