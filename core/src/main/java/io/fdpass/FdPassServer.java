@@ -9,10 +9,8 @@ import io.fdpass.server.SocketFile;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -354,15 +352,14 @@ public final class FdPassServer implements AutoCloseable {
                     : null;
             try {
                 EventLoopGroup loops = group != null ? group : ownedGroup;
+                ServerBootstrap bootstrap = new ServerBootstrap().group(loops).childHandler(initializer);
                 if (path == null) {
-                    Channel channel = serveInherited(chosen, loops, initializer);
+                    Channel channel = SocketFile.register(bootstrap, chosen.newServerChannel(listeningFd),
+                            "listening socket " + listeningFd);
                     logger.debug("fdpass server on listening socket {} ({})", listeningFd, chosen.name());
                     return new FdPassServer(channel, null, initializer, ownedGroup, lingerMillis);
                 }
-                ServerBootstrap bootstrap = new ServerBootstrap().group(loops)
-                        .channel(chosen.serverChannelClass())
-                        .childHandler(initializer);
-                SocketFile.Bound bound = SocketFile.bind(path, socketMode, bootstrap);
+                SocketFile.Bound bound = SocketFile.bind(path, socketMode, bootstrap, chosen);
                 logger.debug("fdpass server listening on {} ({})", path, chosen.name());
                 return new FdPassServer(bound.channel(), bound.file(), initializer, ownedGroup, lingerMillis);
             } catch (IOException | RuntimeException e) {
@@ -372,23 +369,6 @@ public final class FdPassServer implements AutoCloseable {
                 }
                 throw e;
             }
-        }
-
-        private Channel serveInherited(FdPassTransport chosen, EventLoopGroup loops,
-                FdPassServerInitializer initializer) throws IOException {
-            ServerChannel inherited = chosen.newServerChannel(listeningFd);
-            ChannelFuture registered = new ServerBootstrap().group(loops)
-                    .channelFactory(() -> inherited)
-                    .childHandler(initializer)
-                    .register()
-                    .awaitUninterruptibly();
-            if (!registered.isSuccess() || !registered.channel().isActive()) {
-                registered.channel().close().awaitUninterruptibly();
-                throw new IOException("listening socket " + listeningFd + ": cannot serve on it: "
-                        + (registered.cause() != null ? registered.cause().getMessage() : "not active"),
-                        registered.cause());
-            }
-            return registered.channel();
         }
 
         private static int atLeast(int value, int min, String name) {

@@ -1,8 +1,10 @@
 package io.fdpass.testing;
 
+import io.fdpass.internal.Errno;
 import io.fdpass.internal.Ffm;
 import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
+import io.fdpass.internal.SocketCalls;
 
 import java.io.File;
 import java.io.IOException;
@@ -18,7 +20,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * What the tests do to files, descriptors and processes that fdpass's natives have no reason to offer, on Linux
@@ -28,9 +29,6 @@ public final class TestSyscalls {
     /** Linux's RENAME_EXCHANGE, and macOS's RENAME_SWAP for renameatx_np, which takes the same arguments. */
     public static final int RENAME_EXCHANGE = 2;
 
-    private static final int AF_UNIX = 1;
-    /** SOCK_STREAM, with Linux's SOCK_CLOEXEC where it exists. */
-    private static final int SOCK_STREAM_CLOEXEC = Platform.LINUX ? 1 | 02000000 : 1;
     private static final int F_SETFD = 2;
 
     private static final MethodHandle WRITE = Ffm.bind("write",
@@ -40,12 +38,6 @@ public final class TestSyscalls {
     private static final MethodHandle SYSTEM = Ffm.bind("system", FunctionDescriptor.of(JAVA_INT, ADDRESS), -1);
     private static final MethodHandle FCNTL = Ffm.bind("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle SOCKET = Ffm.bind("socket",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle BIND = Ffm.bind("bind",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
-    private static final MethodHandle LISTEN = Ffm.bind("listen",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
 
     private TestSyscalls() {
     }
@@ -86,15 +78,9 @@ public final class TestSyscalls {
 
     /** A Unix stream socket bound to {@code path} and listening, as a launcher like systemd hands one over. */
     public static int listeningSocket(String path) {
-        int fd = Ffm.callInt(Ffm.scratch(), e -> (int) SOCKET.invokeExact(e, AF_UNIX, SOCK_STREAM_CLOEXEC, 0));
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment address = arena.allocate(110); // struct sockaddr_un
-            address.set(JAVA_SHORT, 0, (short) AF_UNIX);
-            address.asSlice(2).setString(0, path);
-            if (fd < 0 || Ffm.callInt(Ffm.scratch(), e -> (int) BIND.invokeExact(e, fd, address, 110)) != 0
-                    || Ffm.callInt(Ffm.scratch(), e -> (int) LISTEN.invokeExact(e, fd, 128)) != 0) {
-                throw new IllegalStateException("cannot listen on " + path);
-            }
+        int fd = SocketCalls.listen(path, 128);
+        if (fd < 0) {
+            throw new IllegalStateException("cannot listen on " + path + ": " + Errno.strerror(fd));
         }
         return fd;
     }
