@@ -1,5 +1,6 @@
 package io.fdpass.examples;
 
+import io.fdpass.Confinement;
 import io.fdpass.examples.Jars.Result;
 import io.fdpass.examples.Jars.Server;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,7 +22,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
@@ -316,6 +319,79 @@ class ScenarioIT {
         }
     }
 
+    /**
+     * The no-root demo: a client in a Landlock sandbox cannot open a file of the root, not even one it could open
+     * before, but reads it through the descriptor the server sends. The server is confined too, and says so: the
+     * threads that serve have no_new_privs, which is how /proc shows it from outside.
+     */
+    @Test
+    void aSandboxedClientCannotOpenTheFileButReadsItThroughFdpass() throws Exception {
+        assumeTrue(Confinement.isSupported(), "needs Landlock (Linux 5.13+)");
+        Path root = sampleRoot();
+        Path courses = root.resolve("courses.txt");
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString())) {
+            assertTrue(server.log().contains("confined: reads beneath " + root + " only, and the JVM's own files "
+                    + "(Landlock ABI " + Confinement.abi() + ")"), server::log);
+            Result free = Jars.client(dir, "--try-open", root.toString(), "--socket", socket.toString(),
+                    "courses.txt");
+            assertEquals(0, free.exit(), free::toString);
+            assertEquals("direct open: " + courses + ": opened", free.outLines().getFirst(), free::toString);
+
+            Result sandboxed = Jars.client(dir, "--sandbox", "--try-open", root.toString(), "--socket",
+                    socket.toString(), "courses.txt");
+            assertEquals(0, sandboxed.exit(), sandboxed::toString);
+            assertEquals(List.of("direct open: " + courses + ": permission denied", "reply: 1 name, 1 OK, 0 failed",
+                    "courses.txt OK 16 bytes: Course1\\nCourse2\\n"), sandboxed.outLines(), sandboxed::toString);
+            assertEquals("", sandboxed.err(), sandboxed::toString);
+
+            Map<String, String> threads = noNewPrivsByThread(server.process.pid());
+            assertTrue(threads.keySet().stream().anyMatch(t -> t.startsWith("fdpass-server")), threads::toString);
+            threads.forEach((name, flags) -> assertEquals("", flags.replace(name.startsWith("fdpass-server") ? "1"
+                    : "0", ""), () -> name + ": " + threads));
+            assertEquals(0, server.terminate(), server::log);
+            assertFalse(Files.exists(socket), "the confined server left its socket behind");
+        }
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString(), "--no-confine")) {
+            assertTrue(server.log().contains("not confined: confinement off"), server::log);
+            assertTrue(noNewPrivsByThread(server.process.pid()).values().stream().noneMatch(f -> f.contains("1")));
+            assertEquals(0, server.terminate(), server::log);
+        }
+    }
+
+    /** The same demo as a user that is not root, where the file is readable by all but the sandbox. */
+    @Test
+    void aSandboxedClientOfAnotherUserCannotOpenTheFileEither() throws Exception {
+        assumeTrue(Confinement.isSupported(), "needs Landlock (Linux 5.13+)");
+        assumeTrue(myUid() == 0, "runs the client as nobody, which needs root (as any other user, the test above "
+                + "is this one)");
+        Path setpriv = onPath("setpriv");
+        assumeTrue(setpriv != null, "needs setpriv (util-linux) on PATH to run the client as nobody");
+        int[] nobody = nobody();
+        assumeTrue(nobody != null, "needs a user named nobody in /etc/passwd");
+        List<String> asNobody = List.of(setpriv.toString(), "--reuid=" + nobody[0], "--regid=" + nobody[1],
+                "--clear-groups");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path root = sampleRoot();
+        Path courses = root.resolve("courses.txt");
+        Path clientJar = Files.copy(Jars.CLIENT_JAR, dir.resolve("client.jar"));
+        Files.setPosixFilePermissions(clientJar, PosixFilePermissions.fromString("rw-r--r--"));
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString(), "--mode", "0666")) {
+            Result free = Jars.run(dir, Jars.command(asNobody, clientJar, "--try-open", root.toString(),
+                    "--socket", socket.toString(), "courses.txt"));
+            assertEquals("direct open: " + courses + ": opened", free.outLines().getFirst(), free::toString);
+            Result sandboxed = Jars.run(dir, Jars.command(asNobody, clientJar, "--sandbox", "--try-open",
+                    root.toString(), "--socket", socket.toString(), "courses.txt"));
+            assertEquals(0, sandboxed.exit(), sandboxed::toString);
+            assertEquals(List.of("direct open: " + courses + ": permission denied", "reply: 1 name, 1 OK, 0 failed",
+                    "courses.txt OK 16 bytes: Course1\\nCourse2\\n"), sandboxed.outLines(), sandboxed::toString);
+            assertEquals("", sandboxed.err(), sandboxed::toString);
+            assertEquals(0, server.terminate(), server::log);
+            assertTrue(server.log().contains("client uid=" + nobody[0] + " "), server::log);
+        }
+    }
+
     @Test
     void serverRefusesToStartWithOneLine() throws Exception {
         Path root = sampleRoot();
@@ -427,6 +503,27 @@ class ScenarioIT {
             }
         }
         return null;
+    }
+
+    /**
+     * Each thread of process {@code pid} by name (its first 15 characters, as /proc has it), with its NoNewPrivs
+     * flag (one character per thread of that name).
+     */
+    private static Map<String, String> noNewPrivsByThread(long pid) throws IOException {
+        Map<String, String> threads = new TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String flag = Files.readAllLines(task.resolve("status")).stream()
+                            .filter(l -> l.startsWith("NoNewPrivs:")).map(l -> l.substring(11).strip())
+                            .findFirst().orElse("?");
+                    threads.merge(Files.readString(task.resolve("comm")).strip(), flag, String::concat);
+                } catch (IOException gone) {
+                    // The thread ended meanwhile.
+                }
+            }
+        }
+        return threads;
     }
 
     /** Whether process {@code pid} ignores signal {@code sig} (Linux: /proc/PID/status, SigIgn). */
