@@ -73,7 +73,7 @@ public final class Confinement {
 
     private enum Kind { READ, EXECUTE, JVM }
 
-    /** What a domain allows beneath {@code path}; a {@link Kind#JVM} path that does not exist is skipped. */
+    /** What a domain allows beneath {@code path}; a {@link Kind#JVM} path that cannot be opened is skipped. */
     private record Rule(Path path, long access, Kind kind) {
     }
 
@@ -96,7 +96,9 @@ public final class Confinement {
     /**
      * Reading the files (not listing the directories) that this JVM may still need as it runs: its JDK
      * ({@code java.home}), its class and module path (manifests' {@code Class-Path} followed), and the jars of
-     * fdpass and Netty. As the JVM sees them now.
+     * fdpass and Netty, as the JVM sees them now; those it cannot open are left out. A directory on the class
+     * path lets every file beneath it be read: a class path of jars, or of directories holding only classes,
+     * keeps this narrow ({@code -cp .} run from a home directory does not).
      */
     public static Confinement jvmFiles() {
         List<Path> paths = new ArrayList<>();
@@ -148,7 +150,7 @@ public final class Confinement {
      * @throws UnsupportedOperationException where there is no Landlock, saying why
      * @throws IllegalStateException on a virtual thread: it would restrict the carrier thread, which other
      *         virtual threads share
-     * @throws IOException if a path cannot be opened (but the JVM's files that do not exist) or Landlock refuses
+     * @throws IOException if a path cannot be opened (but the JVM's files) or Landlock refuses
      */
     public void restrictCurrentThread() throws IOException {
         if (Thread.currentThread().isVirtual()) {

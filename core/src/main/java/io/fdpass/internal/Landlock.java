@@ -168,16 +168,16 @@ public final class Landlock {
          * Allows {@code access} beneath {@code path} (a directory and everything beneath it, or a file), as far as
          * the ABI knows the rights; on a file, only those that apply to files.
          *
-         * @param optional whether a path that does not exist is skipped rather than an error
+         * @param optional whether a path that cannot be opened (missing, unreachable) is skipped, not an error
          * @return whether a rule was added
-         * @throws IOException if {@code path} cannot be opened (unless missing and optional)
+         * @throws IOException if {@code path} cannot be opened (unless optional)
          */
         public synchronized boolean allow(Path path, long access, boolean optional) throws IOException {
             checkOpen();
             int target = Opens.openat(Opens.AT_FDCWD, path.toAbsolutePath().toString(),
                     Opens.O_PATH | Opens.O_CLOEXEC);
             if (target < 0) {
-                if (optional && (target == -Errno.ENOENT || target == -Errno.ENOTDIR)) {
+                if (optional) {
                     return false;
                 }
                 throw new IOException(path + ": " + Errno.strerror(target));

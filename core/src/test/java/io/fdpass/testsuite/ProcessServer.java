@@ -38,9 +38,9 @@ import java.util.logging.SimpleFormatter;
  * loops confine themselves to reading beneath the root (and the JVM's files) where Landlock is available, unless
  * {@code --no-confine}; {@code --outside}: a {@link HostileSource} serves that file for every name instead.
  *
- * <p>Prints {@code READY ...} once it listens (with {@code confined=true|false}), then answers commands on stdin, one a line: {@code fds} (its open
- * descriptors: {@code FDS count=N served=N sockets=N numbers=a,b,...}, served being those of files beneath the
- * root), {@code connections} ({@code CONNECTIONS N}). Exits on SIGTERM (shutting the server down) and when stdin
+ * <p>Prints {@code READY ...} once it listens (with {@code confined=true|false}), then answers commands on stdin,
+ * one a line: {@code fds} (its open descriptors: {@code FDS count=N served=N sockets=N numbers=a,b,...}, served
+ * being those of files beneath the root), {@code connections} ({@code CONNECTIONS N}). Exits on SIGTERM (shutting the server down) and when stdin
  * closes.
  */
 public final class ProcessServer {

@@ -281,21 +281,11 @@ class ScenarioIT {
      */
     @Test
     void unprivilegedClientReadsWhatItCannotOpen() throws Exception {
-        assumeTrue(myUid() == 0, "needs root: the server runs as root and the client as nobody");
-        Path setpriv = onPath("setpriv");
-        assumeTrue(setpriv != null, "needs setpriv (util-linux) on PATH to run the client as nobody");
-        int[] nobody = nobody();
-        assumeTrue(nobody != null, "needs a user named nobody in /etc/passwd");
-        List<String> asNobody = List.of(setpriv.toString(), "--reuid=" + nobody[0], "--regid=" + nobody[1],
-                "--clear-groups");
-
-        // Everything the client needs must be reachable by nobody: @TempDir is 0700.
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<String> asNobody = asNobody("needs root: the server runs as root and the client as nobody");
+        Path clientJar = clientJarForAll();
         Path root = Files.createDirectory(dir.resolve("root"));
         Path secret = Files.writeString(root.resolve("grades.txt"), "Alice: A\nBob: B\n");
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
-        Path clientJar = Files.copy(Jars.CLIENT_JAR, dir.resolve("client.jar"));
-        Files.setPosixFilePermissions(clientJar, PosixFilePermissions.fromString("rw-r--r--"));
         Path socket = dir.resolve("fdpass.sock");
 
         // nobody cannot open it...
@@ -314,6 +304,7 @@ class ScenarioIT {
                     client.outLines(), client::toString);
             assertEquals("", client.err(), client::toString);
             assertEquals(0, server.terminate(), server::log);
+            int[] nobody = nobody();
             assertTrue(server.log().contains("client uid=" + nobody[0] + " gid=" + nobody[1] + " pid="),
                     server::log);
         }
@@ -363,19 +354,11 @@ class ScenarioIT {
     @Test
     void aSandboxedClientOfAnotherUserCannotOpenTheFileEither() throws Exception {
         assumeTrue(Confinement.isSupported(), "needs Landlock (Linux 5.13+)");
-        assumeTrue(myUid() == 0, "runs the client as nobody, which needs root (as any other user, the test above "
-                + "is this one)");
-        Path setpriv = onPath("setpriv");
-        assumeTrue(setpriv != null, "needs setpriv (util-linux) on PATH to run the client as nobody");
-        int[] nobody = nobody();
-        assumeTrue(nobody != null, "needs a user named nobody in /etc/passwd");
-        List<String> asNobody = List.of(setpriv.toString(), "--reuid=" + nobody[0], "--regid=" + nobody[1],
-                "--clear-groups");
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<String> asNobody = asNobody("runs the client as nobody, which needs root (as any other user, the test "
+                + "above is this one)");
+        Path clientJar = clientJarForAll();
         Path root = sampleRoot();
         Path courses = root.resolve("courses.txt");
-        Path clientJar = Files.copy(Jars.CLIENT_JAR, dir.resolve("client.jar"));
-        Files.setPosixFilePermissions(clientJar, PosixFilePermissions.fromString("rw-r--r--"));
         Path socket = dir.resolve("fdpass.sock");
         try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString(), "--mode", "0666")) {
             Result free = Jars.run(dir, Jars.command(asNobody, clientJar, "--try-open", root.toString(),
@@ -388,7 +371,7 @@ class ScenarioIT {
                     "courses.txt OK 16 bytes: Course1\\nCourse2\\n"), sandboxed.outLines(), sandboxed::toString);
             assertEquals("", sandboxed.err(), sandboxed::toString);
             assertEquals(0, server.terminate(), server::log);
-            assertTrue(server.log().contains("client uid=" + nobody[0] + " "), server::log);
+            assertTrue(server.log().contains("client uid=" + nobody()[0] + " "), server::log);
         }
     }
 
@@ -476,6 +459,24 @@ class ScenarioIT {
 
     private static int myGid() throws IOException {
         return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
+    }
+
+    /** setpriv's prefix that runs a command as nobody; skips the test, saying why, unless that can be done. */
+    private static List<String> asNobody(String needsRoot) throws IOException {
+        assumeTrue(myUid() == 0, needsRoot);
+        Path setpriv = onPath("setpriv");
+        assumeTrue(setpriv != null, "needs setpriv (util-linux) on PATH to run the client as nobody");
+        int[] nobody = nobody();
+        assumeTrue(nobody != null, "needs a user named nobody in /etc/passwd");
+        return List.of(setpriv.toString(), "--reuid=" + nobody[0], "--regid=" + nobody[1], "--clear-groups");
+    }
+
+    /** A copy of the client jar that nobody can reach: @TempDir is 0700. */
+    private Path clientJarForAll() throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path clientJar = Files.copy(Jars.CLIENT_JAR, dir.resolve("client.jar"));
+        Files.setPosixFilePermissions(clientJar, PosixFilePermissions.fromString("rw-r--r--"));
+        return clientJar;
     }
 
     /** nobody's uid and primary gid from /etc/passwd, or null. */
