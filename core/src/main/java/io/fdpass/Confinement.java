@@ -23,8 +23,11 @@ import java.util.stream.Collectors;
  * is handed over fdpass confines itself so:
  *
  * <pre>{@code
- * Confinement.jvmFiles().restrictCurrentThread();  // before connecting: the client's event loops inherit it
- * try (FdPassClient client = FdPassClient.connect(socket)) { ... }
+ * Confinement.jvmFiles().restrictCurrentThread(); // before connecting: the client's event loop inherits it
+ * try (FdPassClient client = FdPassClient.connect(Path.of("/run/files.sock"));
+ *      ReceivedReply reply = client.request("courses.txt").join()) {
+ *     byte[] bytes = reply.entry(0).file().inputStream().readAllBytes(); // through the descriptor
+ * }
  * }</pre>
  *
  * <p><b>Which threads.</b> Landlock restricts the calling thread and the threads and processes it starts
