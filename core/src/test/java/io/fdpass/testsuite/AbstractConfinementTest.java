@@ -239,6 +239,15 @@ public abstract class AbstractConfinementTest extends AbstractFdPassTest {
         }
     }
 
+    @Test
+    void requiredConfinementOfAFileSourceOfYoursNeedsThePathsItReads() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> server()
+                .fileSource(HostileSource.readingOutside(outside)).confine(Confinement.Mode.REQUIRED).start());
+        assertEquals("confine(REQUIRED) with a file source of yours needs the paths it reads: "
+                + "confine(REQUIRED, path...)", e.getMessage());
+        assertFalse(Files.exists(socket));
+    }
+
     /**
      * Netty's GlobalEventExecutor starts its thread from whichever thread gives it a task first, and the server's
      * loops give it tasks as they shut down: a thread that one of them started would be confined, for everything
