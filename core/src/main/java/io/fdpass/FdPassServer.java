@@ -9,10 +9,8 @@ import io.fdpass.server.SocketFile;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -22,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -96,6 +95,11 @@ public final class FdPassServer implements AutoCloseable {
         return initializer.stats();
     }
 
+    /** Whether the threads this server started run confined: on its own event loops, see {@link Builder#confine}. */
+    public boolean isConfined() {
+        return ownedGroup != null && initializer.confinement() != null;
+    }
+
     /** Connections open now. */
     public int connectionCount() {
         return initializer.connectionCount();
@@ -134,16 +138,20 @@ public final class FdPassServer implements AutoCloseable {
         }
     }
 
+    /** The loops end first: none then uses the closed source, and none starts once the domain's rules are gone. */
     private void release() {
+        if (ownedGroup == null) {
+            closeInitializer();
+        } else {
+            ownedGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> closeInitializer());
+        }
+    }
+
+    private void closeInitializer() {
         try {
             initializer.close();
         } finally {
-            if (ownedGroup != null) {
-                ownedGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS)
-                        .addListener(f -> closed.complete(null));
-            } else {
-                closed.complete(null);
-            }
+            closed.complete(null);
         }
     }
 
@@ -166,6 +174,8 @@ public final class FdPassServer implements AutoCloseable {
         private Executor openExecutor;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
         private int listeningFd = -1;
+        private Confinement.Mode confineMode = Confinement.Mode.IF_AVAILABLE;
+        private List<Path> confineTo;
 
         private Builder() {
         }
@@ -313,6 +323,21 @@ public final class FdPassServer implements AutoCloseable {
         }
 
         /**
+         * Whether the threads the server starts (its event loops, its open executor) confine themselves with
+         * Landlock before they serve: to reading beneath {@code readable} (by default the root) and the JVM's own
+         * files, so that a bug in an opener, a file source or the policy can neither hand out another file nor
+         * change one. Default {@link Confinement.Mode#IF_AVAILABLE}; {@link Confinement.Mode#REQUIRED} fails to
+         * start without Landlock. Groups and executors of yours are not confined (see
+         * {@link FdPassServerInitializer#threadFactory}), nor the JVM's other threads (see {@link Confinement});
+         * nor a server with a file source of yours and no {@code readable}.
+         */
+        public Builder confine(Confinement.Mode mode, Path... readable) {
+            this.confineMode = Objects.requireNonNull(mode, "mode");
+            this.confineTo = readable.length == 0 ? null : List.of(readable);
+            return this;
+        }
+
+        /**
          * The server's pipeline setup, for a {@code ServerBootstrap} of your own; the socket settings do not apply.
          * Close it when done: it may own a file source and an open executor.
          */
@@ -329,18 +354,21 @@ public final class FdPassServer implements AutoCloseable {
                 source = FileSource.beneath(root, allowMounts);
                 ownsSource = true;
             }
+            List<Path> readable = confineTo != null ? confineTo : fileSource == null ? List.of(root) : null;
+            ServerConfinement confinement = ServerConfinement.prepare(confineMode, readable,
+                    ownsSource ? source : null);
             Executor executor = openExecutor;
             Runnable onClose = () -> { };
             if (executor == null && source.mayBlock()) {
                 ExecutorService pool = Executors.newFixedThreadPool(
                         Math.max(2, Runtime.getRuntime().availableProcessors()),
-                        new DefaultThreadFactory("fdpass-open", true));
+                        ServerConfinement.threadFactory(confinement, new DefaultThreadFactory("fdpass-open", true)));
                 executor = pool;
                 onClose = pool::shutdown;
             }
             ServerConfig config = new ServerConfig(hello, source, accessPolicy, lingerMillis, maxUnreadBytes, executor,
                     new ServerCounters());
-            return new FdPassServerInitializer(config, ownsSource, onConnect, maxConnections, onClose);
+            return new FdPassServerInitializer(config, ownsSource, onConnect, maxConnections, onClose, confinement);
         }
 
         /**
@@ -363,20 +391,22 @@ public final class FdPassServer implements AutoCloseable {
             // Half the cores each (one of two here) served a pipelining client best; two threads halved it.
             EventLoopGroup ownedGroup = group == null
                     ? new MultiThreadIoEventLoopGroup(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
-                            new DefaultThreadFactory("fdpass-server", true),
+                            initializer.threadFactory(new DefaultThreadFactory("fdpass-server", true)),
                             chosen.newIoHandlerFactory())
                     : null;
             try {
+                if (initializer.confinement() != null) {
+                    initializer.confinement().logStarted(path != null ? path : "socket " + listeningFd, group == null);
+                }
                 EventLoopGroup loops = group != null ? group : ownedGroup;
+                ServerBootstrap bootstrap = new ServerBootstrap().group(loops).childHandler(initializer);
                 if (path == null) {
-                    Channel channel = serveInherited(chosen, loops, initializer);
+                    Channel channel = SocketFile.register(bootstrap, chosen.newServerChannel(listeningFd),
+                            "listening socket " + listeningFd);
                     logger.debug("fdpass server on listening socket {} ({})", listeningFd, chosen.name());
                     return new FdPassServer(channel, null, initializer, ownedGroup, lingerMillis);
                 }
-                ServerBootstrap bootstrap = new ServerBootstrap().group(loops)
-                        .channel(chosen.serverChannelClass())
-                        .childHandler(initializer);
-                SocketFile.Bound bound = SocketFile.bind(path, socketMode, bootstrap);
+                SocketFile.Bound bound = SocketFile.bind(path, socketMode, bootstrap, chosen);
                 logger.debug("fdpass server listening on {} ({})", path, chosen.name());
                 return new FdPassServer(bound.channel(), bound.file(), initializer, ownedGroup, lingerMillis);
             } catch (IOException | RuntimeException e) {
@@ -386,23 +416,6 @@ public final class FdPassServer implements AutoCloseable {
                 }
                 throw e;
             }
-        }
-
-        private Channel serveInherited(FdPassTransport chosen, EventLoopGroup loops,
-                FdPassServerInitializer initializer) throws IOException {
-            ServerChannel inherited = chosen.newServerChannel(listeningFd);
-            ChannelFuture registered = new ServerBootstrap().group(loops)
-                    .channelFactory(() -> inherited)
-                    .childHandler(initializer)
-                    .register()
-                    .awaitUninterruptibly();
-            if (!registered.isSuccess() || !registered.channel().isActive()) {
-                registered.channel().close().awaitUninterruptibly();
-                throw new IOException("listening socket " + listeningFd + ": cannot serve on it: "
-                        + (registered.cause() != null ? registered.cause().getMessage() : "not active"),
-                        registered.cause());
-            }
-            return registered.channel();
         }
 
         private static int atLeast(int value, int min, String name) {

@@ -17,7 +17,9 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -35,6 +37,9 @@ import java.util.function.Consumer;
  * fdpass.shutdownGracefully().join(); // after closing the server channel
  * fdpass.close();
  * }</pre>
+ *
+ * <p>It confines (see {@link FdPassServer.Builder#confine}) the threads of its own open executor, but it cannot
+ * confine event loops it does not start: make them with {@link #threadFactory(ThreadFactory)}.
  */
 @Sharable
 public final class FdPassServerInitializer extends ChannelInitializer<Channel> implements AutoCloseable {
@@ -47,10 +52,13 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     private final int maxConnections;
     private final AtomicInteger open = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("fdpass", GlobalEventExecutor.INSTANCE);
+    /** Null when not confined. */
+    private final ServerConfinement confinement;
 
     FdPassServerInitializer(ServerConfig config, boolean ownsSource, Consumer<? super Peer> onConnect,
-            int maxConnections, Runnable onClose) {
+            int maxConnections, Runnable onClose, ServerConfinement confinement) {
         this.config = config;
+        this.confinement = confinement;
         this.ownsSource = ownsSource;
         this.onConnect = onConnect == null ? null : new OnConnect(onConnect);
         this.onClose = onClose;
@@ -117,11 +125,32 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     }
 
     /**
+     * The thread factory for the event loops you run this initializer on, made from yours: each of their threads
+     * confines itself to this server's domain (reading beneath its root and the JVM's own files) before it runs
+     * anything. {@code delegate} itself when this initializer does not confine (confinement off or unavailable).
+     * Give fdpass a group of its own: every other channel on it would be confined too. Such a loop cannot create
+     * the socket file: register a listening socket made elsewhere (as {@link FdPassServer.Builder#start()} does on
+     * Linux). Close this initializer once the group has terminated; a thread that starts later makes its rules
+     * anew, from the paths.
+     */
+    public ThreadFactory threadFactory(ThreadFactory delegate) {
+        return ServerConfinement.threadFactory(confinement, Objects.requireNonNull(delegate, "delegate"));
+    }
+
+    /** The domain of the threads it confines; null if none. */
+    ServerConfinement confinement() {
+        return confinement;
+    }
+
+    /**
      * Shuts every connection down as protocol v1's "Closing" says: requests already read are answered, then ERROR
      * SHUTTING_DOWN, then each connection closes once its client has read everything, has closed its end, or the
      * linger timeout passed. Stop accepting first (close the server channel). Completes when all are closed.
      */
     public CompletableFuture<Void> shutdownGracefully() {
+        if (confinement != null) {
+            confinement.holdGlobalExecutor(); // until close()
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         for (Channel ch : connections) {
             ch.pipeline().fireUserEventTriggered(ShutdownEvent.INSTANCE);
@@ -130,12 +159,18 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         return done;
     }
 
-    /** Releases what this initializer owns (the file source it opened, its open executor). */
+    /** Releases what this initializer owns (the file source it opened, its open executor, its domain's rules). */
     @Override
     public void close() {
-        if (ownsSource) {
-            config.source().close();
+        try {
+            if (ownsSource) {
+                config.source().close();
+            }
+            onClose.run();
+        } finally {
+            if (confinement != null) {
+                confinement.close();
+            }
         }
-        onClose.run();
     }
 }

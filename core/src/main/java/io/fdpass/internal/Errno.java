@@ -14,6 +14,7 @@ public final class Errno {
     public static final int EINTR = 4;
     public static final int EIO = 5;
     public static final int ENXIO = 6;
+    public static final int E2BIG = 7;
     public static final int EBADF = 9;
     public static final int EACCES = 13;
     public static final int EXDEV = 18;
@@ -39,6 +40,7 @@ public final class Errno {
             Map.entry(EINTR, "EINTR (Interrupted system call)"),
             Map.entry(EIO, "EIO (Input/output error)"),
             Map.entry(ENXIO, "ENXIO (No such device or address)"),
+            Map.entry(E2BIG, "E2BIG (Argument list too long)"),
             Map.entry(EBADF, "EBADF (Bad file descriptor)"),
             Map.entry(EACCES, "EACCES (Permission denied)"),
             Map.entry(EXDEV, "EXDEV (Invalid cross-device link)"),

@@ -1,20 +1,22 @@
 package io.fdpass.internal;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.io.IOException;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * What Netty does not ask of a Unix socket: how much its peer has not read yet, and one descriptor message taken
- * without Netty's read loop.
+ * What Netty does not ask of a Unix socket: how much its peer has not read yet, one descriptor message taken
+ * without Netty's read loop, and a listening socket made in the calling thread.
  */
 public final class SocketCalls {
     /** The longest path a Unix socket takes, in bytes without its NUL: {@code sun_path} holds 108 (macOS 104). */
@@ -57,6 +59,12 @@ public final class SocketCalls {
      */
     private static final int SB_EFFICIENCY = 8;
     private static final int PID = Platform.DARWIN ? (int) ProcessHandle.current().pid() : 0;
+    private static final int SOCK_STREAM = 1;
+    // Linux only: type flags of socket(2).
+    private static final int SOCK_NONBLOCK = 04000;
+    private static final int SOCK_CLOEXEC = 02000000;
+    /** {@code sizeof(struct sockaddr_un)}, whose path follows two bytes: Linux's family, macOS's length and family. */
+    private static final int SOCKADDR_UN_SIZE = Platform.DARWIN ? 106 : 110;
 
     private static final MethodHandle IOCTL = Ffm.bind("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2, Platform.LINUX);
@@ -64,6 +72,12 @@ public final class SocketCalls {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
     private static final MethodHandle GETSOCKOPT = Ffm.bind("getsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1, Platform.DARWIN);
+    private static final MethodHandle SOCKET = Ffm.bind("socket",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle BIND = Ffm.bind("bind",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
+    private static final MethodHandle LISTEN = Ffm.bind("listen",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
     private static final MethodHandle PROC_PIDFDINFO = Ffm.bind("proc_pidfdinfo",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.DARWIN);
 
@@ -189,6 +203,50 @@ public final class SocketCalls {
             Descriptors.close(message.get(JAVA_INT, CONTROL_OFFSET + CMSG_DATA + 4L * i));
         }
         return NOT_ONE_DESCRIPTOR;
+    }
+
+    /**
+     * A Unix stream socket bound to {@code path} and listening, close-on-exec (and on Linux non-blocking, as Netty
+     * wants it): made in the calling thread, as a launcher like systemd makes one to hand over.
+     *
+     * @return the descriptor, or a negative errno; {@code -ENAMETOOLONG} for a path that {@code sun_path} cannot
+     *         hold
+     */
+    public static int listen(String path, int backlog) {
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length + 2 >= SOCKADDR_UN_SIZE) {
+            return -Errno.ENAMETOOLONG;
+        }
+        Ffm.Scratch s = Ffm.scratch();
+        int type = Platform.LINUX ? SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC : SOCK_STREAM;
+        try {
+            int fd = (int) SOCKET.invokeExact(s.errno, AF_UNIX, type, 0);
+            if (fd < 0) {
+                return fd;
+            }
+            MemorySegment address = s.path.asSlice(0, SOCKADDR_UN_SIZE).fill((byte) 0);
+            if (Platform.DARWIN) {
+                address.set(JAVA_BYTE, 0, (byte) SOCKADDR_UN_SIZE);
+                address.set(JAVA_BYTE, 1, (byte) AF_UNIX);
+            } else {
+                address.set(JAVA_SHORT, 0, (short) AF_UNIX);
+            }
+            MemorySegment.copy(bytes, 0, address, JAVA_BYTE, 2, bytes.length);
+            int r = Platform.DARWIN ? Descriptors.setCloexec(fd) : 0;
+            if (r == 0) {
+                r = (int) BIND.invokeExact(s.errno, fd, address, SOCKADDR_UN_SIZE);
+            }
+            if (r == 0) {
+                r = (int) LISTEN.invokeExact(s.errno, fd, backlog);
+            }
+            if (r < 0) {
+                Descriptors.close(fd);
+                return r;
+            }
+            return fd;
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     /**

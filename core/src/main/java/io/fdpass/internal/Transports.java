@@ -40,6 +40,16 @@ public final class Transports {
                 ALL.getFirst().unavailabilityCause());
     }
 
+    /**
+     * Loads the native library of every transport now: Netty extracts it to a temporary directory on first use,
+     * which a confined thread cannot write.
+     */
+    public static void loadNatives() {
+        for (FdPassTransport transport : ALL) {
+            transport.isAvailable();
+        }
+    }
+
     /** {@code transport} if it is available, else an {@link IllegalStateException} naming Netty's reason. */
     public static FdPassTransport checkAvailable(FdPassTransport transport) {
         if (!transport.isAvailable()) {

@@ -1,10 +1,16 @@
 package io.fdpass.server;
 
+import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Errno;
+import io.fdpass.internal.Platform;
 import io.fdpass.internal.SocketCalls;
+import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.NetUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -76,18 +82,16 @@ public record SocketFile(Path path, Object key) {
     /**
      * Binds in a private directory, sets the mode, then renames the socket into place, so that no one can connect
      * before the mode holds (binding and listening are one step in Netty, and umask is per process).
+     *
+     * @param bootstrap with its group and child handler, but no channel yet
      */
-    public static Bound bind(Path path, Set<PosixFilePermission> mode, ServerBootstrap bootstrap) throws IOException {
+    public static Bound bind(Path path, Set<PosixFilePermission> mode, ServerBootstrap bootstrap,
+            FdPassTransport transport) throws IOException {
         Path dir = stagingDirectory(path);
         Path staging = dir.resolve("s");
         Channel channel = null;
         try {
-            ChannelFuture bound = bootstrap.bind(new DomainSocketAddress(staging.toString())).awaitUninterruptibly();
-            if (!bound.isSuccess()) {
-                throw new IOException("socket: cannot listen on " + path + ": " + bound.cause().getMessage(),
-                        bound.cause());
-            }
-            channel = bound.channel();
+            channel = listen(staging, bootstrap, transport, path);
             Files.setPosixFilePermissions(staging, mode);
             try {
                 Files.move(staging, path, StandardCopyOption.ATOMIC_MOVE);
@@ -133,6 +137,54 @@ public record SocketFile(Path path, Object key) {
                 throw new IOException("socket: cannot create a socket in " + parent + ": permission denied", e);
             }
         }
+    }
+
+    /**
+     * A channel listening on {@code staging}. On Linux this thread makes the socket and Netty's channel adopts it,
+     * so that no event loop creates a file (a confined one could not); Netty's kqueue channel cannot adopt a
+     * listening socket, so elsewhere Netty binds.
+     */
+    private static Channel listen(Path staging, ServerBootstrap bootstrap, FdPassTransport transport, Path path)
+            throws IOException {
+        if (Platform.LINUX) {
+            int fd = SocketCalls.listen(staging.toString(), NetUtil.SOMAXCONN);
+            if (fd < 0) {
+                throw new IOException("socket: cannot listen on " + path + ": " + Errno.strerror(fd));
+            }
+            ServerChannel listening;
+            try {
+                listening = transport.newServerChannel(fd);
+            } catch (RuntimeException e) {
+                Descriptors.close(fd);
+                throw e;
+            }
+            return register(bootstrap, listening, "socket " + path);
+        }
+        ChannelFuture bound = bootstrap.channel(transport.serverChannelClass())
+                .bind(new DomainSocketAddress(staging.toString())).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            throw new IOException("socket: cannot listen on " + path + ": " + bound.cause().getMessage(),
+                    bound.cause());
+        }
+        return bound.channel();
+    }
+
+    /**
+     * Serves on a channel made of a listening descriptor (handed over, or made by {@link #bind}).
+     *
+     * @param bootstrap with its group and child handler, but no channel yet
+     * @param what names the socket in messages
+     */
+    public static Channel register(ServerBootstrap bootstrap, ServerChannel listening, String what)
+            throws IOException {
+        ChannelFuture registered = bootstrap.channelFactory(() -> listening).register().awaitUninterruptibly();
+        if (!registered.isSuccess() || !registered.channel().isActive()) {
+            registered.channel().close().awaitUninterruptibly();
+            throw new IOException(what + ": cannot serve on it: "
+                    + (registered.cause() != null ? registered.cause().getMessage() : "not active"),
+                    registered.cause());
+        }
+        return registered.channel();
     }
 
     /** Removes the file if it is still this socket: a path that now names another file belongs to someone else. */

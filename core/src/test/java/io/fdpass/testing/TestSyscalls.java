@@ -1,8 +1,10 @@
 package io.fdpass.testing;
 
+import io.fdpass.internal.Errno;
 import io.fdpass.internal.Ffm;
 import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
+import io.fdpass.internal.SocketCalls;
 
 import java.io.File;
 import java.io.IOException;
@@ -21,7 +23,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * What the tests do to files, descriptors and processes that fdpass's natives have no reason to offer, on Linux
@@ -31,9 +32,6 @@ public final class TestSyscalls {
     /** Linux's RENAME_EXCHANGE, and macOS's RENAME_SWAP for renameatx_np, which takes the same arguments. */
     public static final int RENAME_EXCHANGE = 2;
 
-    private static final int AF_UNIX = 1;
-    /** SOCK_STREAM, with Linux's SOCK_CLOEXEC where it exists. */
-    private static final int SOCK_STREAM_CLOEXEC = Platform.LINUX ? 1 | 02000000 : 1;
     private static final int F_SETFD = 2;
 
     private static final MethodHandle WRITE = Ffm.bind("write",
@@ -43,12 +41,6 @@ public final class TestSyscalls {
     private static final MethodHandle SYSTEM = Ffm.bind("system", FunctionDescriptor.of(JAVA_INT, ADDRESS), -1);
     private static final MethodHandle FCNTL = Ffm.bind("fcntl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle SOCKET = Ffm.bind("socket",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle BIND = Ffm.bind("bind",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
-    private static final MethodHandle LISTEN = Ffm.bind("listen",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
     private static final MethodHandle POSIX_OPENPT = Ffm.bind("posix_openpt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
     private static final MethodHandle UNLOCKPT = Ffm.bind("unlockpt", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
@@ -125,19 +117,11 @@ public final class TestSyscalls {
 
     /** A Unix stream socket bound to {@code path} and listening, as a launcher like systemd hands one over. */
     public static int listeningSocket(String path) {
-        try (Arena arena = Arena.ofConfined()) {
-            int fd = (int) SOCKET.invokeExact(Ffm.scratch().errno, AF_UNIX, SOCK_STREAM_CLOEXEC, 0);
-            MemorySegment address = arena.allocate(110); // struct sockaddr_un
-            address.set(JAVA_SHORT, 0, (short) AF_UNIX);
-            address.asSlice(2).setString(0, path);
-            if (fd < 0 || (int) BIND.invokeExact(Ffm.scratch().errno, fd, address, 110) != 0
-                    || (int) LISTEN.invokeExact(Ffm.scratch().errno, fd, 128) != 0) {
-                throw new IllegalStateException("cannot listen on " + path);
-            }
-            return fd;
-        } catch (Throwable t) {
-            throw Ffm.rethrow(t);
+        int fd = SocketCalls.listen(path, 128);
+        if (fd < 0) {
+            throw new IllegalStateException("cannot listen on " + path + ": " + Errno.strerror(fd));
         }
+        return fd;
     }
 
     /** Runs a command; whether it exited 0. Nothing is inherited but stderr, so no pipe outlives it. */

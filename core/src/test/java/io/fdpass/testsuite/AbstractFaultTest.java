@@ -572,7 +572,7 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
         return System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux");
     }
 
-    private static boolean onPath(String command) {
+    static boolean onPath(String command) {
         String path = System.getenv("PATH");
         if (path == null) {
             return false;
@@ -590,7 +590,7 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
     }
 
     /** Makes {@code dir} and everything beneath it readable (and its directories searchable) by every user. */
-    private static void readableByAll(Path dir) throws IOException {
+    static void readableByAll(Path dir) throws IOException {
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path path : paths.toList()) {
                 Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(
@@ -600,7 +600,7 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
     }
 
     /** Copies the class path where another user can read it ({@code ~/.m2} of root is not). */
-    private static List<Path> copyForAll(List<Path> classPath, Path into) throws IOException {
+    static List<Path> copyForAll(List<Path> classPath, Path into) throws IOException {
         List<Path> copies = new ArrayList<>();
         Map<String, Integer> taken = new HashMap<>();
         for (Path entry : classPath) {

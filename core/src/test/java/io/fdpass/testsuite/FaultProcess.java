@@ -1,24 +1,20 @@
 package io.fdpass.testsuite;
 
+import io.fdpass.internal.ClassPath;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -94,43 +90,7 @@ final class FaultProcess implements AutoCloseable {
      * children run everything on the class path, where fdpass finds its transports through META-INF/services.
      */
     static List<Path> classPath() {
-        Set<Path> entries = new LinkedHashSet<>();
-        for (String property : List.of("jdk.module.path", "java.class.path")) {
-            String value = System.getProperty(property);
-            if (value == null || value.isEmpty()) {
-                continue;
-            }
-            for (String entry : value.split(java.io.File.pathSeparator)) {
-                if (!entry.isEmpty()) {
-                    addExpanded(Path.of(entry).toAbsolutePath().normalize(), entries);
-                }
-            }
-        }
-        return List.copyOf(entries);
-    }
-
-    private static void addExpanded(Path entry, Set<Path> entries) {
-        if (!entries.add(entry) || !Files.isRegularFile(entry) || !entry.toString().endsWith(".jar")) {
-            return;
-        }
-        try (JarFile jar = new JarFile(entry.toFile())) {
-            Manifest manifest = jar.getManifest();
-            String classPath = manifest == null ? null : manifest.getMainAttributes().getValue("Class-Path");
-            if (classPath == null) {
-                return;
-            }
-            for (String url : classPath.trim().split("\\s+")) {
-                if (url.isEmpty()) {
-                    continue;
-                }
-                URI uri = entry.toUri().resolve(url);
-                if ("file".equals(uri.getScheme())) {
-                    addExpanded(Path.of(uri).normalize(), entries);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ClassPath.entries();
     }
 
     long pid() {

@@ -1,9 +1,11 @@
 package io.fdpass.testsuite;
 
+import io.fdpass.Confinement;
 import io.fdpass.FdPassServer;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 import io.netty.util.internal.logging.JdkLoggerFactory;
@@ -22,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Level;
@@ -31,11 +34,13 @@ import java.util.logging.SimpleFormatter;
 /**
  * An fdpass server in a process of its own, for {@link AbstractFaultTest}: it can be killed, run as another user or
  * under a lower RLIMIT_NOFILE. Arguments: {@code --transport NAME --socket PATH --root PATH [--linger-millis N]
- * [--debug]} ({@code --debug}: fdpass's and Netty's debug log on stderr).
+ * [--debug] [--no-confine] [--outside PATH]} ({@code --debug}: fdpass's and Netty's debug log on stderr). Its event
+ * loops confine themselves to reading beneath the root (and the JVM's files) where Landlock is available, unless
+ * {@code --no-confine}; {@code --outside}: a {@link HostileSource} serves that file for every name instead.
  *
- * <p>Prints {@code READY ...} once it listens, then answers commands on stdin, one a line: {@code fds} (its open
- * descriptors: {@code FDS count=N served=N sockets=N numbers=a,b,...}, served being those of files beneath the
- * root), {@code connections} ({@code CONNECTIONS N}). Exits on SIGTERM (shutting the server down) and when stdin
+ * <p>Prints {@code READY ...} once it listens (with {@code confined=true|false}), then answers commands on stdin,
+ * one a line: {@code fds} (its open descriptors: {@code FDS count=N served=N sockets=N numbers=a,b,...}, served
+ * being those of files beneath the root), {@code connections} ({@code CONNECTIONS N}). Exits on SIGTERM (shutting the server down) and when stdin
  * closes.
  */
 public final class ProcessServer {
@@ -57,9 +62,17 @@ public final class ProcessServer {
         FdPassTransport transport = transport(options.get("transport"));
         Path root = Path.of(options.get("root")).toRealPath();
         // The server runs on a group of ours, so that "fds" can wait for what its loops are doing.
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, transport.newIoHandlerFactory());
+        // Confined the way an application confines its own loops, with the public API.
+        boolean confined = !options.containsKey("no-confine") && Confinement.isSupported();
+        ThreadFactory threads = new DefaultThreadFactory("fdpass-process-server");
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, confined
+                ? Confinement.jvmFiles().and(Confinement.readOnlyBeneath(root)).threadFactory(threads) : threads,
+                transport.newIoHandlerFactory());
         FdPassServer.Builder builder = FdPassServer.builder().transport(transport).eventLoopGroup(group)
                 .socket(Path.of(options.get("socket"))).root(root);
+        if (options.containsKey("outside")) {
+            builder.fileSource(HostileSource.readingOutside(Path.of(options.get("outside"))));
+        }
         if (options.containsKey("linger-millis")) {
             builder.linger(Duration.ofMillis(Long.parseLong(options.get("linger-millis"))));
         }
@@ -74,7 +87,7 @@ public final class ProcessServer {
         }));
         PrintStream out = System.out;
         out.println("READY pid=" + ProcessHandle.current().pid() + " " + status("Uid") + " " + status("CapEff")
-                + " " + fds(root));
+                + " confined=" + confined + " " + fds(root));
         out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;

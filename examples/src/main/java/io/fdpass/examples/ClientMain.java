@@ -1,5 +1,6 @@
 package io.fdpass.examples;
 
+import io.fdpass.Confinement;
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassException;
 import io.fdpass.ReceivedFile;
@@ -13,8 +14,11 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -33,13 +37,17 @@ import java.util.concurrent.ExecutionException;
                         + "it: a line for the reply, then a line per name, e.g.",
                 "  courses.txt OK 16 bytes: Course1\\nCourse2\\n",
                 "Bytes are escaped (\\n, \\t, \\\\, \\xNN); a file longer than --bytes ends in '...'. "
-                        + "Why a name failed goes to stderr."},
+                        + "Why a name failed goes to stderr.",
+                "With --sandbox it first gives up opening files (Landlock, Linux 5.13+): it can then read only "
+                        + "its JDK and its jar, and the files through the descriptors it receives."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:every name was opened and read", "1:some name failed (reason on stderr)",
-                "2:invalid command line", "3:no answer: no server, not an fdpass server, connection lost"})
+                "2:invalid command line", "3:no answer: no server, not an fdpass server, connection lost",
+                "4:--sandbox: no sandbox here (no Landlock)"})
 public final class ClientMain implements Callable<Integer> {
     static final int NAME_FAILED = 1;
     static final int NO_ANSWER = 3;
+    static final int NO_SANDBOX = 4;
 
     @Spec
     CommandSpec spec;
@@ -59,6 +67,16 @@ public final class ClientMain implements Callable<Integer> {
             description = "How long connecting (until the server's HELLO) and the reply may each take "
                     + "(default: ${DEFAULT-VALUE}).")
     Duration timeout;
+
+    @Option(names = "--sandbox",
+            description = "Before connecting, give up the right to open files (Landlock): read only the JDK and "
+                    + "this jar from then on.")
+    boolean sandbox;
+
+    @Option(names = "--try-open", paramLabel = "DIR",
+            description = "First try to open DIR/NAME directly, for each NAME, and print what happened (with "
+                    + "--sandbox: permission denied).")
+    Path tryOpen;
 
     @Parameters(arity = "1..*", paramLabel = "NAME", description = "Files to ask for, relative to the server's root.")
     List<String> names;
@@ -81,6 +99,20 @@ public final class ClientMain implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String me = spec.name();
+        if (sandbox) {
+            try {
+                // This thread, and the client's event loop, which it starts later.
+                Confinement.jvmFiles().restrictCurrentThread();
+            } catch (IOException | UnsupportedOperationException e) {
+                err.println(me + ": --sandbox: " + e.getMessage());
+                return NO_SANDBOX;
+            }
+        }
+        if (tryOpen != null) {
+            for (String name : names) {
+                out.println("direct open: " + openDirectly(name));
+            }
+        }
         try (FdPassClient client = FdPassClient.builder()
                 .socket(socket)
                 .connectTimeout(timeout)
@@ -130,6 +162,21 @@ public final class ClientMain implements Callable<Integer> {
             Thread.currentThread().interrupt();
             err.println(me + ": interrupted");
             return NO_ANSWER;
+        }
+    }
+
+    /** What opening {@code --try-open}/NAME for reading came to: {@code PATH: opened}, or why not. */
+    private String openDirectly(String name) {
+        Path file;
+        try {
+            file = tryOpen.resolve(name);
+        } catch (InvalidPathException e) {
+            return Cli.escape(name) + ": not a path";
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return Cli.escape(file.toString()) + ": opened";
+        } catch (IOException e) {
+            return Cli.escape(Cli.describe(e));
         }
     }
 

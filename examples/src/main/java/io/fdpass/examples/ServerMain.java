@@ -1,6 +1,7 @@
 package io.fdpass.examples;
 
 import io.fdpass.AccessPolicy;
+import io.fdpass.Confinement;
 import io.fdpass.FdPassServer;
 import io.fdpass.Peer;
 import io.fdpass.ServerLimits;
@@ -35,7 +36,9 @@ import java.util.function.Consumer;
                         + "themselves.",
                 "Serves until SIGINT or SIGTERM, then shuts down gracefully, removes the socket and exits 0. "
                         + "Logs to stderr: one line when ready, one per connection (the client's uid, gid and pid) "
-                        + "and one per refused name."},
+                        + "and one per refused name.",
+                "Where the kernel has Landlock (Linux 5.13+), the threads that serve confine themselves to "
+                        + "reading beneath DIR (and the JVM's own files), unless --no-confine; the log says which."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:shut down on SIGINT or SIGTERM", "1:could not start (socket in use, no root, ...)",
                 "2:invalid command line"})
@@ -94,6 +97,11 @@ public final class ServerMain implements Callable<Integer> {
                     + "e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).")
     Duration linger;
 
+    @Option(names = "--no-confine",
+            description = "Do not confine the serving threads with Landlock (by default they may read beneath DIR "
+                    + "and the JVM's own files, nothing else, where the kernel has Landlock).")
+    boolean noConfine;
+
     @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
             description = "No reply is written while a client has more than this unread, in kernel bytes "
                     + "(default and most: the socket's send buffer less room for a largest reply).")
@@ -110,6 +118,9 @@ public final class ServerMain implements Callable<Integer> {
                 .allowMounts(allowMounts)
                 .socketMode(mode.permissions())
                 .onConnect(peer -> log.info("client {}", peer));
+        if (noConfine) {
+            builder.confine(Confinement.Mode.OFF); // the library logs which, either way
+        }
         if (!allowUids.isEmpty() || !allowGids.isEmpty()) {
             // Without lists everyone may have everything: the default policy, which needs no name as a String.
             builder.accessPolicy(new LoggingPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));

@@ -1,5 +1,6 @@
 package io.fdpass.examples;
 
+import io.fdpass.Confinement;
 import io.fdpass.examples.Jars.Result;
 import io.fdpass.examples.Jars.Server;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,7 +22,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
@@ -294,21 +297,11 @@ class ScenarioIT {
      */
     @Test
     void unprivilegedClientReadsWhatItCannotOpen() throws Exception {
-        assumeTrue(myUid() == 0, "needs root: the server runs as root and the client as nobody");
-        Path setpriv = onPath("setpriv");
-        assumeTrue(setpriv != null, "needs setpriv (util-linux) on PATH to run the client as nobody");
-        int[] nobody = nobody();
-        assumeTrue(nobody != null, "needs a user named nobody in /etc/passwd");
-        List<String> asNobody = List.of(setpriv.toString(), "--reuid=" + nobody[0], "--regid=" + nobody[1],
-                "--clear-groups");
-
-        // Everything the client needs must be reachable by nobody: @TempDir is 0700.
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        List<String> asNobody = asNobody("needs root: the server runs as root and the client as nobody");
+        Path clientJar = clientJarForAll();
         Path root = Files.createDirectory(dir.resolve("root"));
         Path secret = Files.writeString(root.resolve("grades.txt"), "Alice: A\nBob: B\n");
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
-        Path clientJar = Files.copy(Jars.CLIENT_JAR, dir.resolve("client.jar"));
-        Files.setPosixFilePermissions(clientJar, PosixFilePermissions.fromString("rw-r--r--"));
         Path socket = dir.resolve("fdpass.sock");
 
         // nobody cannot open it...
@@ -327,6 +320,7 @@ class ScenarioIT {
                     client.outLines(), client::toString);
             assertEquals("", client.err(), client::toString);
             assertEquals(0, server.terminate(), server::log);
+            int[] nobody = nobody();
             assertTrue(server.log().contains("client uid=" + nobody[0] + " gid=" + nobody[1] + " pid="),
                     server::log);
         }
@@ -368,6 +362,71 @@ class ScenarioIT {
                 + " (permission denied: the server may not search it)"));
         try (var left = Files.list(sockets)) {
             assertEquals(List.of(), left.toList(), "nothing left behind");
+        }
+    }
+
+    /**
+     * The no-root demo: a client in a Landlock sandbox cannot open a file of the root, not even one it could open
+     * before, but reads it through the descriptor the server sends. The server is confined too, and says so: the
+     * threads that serve have no_new_privs, which is how /proc shows it from outside.
+     */
+    @Test
+    void aSandboxedClientCannotOpenTheFileButReadsItThroughFdpass() throws Exception {
+        assumeTrue(Confinement.isSupported(), "needs Landlock (Linux 5.13+)");
+        Path root = sampleRoot();
+        Path courses = root.resolve("courses.txt");
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString())) {
+            assertTrue(server.log().contains("confined: reads beneath " + root + " only, and the JVM's own files "
+                    + "(Landlock ABI " + Confinement.abi() + ")"), server::log);
+            Result free = Jars.client(dir, "--try-open", root.toString(), "--socket", socket.toString(),
+                    "courses.txt");
+            assertEquals(0, free.exit(), free::toString);
+            assertEquals("direct open: " + courses + ": opened", free.outLines().getFirst(), free::toString);
+
+            Result sandboxed = Jars.client(dir, "--sandbox", "--try-open", root.toString(), "--socket",
+                    socket.toString(), "courses.txt");
+            assertEquals(0, sandboxed.exit(), sandboxed::toString);
+            assertEquals(List.of("direct open: " + courses + ": permission denied", "reply: 1 name, 1 OK, 0 failed",
+                    "courses.txt OK 16 bytes: Course1\\nCourse2\\n"), sandboxed.outLines(), sandboxed::toString);
+            assertEquals("", sandboxed.err(), sandboxed::toString);
+
+            Map<String, String> threads = noNewPrivsByThread(server.process.pid());
+            assertTrue(threads.keySet().stream().anyMatch(t -> t.startsWith("fdpass-server")), threads::toString);
+            threads.forEach((name, flags) -> assertEquals("", flags.replace(name.startsWith("fdpass-server") ? "1"
+                    : "0", ""), () -> name + ": " + threads));
+            assertEquals(0, server.terminate(), server::log);
+            assertFalse(Files.exists(socket), "the confined server left its socket behind");
+        }
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString(), "--no-confine")) {
+            assertTrue(server.log().contains("not confined: confinement off"), server::log);
+            assertTrue(noNewPrivsByThread(server.process.pid()).values().stream().noneMatch(f -> f.contains("1")));
+            assertEquals(0, server.terminate(), server::log);
+        }
+    }
+
+    /** The same demo as a user that is not root, where the file is readable by all but the sandbox. */
+    @Test
+    void aSandboxedClientOfAnotherUserCannotOpenTheFileEither() throws Exception {
+        assumeTrue(Confinement.isSupported(), "needs Landlock (Linux 5.13+)");
+        List<String> asNobody = asNobody("runs the client as nobody, which needs root (as any other user, the test "
+                + "above is this one)");
+        Path clientJar = clientJarForAll();
+        Path root = sampleRoot();
+        Path courses = root.resolve("courses.txt");
+        Path socket = dir.resolve("fdpass.sock");
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString(), "--mode", "0666")) {
+            Result free = Jars.run(dir, Jars.command(asNobody, clientJar, "--try-open", root.toString(),
+                    "--socket", socket.toString(), "courses.txt"));
+            assertEquals("direct open: " + courses + ": opened", free.outLines().getFirst(), free::toString);
+            Result sandboxed = Jars.run(dir, Jars.command(asNobody, clientJar, "--sandbox", "--try-open",
+                    root.toString(), "--socket", socket.toString(), "courses.txt"));
+            assertEquals(0, sandboxed.exit(), sandboxed::toString);
+            assertEquals(List.of("direct open: " + courses + ": permission denied", "reply: 1 name, 1 OK, 0 failed",
+                    "courses.txt OK 16 bytes: Course1\\nCourse2\\n"), sandboxed.outLines(), sandboxed::toString);
+            assertEquals("", sandboxed.err(), sandboxed::toString);
+            assertEquals(0, server.terminate(), server::log);
+            assertTrue(server.log().contains("client uid=" + nobody()[0] + " "), server::log);
         }
     }
 
@@ -457,6 +516,24 @@ class ScenarioIT {
         return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
     }
 
+    /** setpriv's prefix that runs a command as nobody; skips the test, saying why, unless that can be done. */
+    private static List<String> asNobody(String needsRoot) throws IOException {
+        assumeTrue(myUid() == 0, needsRoot);
+        Path setpriv = onPath("setpriv");
+        assumeTrue(setpriv != null, "needs setpriv (util-linux) on PATH to run the client as nobody");
+        int[] nobody = nobody();
+        assumeTrue(nobody != null, "needs a user named nobody in /etc/passwd");
+        return List.of(setpriv.toString(), "--reuid=" + nobody[0], "--regid=" + nobody[1], "--clear-groups");
+    }
+
+    /** A copy of the client jar that nobody can reach: @TempDir is 0700. */
+    private Path clientJarForAll() throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path clientJar = Files.copy(Jars.CLIENT_JAR, dir.resolve("client.jar"));
+        Files.setPosixFilePermissions(clientJar, PosixFilePermissions.fromString("rw-r--r--"));
+        return clientJar;
+    }
+
     /** nobody's uid and primary gid from /etc/passwd, or null. */
     private static int[] nobody() throws IOException {
         for (String line : Files.readAllLines(Path.of("/etc/passwd"))) {
@@ -482,6 +559,27 @@ class ScenarioIT {
             }
         }
         return null;
+    }
+
+    /**
+     * Each thread of process {@code pid} by name (its first 15 characters, as /proc has it), with its NoNewPrivs
+     * flag (one character per thread of that name).
+     */
+    private static Map<String, String> noNewPrivsByThread(long pid) throws IOException {
+        Map<String, String> threads = new TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String flag = Files.readAllLines(task.resolve("status")).stream()
+                            .filter(l -> l.startsWith("NoNewPrivs:")).map(l -> l.substring(11).strip())
+                            .findFirst().orElse("?");
+                    threads.merge(Files.readString(task.resolve("comm")).strip(), flag, String::concat);
+                } catch (IOException gone) {
+                    // The thread ended meanwhile.
+                }
+            }
+        }
+        return threads;
     }
 
     /** Whether process {@code pid} ignores signal {@code sig} (Linux: /proc/PID/status, SigIgn). */
