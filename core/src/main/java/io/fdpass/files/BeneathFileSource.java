@@ -10,6 +10,7 @@ import io.fdpass.internal.FileStat;
 import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -28,6 +29,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class BeneathFileSource implements FileSource {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(BeneathFileSource.class);
 
+    /** What an open fills, one per thread: the openers keep nothing of it between calls. */
+    private static final FastThreadLocal<long[]> STAT = new FastThreadLocal<>() {
+        @Override
+        protected long[] initialValue() {
+            return new long[FileStat.STAT_LENGTH];
+        }
+    };
     private static final int CLOSED = 1;
     private static final int IN_USE = 2;
 
@@ -150,7 +158,7 @@ public final class BeneathFileSource implements FileSource {
             return OpenResult.failed(FileStatus.IO_ERROR);
         }
         try {
-            long[] stat = new long[FileStat.STAT_LENGTH];
+            long[] stat = STAT.get();
             int fd = opener.open(rootFd, procSelfFd, name, stat);
             return fd >= 0 ? OpenResult.opened(new FileDescriptor(fd), stat[FileStat.STAT_SIZE])
                     : OpenResult.failed(statusOf(-fd));

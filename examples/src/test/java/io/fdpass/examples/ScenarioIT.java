@@ -349,7 +349,7 @@ class ScenarioIT {
         Result notWritable = Jars.run(dir, Jars.command(asNobody, serverJar, "--socket", socket.toString(), "--root",
                 root.toString()));
         assertEquals(1, notWritable.exit(), notWritable::toString);
-        assertOneLine(notWritable, Pattern.quote("fdpass-example-server: socket: cannot create a socket in " + dir
+        assertOneErrorLine(notWritable, Pattern.quote("fdpass-example-server: socket: cannot create a socket in " + dir
                 + ": permission denied"));
 
         Path sockets = Files.createDirectory(dir.resolve("sockets"));
@@ -358,7 +358,7 @@ class ScenarioIT {
         Result notSearchable = Jars.run(dir, Jars.command(asNobody, serverJar, "--socket",
                 sockets.resolve("fdpass.sock").toString(), "--root", root.toString()));
         assertEquals(1, notSearchable.exit(), notSearchable::toString);
-        assertOneLine(notSearchable, Pattern.quote("fdpass-example-server: root: " + root
+        assertOneErrorLine(notSearchable, Pattern.quote("fdpass-example-server: root: " + root
                 + " (permission denied: the server may not search it)"));
         try (var left = Files.list(sockets)) {
             assertEquals(List.of(), left.toList(), "nothing left behind");
@@ -493,6 +493,14 @@ class ScenarioIT {
                 assertNotNull(file.getJarEntry("org/slf4j/simple/SimpleLogger.class"), jar + " lacks slf4j-simple");
             }
         }
+    }
+
+    /** Like {@link #assertOneLine}, where the server may have logged how it starts (INFO lines) before it failed. */
+    private static void assertOneErrorLine(Result result, String regex) {
+        List<String> lines = result.errLines().stream().filter(l -> !l.matches("\\d{4}-\\d\\d-\\d\\dT\\S+ INFO .*"))
+                .toList();
+        assertEquals(1, lines.size(), () -> "expected one line on stderr besides INFO logs\n" + result);
+        assertTrue(lines.getFirst().matches(regex), () -> "stderr does not match " + regex + "\n" + result);
     }
 
     private static void assertOneLine(Result result, String regex) {
