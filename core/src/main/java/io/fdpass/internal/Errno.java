@@ -30,6 +30,8 @@ public final class Errno {
     public static final int ENAMETOOLONG = Platform.DARWIN ? 63 : 36;
     public static final int ENOSYS = Platform.DARWIN ? 78 : 38;
     public static final int ELOOP = Platform.DARWIN ? 62 : 40;
+    /** Linux: the sending user has as many descriptors in flight as its RLIMIT_NOFILE. */
+    public static final int ETOOMANYREFS = Platform.DARWIN ? 59 : 109;
     /** What macOS answers for opening a socket, where Linux answers {@link #ENXIO}. */
     public static final int EOPNOTSUPP = Platform.DARWIN ? 102 : 95;
 
@@ -53,6 +55,7 @@ public final class Errno {
             Map.entry(ENAMETOOLONG, "ENAMETOOLONG (File name too long)"),
             Map.entry(ENOSYS, "ENOSYS (Function not implemented)"),
             Map.entry(EOPNOTSUPP, "EOPNOTSUPP (Operation not supported)"),
+            Map.entry(ETOOMANYREFS, "ETOOMANYREFS (Too many references)"),
             Map.entry(ELOOP, "ELOOP (Too many levels of symbolic links)"));
 
     private Errno() {
