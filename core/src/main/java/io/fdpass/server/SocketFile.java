@@ -3,6 +3,7 @@ package io.fdpass.server;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ServerChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -35,6 +36,22 @@ public record SocketFile(Path path, Object key) {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(SocketFile.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
+
+    /**
+     * Serves on {@code inherited}, a channel of a socket bound and listening already (handed over by systemd, say):
+     * registered with {@code bootstrap}'s group and handlers, neither bound nor unlinked.
+     */
+    public static Channel serveInherited(ServerBootstrap bootstrap, ServerChannel inherited, int fd)
+            throws IOException {
+        ChannelFuture registered = bootstrap.channelFactory(() -> inherited).register().awaitUninterruptibly();
+        if (!registered.isSuccess() || !registered.channel().isActive()) {
+            registered.channel().close().awaitUninterruptibly();
+            throw new IOException("listening socket " + fd + ": cannot serve on it: "
+                    + (registered.cause() != null ? registered.cause().getMessage() : "not active"),
+                    registered.cause());
+        }
+        return registered.channel();
+    }
 
     /** A listening channel and the socket file it listens on. */
     public record Bound(Channel channel, SocketFile file) {
