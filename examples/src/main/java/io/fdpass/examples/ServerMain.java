@@ -34,8 +34,9 @@ import java.util.function.Consumer;
                         + "socket PATH (fdpass protocol v1), so that they can read files they could not open "
                         + "themselves.",
                 "Serves until SIGINT or SIGTERM, then shuts down gracefully, removes the socket and exits 0. "
-                        + "Logs to stderr: one line when ready, one per connection (the client's uid, gid and pid) "
-                        + "and one per refused name."},
+                        + "Logs to stderr: one line when ready, one per connection (the client's uid, gid and pid), "
+                        + "and what it refuses (connections, names): the first few of each kind every 10 s, the rest "
+                        + "counted by uid in one line each."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:shut down on SIGINT or SIGTERM", "1:could not start (socket in use, no root, ...)",
                 "2:invalid command line"})
@@ -55,7 +56,7 @@ public final class ServerMain implements Callable<Integer> {
             description = "Serve the regular files beneath this directory (never outside it).")
     Path root;
 
-    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "0660", converter = ModeConverter.class,
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "0600", converter = ModeConverter.class,
             description = "The socket file's mode, octal or rw-rw----: who may connect (default: ${DEFAULT-VALUE}).")
     Cli.Mode mode;
 
@@ -89,6 +90,25 @@ public final class ServerMain implements Callable<Integer> {
                     + "e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).")
     Duration linger;
 
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Connections served at once; one more gets HELLO, then ERROR TOO_MANY_CONNECTIONS (default: "
+                    + FdPassServer.DEFAULT_MAX_CONNECTIONS + ").")
+    Integer maxConnections;
+
+    @Option(names = "--max-connections-per-uid", paramLabel = "N",
+            description = "Connections served at once for one user (default: an eighth of --max-connections).")
+    Integer maxConnectionsPerUid;
+
+    @Option(names = "--frame-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a request frame begun may take to arrive whole, then ERROR TIMED_OUT; 0 for ever "
+                    + "(default: " + FdPassServer.DEFAULT_FRAME_TIMEOUT_MILLIS / 1000 + "s).")
+    Duration frameTimeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a connection with nothing unanswered may stay idle, then ERROR TIMED_OUT; 0 for "
+                    + "ever (default: " + FdPassServer.DEFAULT_IDLE_TIMEOUT_MILLIS / 60_000 + "m).")
+    Duration idleTimeout;
+
     @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
             description = "No reply is written while a client has more than this unread, in kernel bytes "
                     + "(default and most: the socket's send buffer less room for a largest reply).")
@@ -103,10 +123,10 @@ public final class ServerMain implements Callable<Integer> {
         FdPassServer.Builder builder = FdPassServer.builder()
                 .root(root)
                 .socketMode(mode.permissions())
-                .onConnect(peer -> log.info("client {}", peer));
+                .logConnections(true);
         if (!allowUids.isEmpty() || !allowGids.isEmpty()) {
             // Without lists everyone may have everything: the default policy, which needs no name as a String.
-            builder.accessPolicy(new LoggingPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));
+            builder.accessPolicy(new IdPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));
         }
         try {
             set("--max-names", maxNames, builder::maxNames);
@@ -114,6 +134,10 @@ public final class ServerMain implements Callable<Integer> {
             set("--max-unanswered", maxUnanswered, builder::maxUnanswered);
             set("--linger", linger, builder::linger);
             set("--max-unread-bytes", maxUnreadBytes, builder::maxUnreadBytes);
+            set("--max-connections", maxConnections, builder::maxConnections);
+            set("--max-connections-per-uid", maxConnectionsPerUid, builder::maxConnectionsPerUid);
+            set("--frame-timeout", frameTimeout, builder::frameTimeout);
+            set("--idle-timeout", idleTimeout, builder::idleTimeout);
         } catch (IllegalArgumentException e) {
             System.err.println("fdpass-example-server: " + e.getMessage());
             System.err.println("Try 'fdpass-example-server --help' for more information.");
@@ -207,23 +231,27 @@ public final class ServerMain implements Callable<Integer> {
         }
     }
 
-    /** Admits the users and groups of --allow-uid and --allow-gid, and logs each name it refuses. */
-    static final class LoggingPolicy implements AccessPolicy {
+    /**
+     * Serves the users and groups of --allow-uid and --allow-gid every name, and refuses the others at connect: the
+     * server logs the refusals, rate-limited.
+     */
+    static final class IdPolicy implements AccessPolicy {
         private final Set<Integer> uids;
         private final Set<Integer> gids;
 
-        LoggingPolicy(Set<Integer> uids, Set<Integer> gids) {
+        IdPolicy(Set<Integer> uids, Set<Integer> gids) {
             this.uids = uids;
             this.gids = gids;
         }
 
         @Override
+        public boolean admits(Peer peer) {
+            return uids.contains(peer.uid()) || gids.contains(peer.gid());
+        }
+
+        @Override
         public boolean allows(Peer peer, String name) {
-            boolean allowed = uids.contains(peer.uid()) || gids.contains(peer.gid());
-            if (!allowed) {
-                log.info("refused {} to {}: uid and gid not allowed", Cli.escape(name), peer);
-            }
-            return allowed;
+            return admits(peer);
         }
     }
 
