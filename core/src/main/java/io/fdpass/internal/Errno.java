@@ -24,6 +24,7 @@ public final class Errno {
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int ENOTTY = 25;
+    public static final int EPIPE = 32;
 
     // xnu's <sys/errno.h> on macOS, <asm-generic/errno.h> on Linux.
     public static final int EAGAIN = Platform.DARWIN ? 35 : 11;
@@ -51,6 +52,7 @@ public final class Errno {
             Map.entry(ENFILE, "ENFILE (Too many open files in system)"),
             Map.entry(EMFILE, "EMFILE (Too many open files)"),
             Map.entry(ENOTTY, "ENOTTY (Inappropriate ioctl for device)"),
+            Map.entry(EPIPE, "EPIPE (Broken pipe)"),
             Map.entry(EAGAIN, "EAGAIN (Resource temporarily unavailable)"),
             Map.entry(ENAMETOOLONG, "ENAMETOOLONG (File name too long)"),
             Map.entry(ENOSYS, "ENOSYS (Function not implemented)"),

@@ -46,6 +46,8 @@ public final class TestSyscalls {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
     private static final MethodHandle LISTEN = Ffm.bind("listen",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle CONNECT = Ffm.bind("connect",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
 
     private TestSyscalls() {
     }
@@ -88,15 +90,32 @@ public final class TestSyscalls {
     public static int listeningSocket(String path) {
         int fd = Ffm.callInt(Ffm.scratch(), e -> (int) SOCKET.invokeExact(e, AF_UNIX, SOCK_STREAM_CLOEXEC, 0));
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment address = arena.allocate(110); // struct sockaddr_un
-            address.set(JAVA_SHORT, 0, (short) AF_UNIX);
-            address.asSlice(2).setString(0, path);
+            MemorySegment address = address(arena, path);
             if (fd < 0 || Ffm.callInt(Ffm.scratch(), e -> (int) BIND.invokeExact(e, fd, address, 110)) != 0
                     || Ffm.callInt(Ffm.scratch(), e -> (int) LISTEN.invokeExact(e, fd, 128)) != 0) {
                 throw new IllegalStateException("cannot listen on " + path);
             }
         }
         return fd;
+    }
+
+    /** A Unix stream socket connected to {@code path}, blocking. */
+    public static int connectedSocket(String path) {
+        int fd = Ffm.callInt(Ffm.scratch(), e -> (int) SOCKET.invokeExact(e, AF_UNIX, SOCK_STREAM_CLOEXEC, 0));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = address(arena, path);
+            if (fd < 0 || Ffm.callInt(Ffm.scratch(), e -> (int) CONNECT.invokeExact(e, fd, address, 110)) != 0) {
+                throw new IllegalStateException("cannot connect to " + path);
+            }
+        }
+        return fd;
+    }
+
+    private static MemorySegment address(Arena arena, String path) {
+        MemorySegment address = arena.allocate(110); // struct sockaddr_un
+        address.set(JAVA_SHORT, 0, (short) AF_UNIX);
+        address.asSlice(2).setString(0, path);
+        return address;
     }
 
     /** Runs a command; whether it exited 0. Nothing is inherited but stderr, so no pipe outlives it. */
