@@ -8,6 +8,10 @@ import io.fdpass.codec.FileStatus;
  *
  * <p>It sees only valid names (protocol v1, "Names"): invalid ones are answered {@link FileStatus#INVALID_NAME}
  * before any policy runs.
+ *
+ * <p>A policy that refuses some peers every name says so in {@link #admits(Peer)}: the server then refuses their
+ * connections as they are accepted (HELLO, then ERROR TOO_MANY_CONNECTIONS), so that they hold no connection slot
+ * while they stay.
  */
 @FunctionalInterface
 public interface AccessPolicy {
@@ -16,16 +20,17 @@ public interface AccessPolicy {
 
     boolean allows(Peer peer, String name);
 
-    /** A policy that admits only the given user ids (the server's own uid is not implied). */
+    /**
+     * Whether {@code peer} may have any name at all: false refuses its connection as it is accepted. Called once per
+     * connection, on its event loop. It must be false only for peers that {@link #allows(Peer, String)} refuses
+     * every name. By default true: every peer is served, and judged name by name.
+     */
+    default boolean admits(Peer peer) {
+        return true;
+    }
+
+    /** A policy that admits only the given user ids (the server's own uid is not implied), at connect already. */
     static AccessPolicy uids(int... uids) {
-        int[] copy = uids.clone();
-        return (peer, name) -> {
-            for (int uid : copy) {
-                if (uid == peer.uid()) {
-                    return true;
-                }
-            }
-            return false;
-        };
+        return new UidPolicy(uids.clone());
     }
 }

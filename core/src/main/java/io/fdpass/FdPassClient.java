@@ -2,6 +2,7 @@ package io.fdpass;
 
 import io.fdpass.client.ClientCounters;
 import io.fdpass.client.ClientHandler;
+import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassClientCodec;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassRequest;
@@ -52,13 +53,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>When the connection drops (the server restarted, say), the requests in flight fail, and the next request
  * connects again, retrying with a growing pause until the reconnect timeout passes; turn that off with
- * {@link Builder#reconnectTimeout(Duration) reconnectTimeout(Duration.ZERO)}. Requests are never sent twice.
+ * {@link Builder#reconnectTimeout(Duration) reconnectTimeout(Duration.ZERO)}. Requests are never sent twice. A
+ * server that refuses the connection (ERROR TOO_MANY_CONNECTIONS, right after HELLO) is given a longer pause, 1 s,
+ * before each new attempt.
  *
  * <p>It is thread-safe. Futures complete on the connection's event loop: do not block in their callbacks.
  */
 public final class FdPassClient implements AutoCloseable {
     private static final long FIRST_RETRY_MILLIS = 10;
     private static final long LAST_RETRY_MILLIS = 1_000;
+    /** The pause before connecting again to a server that refused the connection (TOO_MANY_CONNECTIONS). */
+    private static final long REFUSED_RETRY_MILLIS = 1_000;
 
     private final Path socket;
     private final FdPassTransport transport;
@@ -200,7 +205,12 @@ public final class FdPassClient implements AutoCloseable {
             CompletableFuture<Connection> attempt = new CompletableFuture<>();
             reconnecting = attempt;
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(reconnectTimeoutMillis);
-            tryConnect(attempt, deadline, FIRST_RETRY_MILLIS, null);
+            FdPassErrorException refusal = dropped.handler().refusal();
+            if (refusal != null) {
+                retryLater(attempt, deadline, REFUSED_RETRY_MILLIS, refusal); // it said so: not again at once
+            } else {
+                tryConnect(attempt, deadline, FIRST_RETRY_MILLIS, null);
+            }
             attempt.whenComplete((fresh, e) -> {
                 synchronized (this) {
                     reconnecting = null;
@@ -235,13 +245,25 @@ public final class FdPassClient implements AutoCloseable {
                 return;
             }
             FdPassException cause = (FdPassException) (e instanceof CompletionException ? e.getCause() : e);
-            try {
-                group.next().schedule(() -> tryConnect(attempt, deadline,
-                        Math.min(pauseMillis * 2, LAST_RETRY_MILLIS), cause), pauseMillis, TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException rejected) {
-                attempt.completeExceptionally(new FdPassException("client closed", rejected));
-            }
+            boolean refused = cause instanceof FdPassErrorException error
+                    && error.errorCode() == ErrorCode.TOO_MANY_CONNECTIONS;
+            retryLater(attempt, deadline, refused ? Math.max(pauseMillis, REFUSED_RETRY_MILLIS) : pauseMillis, cause);
         });
+    }
+
+    /** Tries again after {@code pauseMillis}, or fails now if the deadline comes first. */
+    private void retryLater(CompletableFuture<Connection> attempt, long deadline, long pauseMillis,
+            FdPassException last) {
+        if (last != null && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis) - deadline > 0) {
+            tryConnect(attempt, System.nanoTime(), pauseMillis, last); // says why it gives up
+            return;
+        }
+        try {
+            group.next().schedule(() -> tryConnect(attempt, deadline, Math.min(pauseMillis * 2,
+                    Math.max(LAST_RETRY_MILLIS, pauseMillis)), last), pauseMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException rejected) {
+            attempt.completeExceptionally(new FdPassException("client closed", rejected));
+        }
     }
 
     /** Connects once and waits for HELLO, at most {@code timeoutMillis}. */
@@ -273,10 +295,14 @@ public final class FdPassClient implements AutoCloseable {
                 }
                 connected.channel().close();
                 Throwable cause = e instanceof CompletionException ? e.getCause() : e;
+                if (cause instanceof FdPassErrorException refused) {
+                    opened.completeExceptionally(refused); // HELLO, then ERROR: it says why itself
+                    return;
+                }
                 String why = cause instanceof TimeoutException
                         ? "no HELLO within " + timeoutMillis + " ms; not an fdpass v1 server?"
                         : cause.getMessage().startsWith("connection closed")
-                        ? "closed before HELLO (the server is at its connection limit, or not an fdpass server)"
+                        ? "closed before HELLO (not an fdpass server, or one that could not accept it)"
                         : cause.getMessage();
                 opened.completeExceptionally(new FdPassException(socket + ": " + why, cause));
             });

@@ -3,6 +3,9 @@ package io.fdpass;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
 import io.fdpass.internal.Transports;
+import io.fdpass.server.ActivityLog;
+import io.fdpass.server.ConnectionLimits;
+import io.fdpass.server.DescriptorBudget;
 import io.fdpass.server.ServerConfig;
 import io.fdpass.server.ServerCounters;
 import io.fdpass.server.SocketFile;
@@ -51,6 +54,14 @@ public final class FdPassServer implements AutoCloseable {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(FdPassServer.class);
     /** Connections served at once, unless told otherwise. */
     public static final int DEFAULT_MAX_CONNECTIONS = 1024;
+    /** Connections served at once for one uid, unless told otherwise: this share of {@code maxConnections}. */
+    public static final int DEFAULT_CONNECTIONS_PER_UID_DIVISOR = 8;
+    /** How long a frame begun may take to arrive whole, unless told otherwise. */
+    public static final long DEFAULT_FRAME_TIMEOUT_MILLIS = 10_000;
+    /** How long a connection with nothing unanswered may stay idle, unless told otherwise. */
+    public static final long DEFAULT_IDLE_TIMEOUT_MILLIS = 300_000;
+    /** How often the log summarises what it did not log line by line (refusals, connections). */
+    public static final long LOG_INTERVAL_MILLIS = 10_000;
     /** Names per request, unless told otherwise: protocol v1's most. */
     public static final int DEFAULT_MAX_NAMES = FdPassProtocol.MAX_NAMES_LIMIT;
     /** Largest request frame, unless told otherwise: protocol v1's most. */
@@ -100,7 +111,7 @@ public final class FdPassServer implements AutoCloseable {
         return ownedGroup != null && initializer.confinement() != null;
     }
 
-    /** Connections open now. */
+    /** Connections served now (refused ones excepted). */
     public int connectionCount() {
         return initializer.connectionCount();
     }
@@ -173,6 +184,11 @@ public final class FdPassServer implements AutoCloseable {
         private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
         private Executor openExecutor;
         private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        /** 0: a share of maxConnections. */
+        private int maxConnectionsPerUid;
+        private long frameTimeoutMillis = DEFAULT_FRAME_TIMEOUT_MILLIS;
+        private long idleTimeoutMillis = DEFAULT_IDLE_TIMEOUT_MILLIS;
+        private boolean logConnections;
         private int listeningFd = -1;
         private Confinement.Mode confineMode = Confinement.Mode.IF_AVAILABLE;
         private List<Path> confineTo;
@@ -255,10 +271,7 @@ public final class FdPassServer implements AutoCloseable {
 
         /** How long a connection may linger after its ERROR (or the shutdown) for its client: default 10 s. */
         public Builder linger(Duration linger) {
-            if (linger.isNegative()) {
-                throw new IllegalArgumentException("linger: " + linger + " (expected: >= 0)");
-            }
-            this.lingerMillis = linger.toMillis();
+            this.lingerMillis = nonNegativeMillis(linger, "linger");
             return this;
         }
 
@@ -274,11 +287,50 @@ public final class FdPassServer implements AutoCloseable {
         }
 
         /**
-         * Connections served at once: default 1024. One more is closed as soon as it is accepted, before HELLO, and
-         * the connections already open go on.
+         * Connections served at once: default 1024. One more gets HELLO and then ERROR TOO_MANY_CONNECTIONS, and the
+         * connections already open go on.
          */
         public Builder maxConnections(int maxConnections) {
             this.maxConnections = atLeast(maxConnections, 1, "maxConnections");
+            return this;
+        }
+
+        /**
+         * Connections served at once for one peer uid: by default an eighth of {@link #maxConnections(int)} (128 of
+         * 1024), so that no one user can take every slot. One more of that uid gets HELLO and then ERROR
+         * TOO_MANY_CONNECTIONS. A connection closed while its client still has descriptors of it to read counts until
+         * the client has read them or closed.
+         */
+        public Builder maxConnectionsPerUid(int maxConnectionsPerUid) {
+            this.maxConnectionsPerUid = atLeast(maxConnectionsPerUid, 1, "maxConnectionsPerUid");
+            return this;
+        }
+
+        /**
+         * How long a frame begun may take to arrive whole: default 10 s; zero for ever. A frame that takes longer
+         * gets ERROR TIMED_OUT (after the replies to the requests before it). Time the server spends not reading the
+         * connection (backpressure) does not count.
+         */
+        public Builder frameTimeout(Duration frameTimeout) {
+            this.frameTimeoutMillis = nonNegativeMillis(frameTimeout, "frameTimeout");
+            return this;
+        }
+
+        /**
+         * How long a connection with nothing unanswered may stay idle, receiving nothing: default 5 minutes; zero for
+         * ever. It then gets ERROR TIMED_OUT; fdpass's client connects again at its next request.
+         */
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeoutMillis = nonNegativeMillis(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        /**
+         * Log each connection served (its peer's uid, gid and pid) at INFO, as refused connections and names always
+         * are: the first few of each kind every 10 s, the rest summarised by uid. Default false.
+         */
+        public Builder logConnections(boolean logConnections) {
+            this.logConnections = logConnections;
             return this;
         }
 
@@ -290,7 +342,8 @@ public final class FdPassServer implements AutoCloseable {
 
         /**
          * Told of each connection as it opens, with the client's credentials (to log who connects, for instance),
-         * but not of one refused by {@link #maxConnections(int)}. Called on the connection's event loop: keep it
+         * but not of one refused ({@link #maxConnections(int)}, {@link #maxConnectionsPerUid(int)},
+         * {@link AccessPolicy#admits(Peer)}). Called on the connection's event loop: keep it
          * fast and non-blocking. What it throws is logged; the connection goes on.
          */
         public Builder onConnect(Consumer<? super Peer> onConnect) {
@@ -366,9 +419,14 @@ public final class FdPassServer implements AutoCloseable {
                 executor = pool;
                 onClose = pool::shutdown;
             }
-            ServerConfig config = new ServerConfig(hello, source, accessPolicy, lingerMillis, maxUnreadBytes, executor,
-                    new ServerCounters());
-            return new FdPassServerInitializer(config, ownsSource, onConnect, maxConnections, onClose, confinement);
+            ConnectionLimits limits = new ConnectionLimits(maxConnections, maxConnectionsPerUid > 0
+                    ? maxConnectionsPerUid : Math.max(1, maxConnections / DEFAULT_CONNECTIONS_PER_UID_DIVISOR),
+                    accessPolicy);
+            DescriptorBudget budget = new DescriptorBudget(hello.maxNames(), limits);
+            ServerConfig config = new ServerConfig(hello, source, accessPolicy, lingerMillis, maxUnreadBytes,
+                    frameTimeoutMillis, idleTimeoutMillis, executor, limits, budget,
+                    new ServerCounters(budget::inFlight), new ActivityLog(LOG_INTERVAL_MILLIS, logConnections));
+            return new FdPassServerInitializer(config, ownsSource, onConnect, onClose, confinement);
         }
 
         /**
@@ -398,8 +456,9 @@ public final class FdPassServer implements AutoCloseable {
                 if (initializer.confinement() != null) {
                     initializer.confinement().logStarted(path != null ? path : "socket " + listeningFd, group == null);
                 }
-                EventLoopGroup loops = group != null ? group : ownedGroup;
-                ServerBootstrap bootstrap = new ServerBootstrap().group(loops).childHandler(initializer);
+                ServerBootstrap bootstrap = new ServerBootstrap().group(group != null ? group : ownedGroup)
+                        .handler(initializer.newAcceptHandler())
+                        .childHandler(initializer);
                 if (path == null) {
                     Channel channel = SocketFile.register(bootstrap, chosen.newServerChannel(listeningFd),
                             "listening socket " + listeningFd);
@@ -416,6 +475,13 @@ public final class FdPassServer implements AutoCloseable {
                 }
                 throw e;
             }
+        }
+
+        private static long nonNegativeMillis(Duration duration, String name) {
+            if (duration.isNegative()) {
+                throw new IllegalArgumentException(name + ": " + duration + " (expected: >= 0)");
+            }
+            return duration.toMillis();
         }
 
         private static int atLeast(int value, int min, String name) {

@@ -1,7 +1,7 @@
 package io.fdpass;
 
-import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassServerCodec;
+import io.fdpass.server.AcceptGuard;
 import io.fdpass.server.ServerConfig;
 import io.fdpass.server.ServerHandler;
 import io.fdpass.server.ShutdownEvent;
@@ -20,17 +20,18 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Sets up fdpass on each accepted connection: for a {@code ServerBootstrap} of your own, as the child handler.
- * It keeps track of the connections it set up, so that {@link #shutdownGracefully()} can end them as protocol v1's
- * "Closing" rule says. Build one with {@link FdPassServer.Builder#buildInitializer()}.
+ * Sets up fdpass on each accepted connection: for a {@code ServerBootstrap} of your own, as the child handler, with
+ * {@link #newAcceptHandler()} as the listening channel's handler. It keeps track of the connections it set up, so
+ * that {@link #shutdownGracefully()} can end them as protocol v1's "Closing" rule says. Build one with
+ * {@link FdPassServer.Builder#buildInitializer()}.
  *
  * <pre>{@code
  * FdPassServerInitializer fdpass = FdPassServer.builder().root(Path.of("/srv/files")).buildInitializer();
  * new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
+ *         .handler(fdpass.newAcceptHandler())
  *         .childHandler(fdpass)
  *         .bind(new DomainSocketAddress("/run/files.sock")).sync();
  * // ... serve ...
@@ -49,38 +50,37 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     private final boolean ownsSource;
     private final ChannelHandler onConnect;
     private final Runnable onClose;
-    private final int maxConnections;
-    private final AtomicInteger open = new AtomicInteger();
     private final ChannelGroup connections = new DefaultChannelGroup("fdpass", GlobalEventExecutor.INSTANCE);
     /** Null when not confined. */
     private final ServerConfinement confinement;
 
     FdPassServerInitializer(ServerConfig config, boolean ownsSource, Consumer<? super Peer> onConnect,
-            int maxConnections, Runnable onClose, ServerConfinement confinement) {
+            Runnable onClose, ServerConfinement confinement) {
         this.config = config;
         this.confinement = confinement;
         this.ownsSource = ownsSource;
         this.onConnect = onConnect == null ? null : new OnConnect(onConnect);
         this.onClose = onClose;
-        this.maxConnections = maxConnections;
     }
 
     @Override
     protected void initChannel(Channel ch) {
-        if (open.incrementAndGet() > maxConnections) {
-            // Refused before HELLO: the client learns it from the close, and nothing of it stays behind.
-            open.decrementAndGet();
-            config.counters().connectionRefused(maxConnections);
-            logger.debug("{} refused: {} connections open (maxConnections)", ch, maxConnections);
-            ch.close();
-            return;
-        }
-        ch.closeFuture().addListener(f -> open.decrementAndGet());
+        // Every connection gets HELLO: one over the limits is refused right after it, once its peer is known.
         connections.add(ch);
-        ch.pipeline().addLast(new FdPassServerCodec(config.hello()), new ServerHandler(config));
+        FdPassServerCodec codec = new FdPassServerCodec(config.hello());
+        ch.pipeline().addLast(codec, new ServerHandler(config, codec));
         if (onConnect != null) {
             ch.pipeline().addLast(onConnect);
         }
+    }
+
+    /**
+     * A handler for the listening channel (a {@code ServerBootstrap}'s {@code handler}): when the process has no
+     * descriptor free to accept a connection (EMFILE), it refuses the waiting connections with HELLO and ERROR
+     * TOO_MANY_CONNECTIONS, rather than leave their clients waiting. One per listening channel.
+     */
+    public ChannelHandler newAcceptHandler() {
+        return new AcceptGuard(config);
     }
 
     /**
@@ -119,9 +119,9 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         return config.counters();
     }
 
-    /** Connections open now. */
+    /** Connections served now (refused ones excepted). */
     public int connectionCount() {
-        return open.get();
+        return config.limits().open();
     }
 
     /**
@@ -159,10 +159,16 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         return done;
     }
 
-    /** Releases what this initializer owns (the file source it opened, its open executor, its domain's rules). */
+    /**
+     * Releases what this initializer owns (the file source it opened, its open executor, the sockets it kept for
+     * descriptors their clients had not read, its domain's rules) and logs what its log had counted and not yet
+     * logged.
+     */
     @Override
     public void close() {
         try {
+            config.budget().close();
+            config.log().flush();
             if (ownsSource) {
                 config.source().close();
             }

@@ -15,20 +15,25 @@ public interface FdPassServerStats {
     Snapshot snapshot();
 
     /**
-     * @param connectionsAccepted connections that got HELLO
-     * @param connectionsOpen connections open now
-     * @param connectionsRefused connections closed before HELLO, the server being at its connection limit
+     * @param connectionsAccepted connections served (admitted within the connection limits)
+     * @param connectionsOpen connections served and open now
+     * @param connectionsRefused connections refused as they were accepted (HELLO, then ERROR TOO_MANY_CONNECTIONS):
+     *        over the limit in all or for their uid, refused every name by the access policy, or accepted with no
+     *        descriptor free
      * @param requestsAnswered requests whose REPLY and descriptors were all written
      * @param descriptorsSent descriptors written to clients
      * @param descriptorsHeld descriptors opened and not yet sent or closed
+     * @param descriptorsInFlight descriptors sent and maybe not received yet (an upper bound), now
      * @param namesRefusedByPolicy names the access policy refused
      * @param backpressurePauses times a connection's replies were held back for its unread send queue
+     * @param budgetPauses times a connection's replies were held back for the bound on descriptors in flight
      * @param entries REPLY entries by status
      * @param errors ERRORs sent by code
      */
     record Snapshot(long connectionsAccepted, long connectionsOpen, long connectionsRefused,
-            long requestsAnswered, long descriptorsSent, long descriptorsHeld, long namesRefusedByPolicy,
-            long backpressurePauses, Map<FileStatus, Long> entries, Map<ErrorCode, Long> errors) {
+            long requestsAnswered, long descriptorsSent, long descriptorsHeld, long descriptorsInFlight,
+            long namesRefusedByPolicy, long backpressurePauses, long budgetPauses, Map<FileStatus, Long> entries,
+            Map<ErrorCode, Long> errors) {
 
         public Snapshot {
             entries = Map.copyOf(entries);
@@ -49,8 +54,9 @@ public interface FdPassServerStats {
         public String toString() {
             return "connections=" + connectionsOpen + " accepted=" + connectionsAccepted + " refused="
                     + connectionsRefused + " requests=" + requestsAnswered + " descriptors=" + descriptorsSent
-                    + " held=" + descriptorsHeld + " policyRefused=" + namesRefusedByPolicy + " pauses="
-                    + backpressurePauses + " entries=" + entries + " errors=" + errors;
+                    + " held=" + descriptorsHeld + " inFlight=" + descriptorsInFlight + " policyRefused="
+                    + namesRefusedByPolicy + " pauses=" + backpressurePauses + " budgetPauses=" + budgetPauses
+                    + " entries=" + entries + " errors=" + errors;
         }
     }
 }

@@ -4,6 +4,7 @@ import io.fdpass.FdPassClientStats;
 import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
 import io.fdpass.ReceivedReply;
+import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassReply;
@@ -29,6 +30,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private static final FileDescriptor[] NO_DESCRIPTORS = {};
 
     private final CompletableFuture<FdPassHello> hello = new CompletableFuture<>();
+    /** HELLO, read and held until the end of its read: an ERROR right behind it (a refusal) fails the connect. */
+    private FdPassHello helloRead;
 
     private final long timeoutMillis;
     private final ClientCounters stats;
@@ -38,7 +41,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private FdPassReply receiving;
     private FileDescriptor[] received;
     private int receivedCount;
-    private FdPassException failure;
+    private volatile FdPassException failure;
     private FdPassClientStats.Failure failureCause;
     /** Whether a reply is being read: requests its callbacks send then are flushed at the end of the read. */
     private boolean inChannelRead;
@@ -64,7 +67,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         ReceivedReply assemble(List<String> names, FdPassReply reply, FileDescriptor[] descriptors);
     }
 
-    /** Completes with the server's HELLO, or fails with why the connection ended before it. */
+    /**
+     * Completes with the server's HELLO once the read that brought it is done, or fails with why the connection ended
+     * before: a server that refuses the connection sends HELLO and then ERROR TOO_MANY_CONNECTIONS, together.
+     */
     public CompletableFuture<FdPassHello> hello() {
         return hello;
     }
@@ -115,6 +121,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The ERROR TOO_MANY_CONNECTIONS that ended the connection, if the server refused it; else null. */
+    public FdPassErrorException refusal() {
+        return failure instanceof FdPassErrorException e && e.errorCode() == ErrorCode.TOO_MANY_CONNECTIONS ? e : null;
+    }
+
     /** Netty's native messages end in strerror, "writevAddresses(..) failed with error(-32): Broken pipe". */
     public static String reason(Throwable cause) {
         String message = String.valueOf(cause.getMessage());
@@ -129,7 +140,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             switch (msg) {
                 case FileDescriptor fd -> onDescriptor(fd);
                 case FdPassReply reply -> onReply(reply);
-                case FdPassHello h -> hello.complete(h);
+                case FdPassHello h -> helloRead = h;
                 case FdPassError error -> fail(new FdPassErrorException(error.code(), error.message()),
                         FdPassClientStats.Failure.SERVER_ERROR);
                 default -> ctx.fireChannelRead(msg);
@@ -141,6 +152,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (helloRead != null) {
+            hello.complete(helloRead); // unless an ERROR behind it failed it already
+            helloRead = null;
+        }
         if (flushOnReadComplete) {
             flushOnReadComplete = false;
             ctx.flush();

@@ -23,6 +23,15 @@ public record FdPassError(int code, String message) implements FdPassMessage {
         this(Objects.requireNonNull(code, "code").code(), message);
     }
 
+    /** An ERROR whose message is {@code message} cut short where needed to fit the wire's 1024 bytes; null as "". */
+    public static FdPassError shortened(ErrorCode code, String message) {
+        String m = message == null ? "" : message;
+        while (m.getBytes(StandardCharsets.UTF_8).length > FdPassProtocol.MAX_MESSAGE_LENGTH) {
+            m = m.substring(0, m.length() / 2);
+        }
+        return new FdPassError(code, m);
+    }
+
     public ErrorCode errorCode() {
         return ErrorCode.valueOf(code);
     }

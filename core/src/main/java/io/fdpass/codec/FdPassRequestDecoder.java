@@ -46,6 +46,14 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
         return state == State.DISCARD;
     }
 
+    /**
+     * Whether a frame has begun and is not complete: some of its bytes were read, not all. A server that times out
+     * frames (protocol v1's TIMED_OUT) asks this once a read is done. False once discarding.
+     */
+    public boolean isInsideFrame() {
+        return state == State.READ_BODY || state == State.READ_HEADER && internalBuffer().isReadable();
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         switch (state) {

@@ -37,6 +37,14 @@ public final class FdPassResponseEncoder extends MessageToByteEncoder<FdPassMess
 
     @Override
     protected void encode(ChannelHandlerContext ctx, FdPassMessage msg, ByteBuf out) {
+        writeFrame(msg, out);
+    }
+
+    /**
+     * Writes the frame of a server's message to {@code out}: for a server that must answer outside a pipeline, such
+     * as one that refuses a connection it accepted with no descriptor to spare for a channel.
+     */
+    public static void writeFrame(FdPassMessage msg, ByteBuf out) {
         switch (msg) {
             case FdPassReply reply -> {
                 FdPassProtocol.writeHeader(out, FdPassProtocol.TYPE_REPLY,

@@ -19,4 +19,9 @@ public final class FdPassServerCodec extends CombinedChannelDuplexHandler<FdPass
     public FdPassServerCodec(FdPassHello hello) {
         super(new FdPassRequestDecoder(hello), FdPassResponseEncoder.INSTANCE);
     }
+
+    /** @see FdPassRequestDecoder#isInsideFrame() */
+    public boolean isInsideFrame() {
+        return inboundHandler().isInsideFrame();
+    }
 }

@@ -14,6 +14,7 @@ public final class Descriptors {
     public static final int F_SETFD = 2;
     public static final int F_GETFL = 3;
     public static final int FD_CLOEXEC = 1;
+    private static final int F_DUPFD_CLOEXEC = Platform.DARWIN ? 67 : 1030;
 
     private static final MethodHandle CLOSE = Ffm.bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
     private static final MethodHandle FCNTL = Ffm.bind("fcntl",
@@ -62,6 +63,11 @@ public final class Descriptors {
         // FD_CLOEXEC is the only descriptor flag (Linux, macOS): set it outright, one call per received descriptor.
         int r = fcntl(fd, F_SETFD, FD_CLOEXEC);
         return Math.min(r, 0);
+    }
+
+    /** A new descriptor of the same open file, close-on-exec; or a negative errno. */
+    public static int dup(int fd) {
+        return fcntl(fd, F_DUPFD_CLOEXEC, 0);
     }
 
     /** The file status flags and access mode ({@code F_GETFL}), or a negative errno. */

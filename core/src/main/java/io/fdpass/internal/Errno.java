@@ -25,12 +25,15 @@ public final class Errno {
     public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int ENOTTY = 25;
+    public static final int EPIPE = 32;
 
     // xnu's <sys/errno.h> on macOS, <asm-generic/errno.h> on Linux.
     public static final int EAGAIN = Platform.DARWIN ? 35 : 11;
     public static final int ENAMETOOLONG = Platform.DARWIN ? 63 : 36;
     public static final int ENOSYS = Platform.DARWIN ? 78 : 38;
     public static final int ELOOP = Platform.DARWIN ? 62 : 40;
+    /** Linux: the sending user has as many descriptors in flight as its RLIMIT_NOFILE. */
+    public static final int ETOOMANYREFS = Platform.DARWIN ? 59 : 109;
     /** What macOS answers for opening a socket, where Linux answers {@link #ENXIO}. */
     public static final int EOPNOTSUPP = Platform.DARWIN ? 102 : 95;
 
@@ -51,10 +54,12 @@ public final class Errno {
             Map.entry(ENFILE, "ENFILE (Too many open files in system)"),
             Map.entry(EMFILE, "EMFILE (Too many open files)"),
             Map.entry(ENOTTY, "ENOTTY (Inappropriate ioctl for device)"),
+            Map.entry(EPIPE, "EPIPE (Broken pipe)"),
             Map.entry(EAGAIN, "EAGAIN (Resource temporarily unavailable)"),
             Map.entry(ENAMETOOLONG, "ENAMETOOLONG (File name too long)"),
             Map.entry(ENOSYS, "ENOSYS (Function not implemented)"),
             Map.entry(EOPNOTSUPP, "EOPNOTSUPP (Operation not supported)"),
+            Map.entry(ETOOMANYREFS, "ETOOMANYREFS (Too many references)"),
             Map.entry(ELOOP, "ELOOP (Too many levels of symbolic links)"));
 
     private Errno() {

@@ -16,7 +16,9 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * What Netty does not ask of a Unix socket: how much its peer has not read yet, one descriptor message taken
- * without Netty's read loop, and a listening socket made in the calling thread.
+ * without Netty's read loop, a listening socket made in the calling thread, and the few calls that serve a
+ * connection outside Netty (accepted with no descriptor to spare for a channel, or whose input is discarded before
+ * it closes).
  */
 public final class SocketCalls {
     /** The longest path a Unix socket takes, in bytes without its NUL: {@code sun_path} holds 108 (macOS 104). */
@@ -48,6 +50,11 @@ public final class SocketCalls {
     private static final int MSG_CTRUNC = 0x8;
     private static final int MSG_DONTWAIT = 0x40;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    private static final int MSG_NOSIGNAL = 0x4000;
+    private static final int SOCK_NONBLOCK = 04000;
+    private static final int SOCK_CLOEXEC = 02000000;
+    /** Reads of {@link FileReads#HEAP_READ_CHUNK} that {@link #discardInput} makes at most: 1 MiB. */
+    private static final int DISCARD_READS = 16;
     // Darwin only: <sys/socket.h>, <sys/proc_info.h>.
     private static final int AF_UNIX = 1;
     private static final int SOL_SOCKET = 0xffff;
@@ -60,9 +67,6 @@ public final class SocketCalls {
     private static final int SB_EFFICIENCY = 8;
     private static final int PID = Platform.DARWIN ? (int) ProcessHandle.current().pid() : 0;
     private static final int SOCK_STREAM = 1;
-    // Linux only: type flags of socket(2).
-    private static final int SOCK_NONBLOCK = 04000;
-    private static final int SOCK_CLOEXEC = 02000000;
     /** {@code sizeof(struct sockaddr_un)}, whose path follows two bytes: Linux's family, macOS's length and family. */
     private static final int SOCKADDR_UN_SIZE = Platform.DARWIN ? 106 : 110;
 
@@ -70,6 +74,14 @@ public final class SocketCalls {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2, Platform.LINUX);
     private static final MethodHandle RECVMSG = Ffm.bind("recvmsg",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
+    private static final MethodHandle ACCEPT4 = Ffm.bind("accept4",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), -1, Platform.LINUX);
+    private static final MethodHandle ACCEPT = Ffm.bind("accept",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1, Platform.DARWIN);
+    private static final MethodHandle SHUTDOWN = Ffm.bind("shutdown",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle SEND = Ffm.bind("send",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), -1);
     private static final MethodHandle GETSOCKOPT = Ffm.bind("getsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1, Platform.DARWIN);
     private static final MethodHandle SOCKET = Ffm.bind("socket",
@@ -247,6 +259,95 @@ public final class SocketCalls {
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
+    }
+
+    /**
+     * Accepts one connection of a listening socket, non-blocking and close-on-exec, without its address.
+     *
+     * @return the connection's descriptor, or a negative errno ({@code -EAGAIN}: none is waiting)
+     */
+    public static int accept(int listeningFd) {
+        Ffm.Scratch s = Ffm.scratch();
+        if (Platform.DARWIN) {
+            // xnu's accept gives the new socket the listening socket's O_NONBLOCK, which Netty set; no SOCK_CLOEXEC.
+            int fd;
+            try {
+                fd = (int) ACCEPT.invokeExact(s.errno, listeningFd, MemorySegment.NULL, MemorySegment.NULL);
+            } catch (Throwable t) {
+                throw Ffm.rethrow(t);
+            }
+            if (fd >= 0) {
+                Descriptors.setCloexec(fd);
+            }
+            return fd;
+        }
+        try {
+            return (int) ACCEPT4.invokeExact(s.errno, listeningFd, MemorySegment.NULL, MemorySegment.NULL,
+                    SOCK_NONBLOCK | SOCK_CLOEXEC);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+    }
+
+    /**
+     * Sends {@code bytes} on a non-blocking socket in one call, without SIGPIPE where the platform has a flag for it
+     * (the JVM ignores SIGPIPE elsewhere).
+     *
+     * @return the bytes sent, or a negative errno
+     */
+    public static long send(int socketFd, byte[] bytes) {
+        Ffm.Scratch s = Ffm.scratch();
+        MemorySegment buffer = s.bounce();
+        int length = Math.min(bytes.length, (int) buffer.byteSize());
+        MemorySegment.copy(bytes, 0, buffer, JAVA_BYTE, 0, length);
+        int flags = Platform.LINUX ? MSG_NOSIGNAL : 0;
+        try {
+            return (long) SEND.invokeExact(s.errno, socketFd, buffer, (long) length, flags);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+    }
+
+    /** {@link #shutdown}: no more input (the peer's sends then fail with EPIPE). */
+    public static final int SHUT_RD = 0;
+    /** {@link #shutdown}: neither direction (the peer also reads the end of the stream after what is queued). */
+    public static final int SHUT_RDWR = 2;
+
+    /**
+     * Ends one or both directions of a socket for every descriptor of it, although the socket stays open here.
+     *
+     * @param how {@link #SHUT_RD} or {@link #SHUT_RDWR} (the same on Linux and macOS)
+     * @return 0 or a negative errno
+     */
+    public static int shutdown(int socketFd, int how) {
+        try {
+            return Math.min((int) SHUTDOWN.invokeExact(Ffm.scratch().errno, socketFd, how), 0);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+    }
+
+    /**
+     * Takes no more input on a non-blocking socket about to be closed, and reads and drops what it has received and
+     * not read yet, up to 1 MiB. A Unix socket closed with unread input makes its peer's next read fail with
+     * {@code ECONNRESET} instead of reaching the end of the stream: a server calls this before it closes, so that its
+     * client reads the end of what it was sent cleanly. Once input is shut down the peer's sends fail (EPIPE) rather
+     * than queue more behind what is dropped.
+     *
+     * @return the bytes dropped
+     */
+    public static long discardInput(int socketFd) {
+        shutdown(socketFd, SHUT_RD);
+        MemorySegment buffer = Ffm.scratch().bounce();
+        long dropped = 0;
+        for (int i = 0; i < DISCARD_READS; i++) {
+            long n = FileReads.read(socketFd, buffer, buffer.byteSize());
+            if (n <= 0) {
+                break; // EAGAIN: nothing more; 0: the peer's end of stream
+            }
+            dropped += n;
+        }
+        return dropped;
     }
 
     /**

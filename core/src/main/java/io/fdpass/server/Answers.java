@@ -10,6 +10,7 @@ import io.fdpass.codec.FileStatus;
 import io.fdpass.files.Names;
 import io.fdpass.internal.Descriptors;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -18,8 +19,9 @@ import java.util.Arrays;
 
 /**
  * Answers the names of one connection's requests: judges each name (protocol v1, "Names"), asks the access policy,
- * then the file source, and makes the REPLY and the descriptors that follow it. Runs wherever the server opens: on
- * the event loop, or on the open executor.
+ * then the file source, and makes the REPLY and the descriptors that follow it; names refused (by the policy, or
+ * because the server may not read them) go to the {@link ActivityLog}, one call per request. Runs wherever the server
+ * opens: on the event loop, or on the open executor.
  */
 final class Answers {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(Answers.class);
@@ -28,13 +30,19 @@ final class Answers {
     private final FileSource source;
     private final AccessPolicy policy;
     private final ServerCounters counters;
+    private final ActivityLog log;
     private final Peer peer;
+    private final EventExecutor executor;
+    /** Whether the last {@link #open} was refused by the policy. */
+    private boolean refusedByPolicy;
 
-    Answers(FileSource source, AccessPolicy policy, ServerCounters counters, Peer peer) {
-        this.source = source;
-        this.policy = policy;
-        this.counters = counters;
+    Answers(ServerConfig config, Peer peer, EventExecutor executor) {
+        this.source = config.source();
+        this.policy = config.policy();
+        this.counters = config.counters();
+        this.log = config.log();
         this.peer = peer;
+        this.executor = executor;
     }
 
     /** A decoded request, with its Flight Recorder event when one is recording. */
@@ -60,12 +68,22 @@ final class Answers {
         long[] sizes = new long[count];
         FileDescriptor[] descriptors = NO_DESCRIPTORS;
         int opened = 0;
+        int byPolicy = 0;
+        int unreadable = 0;
+        byte[] firstByPolicy = null;
+        byte[] firstUnreadable = null;
         for (int i = 0; i < count; i++) {
             OpenResult result = open(request.name(i));
             statuses[i] = (byte) result.status().code();
             sizes[i] = result.size();
             counters.entry(result.status());
-            if (result.status() == FileStatus.OK) {
+            if (result.status() == FileStatus.PERMISSION_DENIED) {
+                if (refusedByPolicy && byPolicy++ == 0) {
+                    firstByPolicy = request.name(i);
+                } else if (!refusedByPolicy && unreadable++ == 0) {
+                    firstUnreadable = request.name(i);
+                }
+            } else if (result.status() == FileStatus.OK) {
                 if (descriptors == NO_DESCRIPTORS) {
                     descriptors = new FileDescriptor[count - i];
                 }
@@ -74,6 +92,12 @@ final class Answers {
         }
         if (opened < descriptors.length) {
             descriptors = Arrays.copyOf(descriptors, opened);
+        }
+        if (byPolicy > 0) {
+            log.namesRefused(ActivityLog.Kind.REFUSED_BY_POLICY, peer, byPolicy, firstByPolicy, executor);
+        }
+        if (unreadable > 0) {
+            log.namesRefused(ActivityLog.Kind.NOT_READABLE, peer, unreadable, firstUnreadable, executor);
         }
         counters.descriptorsOpened(descriptors.length);
         FdPassReply reply = FdPassReply.wrap(request.id(), statuses, sizes);
@@ -94,6 +118,7 @@ final class Answers {
     }
 
     private OpenResult open(byte[] name) {
+        refusedByPolicy = false;
         if (!Names.isValid(name)) {
             return OpenResult.failed(FileStatus.INVALID_NAME);
         }
@@ -101,12 +126,13 @@ final class Answers {
             // The default policy needs no name: then the source gets the bytes as they came, not decoded.
             if (policy != AccessPolicy.ALLOW_ALL && !policy.allows(peer, new String(name, StandardCharsets.UTF_8))) {
                 counters.refusedByPolicy();
+                refusedByPolicy = true;
                 return OpenResult.failed(FileStatus.PERMISSION_DENIED);
             }
             OpenResult result = source.open(name, peer);
             return result != null ? result : OpenResult.failed(FileStatus.IO_ERROR);
         } catch (RuntimeException e) {
-            logger.warn("{} failed on {}", source, new String(name, StandardCharsets.UTF_8), e);
+            logger.warn("{} failed on {}", source, ActivityLog.printable(name), e);
             return OpenResult.failed(FileStatus.IO_ERROR);
         }
     }

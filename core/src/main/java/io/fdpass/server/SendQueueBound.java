@@ -2,6 +2,7 @@ package io.fdpass.server;
 
 import io.fdpass.Peer;
 import io.fdpass.internal.SocketCalls;
+import io.fdpass.server.ConnectionLimits.Usage;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.UnixChannel;
@@ -10,9 +11,13 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The bound on one connection's send queue: no REPLY is written while the socket's send queue (SIOCOUTQ, which
- * counts kernel memory) holds more than the bound. Netty cannot wait for room to send a descriptor, it fails the
- * write, so the server must never fill the queue. Nothing announces that the client read, so a timer re-checks.
+ * The bounds on what one connection's client has not read, checked before each REPLY. Its socket's send queue
+ * (SIOCOUTQ, which counts kernel memory) must stay under a bound: Netty cannot wait for room to send a descriptor, it
+ * fails the write, so the server must never fill the queue. And its descriptors in flight must fit its share of the
+ * {@link DescriptorBudget}: the descriptors reserved for the request about to be answered, plus those written since
+ * the queue was last seen to hold none (an upper bound on those the client has not received; on Linux also at most
+ * what the queue's memory can hold). Nothing announces that the client read, so timers re-check: while a reply is
+ * held back, and while descriptors are counted in flight, until the queue says they are not.
  */
 final class SendQueueBound {
     /** No bound of the user's: as much as the socket's send buffer holds with room left for a largest reply. */
@@ -22,39 +27,57 @@ final class SendQueueBound {
      * bytes were measured on x86_64 Linux 6.x (277 descriptor messages fill the default 208 KiB send buffer).
      */
     static final int MESSAGE_COST = 1024;
-    /** Waits between re-checks of a full send queue: at first short, since a reading client drains it fast. */
-    private static final long[] RECHECK_MICROS = {0, 20, 50, 100, 200, 500, 1000};
+    /**
+     * Waits between re-checks of a connection held back: at first short, since a reading client drains its queue
+     * fast; up to 100 ms for one that has stopped reading, so that many such cost little.
+     */
+    private static final long[] RECHECK_MICROS = {0, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000,
+            50_000, 100_000};
+    /** Waits between checks of whether descriptors counted in flight were read, in microseconds. */
+    private static final long[] SETTLE_MICROS = {1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000};
 
     private final ChannelHandlerContext ctx;
     private final int socketFd;
     private final int bound;
-    private final ServerCounters counters;
+    private final ServerConfig config;
     private final Peer peer;
     private final Runnable drain;
+    /** The connection's uid's usage; null for a connection refused, which sends no descriptor. */
+    private final Usage usage;
     /** Estimated send-queue memory of the writes not completed yet. */
     private int pendingCost;
     /** SIOCOUTQ when last asked, and the estimated memory of the writes completed since: an upper bound on it now. */
     private int knownOutq;
     private int writtenSinceOutq;
+    /** Descriptors counted in flight for this connection: reserved for answers, or written and maybe unread. */
+    private int counted;
+    /** Of {@link #counted}, those not written to the socket yet. */
+    private int unwritten;
+    private boolean retired;
+    /** Why the reply held back waits for the budget; null while it waits for the send queue. */
+    private String heldFor;
     private ScheduledFuture<?> recheck;
     private int rechecks;
+    private ScheduledFuture<?> settle;
+    private int settles;
     private ServerEvents.BackpressurePause pause;
 
     /**
-     * @param maxUnreadBytes the user's bound, or {@link #AUTO}
+     * @param usage the connection's uid's usage; null for a connection refused
      * @param drain what runs when a re-check is due
      */
-    SendQueueBound(ChannelHandlerContext ctx, int maxNames, int maxUnreadBytes, ServerCounters counters, Peer peer,
-            Runnable drain) {
+    SendQueueBound(ChannelHandlerContext ctx, ServerConfig config, Peer peer, Usage usage, Runnable drain) {
         this.ctx = ctx;
         this.drain = drain;
         this.socketFd = ((UnixChannel) ctx.channel()).fd().intValue();
-        this.counters = counters;
+        this.config = config;
         this.peer = peer;
+        this.usage = usage;
         // A descriptor write fails unless the queue is below the send buffer: keep room for a largest reply.
         Integer sendBuffer = ctx.channel().config().getOption(ChannelOption.SO_SNDBUF);
-        int room = sendBuffer == null ? Integer.MAX_VALUE : sendBuffer - (maxNames + 1) * MESSAGE_COST;
-        int wanted = maxUnreadBytes == AUTO ? Integer.MAX_VALUE : maxUnreadBytes;
+        int room = sendBuffer == null ? Integer.MAX_VALUE
+                : sendBuffer - (config.hello().maxNames() + 1) * MESSAGE_COST;
+        int wanted = config.maxUnreadBytes() == AUTO ? Integer.MAX_VALUE : config.maxUnreadBytes();
         bound = Math.max(MESSAGE_COST, Math.min(wanted, room));
     }
 
@@ -63,25 +86,106 @@ final class SendQueueBound {
         return (1 + descriptors) * MESSAGE_COST;
     }
 
+    /**
+     * Whether a request of {@code names} names may be answered now: the queue, with the writes under way, is under
+     * its bound, and as many descriptors fit the budget. If so, they are counted until {@link #answered} says how
+     * many were opened.
+     */
+    boolean mayAnswer(int names) {
+        heldFor = null;
+        // The queue only shrinks by itself (the client reads), so the last answer plus what was written since
+        // bounds it from above: ask the kernel only when that bound is not good enough.
+        if (knownOutq + writtenSinceOutq + pendingCost > bound) {
+            observe();
+            if (knownOutq + pendingCost > bound) {
+                return false;
+            }
+        }
+        if (usage == null || retired) {
+            return true;
+        }
+        DescriptorBudget budget = config.budget();
+        int share = budget.perConnection();
+        if (counted + names > share) {
+            observe();
+            if (counted + names > share) {
+                heldFor = "this connection has " + counted + " descriptors in flight, " + share + " at most";
+                return false;
+            }
+        }
+        String full = budget.tryAcquire(usage, names);
+        if (full != null && counted > unwritten) {
+            observe(); // some of ours may have been read meanwhile
+            full = budget.tryAcquire(usage, names);
+        }
+        if (full != null) {
+            heldFor = full;
+            return false;
+        }
+        counted += names;
+        unwritten += names;
+        return true;
+    }
+
+    /** A request of {@code names} was answered with {@code descriptors}: the rest of what was counted is released. */
+    void answered(int names, int descriptors) {
+        if (usage != null && !retired) {
+            uncount(names - descriptors);
+        }
+    }
+
     void writing(int cost) {
         pendingCost += cost;
     }
 
-    void written(int cost) {
+    /** Writes of {@code cost} completed; {@code sent} of their {@code descriptors} reached the socket. */
+    void written(int cost, int descriptors, int sent) {
         pendingCost -= cost;
         writtenSinceOutq += cost;
+        if (usage == null || retired) {
+            return;
+        }
+        unwritten -= descriptors;
+        counted -= descriptors - sent;
+        config.budget().release(usage, descriptors - sent);
+        if (counted > unwritten && settle == null) {
+            scheduleSettle();
+        }
     }
 
-    /** Whether the queue, with the writes under way, is over the bound. */
-    boolean isOver() {
-        // The queue only shrinks by itself (the client reads), so the last answer plus what was written since
-        // bounds it from above: ask the kernel only when that bound is not good enough.
-        if (knownOutq + writtenSinceOutq + pendingCost <= bound) {
-            return false;
-        }
-        knownOutq = Math.max(SocketCalls.socketOutq(socketFd), 0);
+    private void uncount(int n) {
+        counted -= n;
+        unwritten -= n;
+        config.budget().release(usage, n);
+    }
+
+    /** Asks the kernel what the queue holds, and releases what the answer shows was read. */
+    private void observe() {
+        int outq = SocketCalls.socketOutq(socketFd);
+        knownOutq = Math.max(outq, 0);
         writtenSinceOutq = 0;
-        return knownOutq + pendingCost > bound;
+        if (usage != null && !retired) {
+            int inSocket = counted - unwritten;
+            int left = DescriptorBudget.stillInFlight(outq, inSocket);
+            counted -= inSocket - left;
+            config.budget().release(usage, inSocket - left);
+        }
+    }
+
+    private void scheduleSettle() {
+        long micros = SETTLE_MICROS[Math.min(settles++, SETTLE_MICROS.length - 1)];
+        settle = ctx.executor().schedule(() -> {
+            settle = null;
+            if (retired) {
+                return;
+            }
+            observe();
+            if (counted > unwritten) {
+                scheduleSettle();
+            } else {
+                settles = 0;
+            }
+        }, micros, TimeUnit.MICROSECONDS);
     }
 
     /** Whether the client has read everything sent so far (or closed, which empties the queue too). */
@@ -92,13 +196,18 @@ final class SendQueueBound {
     /** Holds the connection's replies back and runs the drain again later, with a pause counted once. */
     void holdBack() {
         if (rechecks == 0) {
-            counters.backpressurePause();
-            ServerEvents.BackpressurePause event = new ServerEvents.BackpressurePause();
-            if (event.isEnabled()) {
-                event.begin();
-                event.peerUid = peer.uid();
-                event.unreadBytes = knownOutq;
-                pause = event;
+            if (heldFor != null) {
+                config.counters().budgetPause();
+                config.log().heldBack(peer, heldFor, ctx.executor());
+            } else {
+                config.counters().backpressurePause();
+                ServerEvents.BackpressurePause event = new ServerEvents.BackpressurePause();
+                if (event.isEnabled()) {
+                    event.begin();
+                    event.peerUid = peer.uid();
+                    event.unreadBytes = knownOutq;
+                    pause = event;
+                }
             }
         }
         if (recheck == null) {
@@ -121,9 +230,47 @@ final class SendQueueBound {
         }
     }
 
-    void cancel() {
+    /**
+     * The connection is about to close, its socket still open: what its client has not read yet stays in flight
+     * after the close, so the budget takes the socket over until it has; else the uid's count of it ends here.
+     */
+    void retireBeforeClose() {
+        if (retired || usage == null) {
+            return;
+        }
+        observe();
+        int inSocket = counted - unwritten;
+        uncount(unwritten); // never to be written: the close fails what is still queued in the channel
+        retired = true;
+        cancel();
+        if (inSocket == 0 || !config.budget().retain(socketFd, usage, inSocket, ctx.executor())) {
+            config.limits().release(usage);
+        }
+    }
+
+    /**
+     * The connection closed. If it closed without {@link #retireBeforeClose} (Netty closed it, after a failed read or
+     * write: its client is gone), nothing of it can be followed any more: its count ends.
+     */
+    void retire() {
+        cancel();
+        if (!retired && usage != null) {
+            retired = true;
+            config.budget().release(usage, counted);
+            counted = 0;
+            unwritten = 0;
+            config.limits().release(usage);
+        }
+    }
+
+    private void cancel() {
         if (recheck != null) {
             recheck.cancel(false);
+            recheck = null;
+        }
+        if (settle != null) {
+            settle.cancel(false);
+            settle = null;
         }
     }
 }

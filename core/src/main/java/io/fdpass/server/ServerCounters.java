@@ -1,11 +1,14 @@
 package io.fdpass.server;
 
 import io.fdpass.FdPassServerStats;
+import io.fdpass.Peer;
 import io.fdpass.codec.ErrorCode;
+import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FileStatus;
 import io.fdpass.internal.EnumCounters;
 
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntSupplier;
 
 /**
  * The server's counters, written by its connections' handlers: thread-safe, a few uncontended additions per
@@ -20,14 +23,22 @@ public final class ServerCounters implements FdPassServerStats {
     private final LongAdder descriptorsHeld = new LongAdder();
     private final LongAdder namesRefusedByPolicy = new LongAdder();
     private final LongAdder backpressurePauses = new LongAdder();
+    private final LongAdder budgetPauses = new LongAdder();
     private final EnumCounters<FileStatus> entries = new EnumCounters<>(FileStatus.class);
     private final EnumCounters<ErrorCode> errors = new EnumCounters<>(ErrorCode.class);
+    private final IntSupplier descriptorsInFlight;
+
+    /** @param descriptorsInFlight the server's descriptors in flight now ({@link DescriptorBudget#inFlight()}) */
+    public ServerCounters(IntSupplier descriptorsInFlight) {
+        this.descriptorsInFlight = descriptorsInFlight;
+    }
 
     @Override
     public Snapshot snapshot() {
         return new Snapshot(connectionsAccepted.sum(), connectionsOpen.sum(), connectionsRefused.sum(),
-                requestsAnswered.sum(), descriptorsSent.sum(), descriptorsHeld.sum(), namesRefusedByPolicy.sum(),
-                backpressurePauses.sum(), entries.snapshot(), errors.snapshot());
+                requestsAnswered.sum(), descriptorsSent.sum(), descriptorsHeld.sum(), descriptorsInFlight.getAsInt(),
+                namesRefusedByPolicy.sum(), backpressurePauses.sum(), budgetPauses.sum(), entries.snapshot(),
+                errors.snapshot());
     }
 
     void connectionOpened() {
@@ -39,13 +50,14 @@ public final class ServerCounters implements FdPassServerStats {
         connectionsOpen.decrement();
     }
 
-    /** A connection closed before HELLO because {@code maxConnections} were open. */
-    public void connectionRefused(int maxConnections) {
+    /** A connection refused with ERROR TOO_MANY_CONNECTIONS, as it was accepted. */
+    void connectionRefused(ConnectionLimits.Refusal reason, int peerUid, int connectionsOpen) {
         connectionsRefused.increment();
         ServerEvents.ConnectionRefused event = new ServerEvents.ConnectionRefused();
         if (event.isEnabled()) {
-            event.reason = "maxConnections";
-            event.connectionsOpen = maxConnections;
+            event.reason = reason.name();
+            event.peerUid = peerUid;
+            event.connectionsOpen = connectionsOpen;
             event.commit();
         }
     }
@@ -73,11 +85,22 @@ public final class ServerCounters implements FdPassServerStats {
         }
     }
 
-    void errorSent(ErrorCode code) {
-        errors.increment(code);
+    void errorSent(FdPassError error, Peer peer) {
+        errors.increment(error.errorCode());
+        ServerEvents.ErrorSent event = new ServerEvents.ErrorSent();
+        if (event.isEnabled()) {
+            event.peerUid = peer.uid();
+            event.code = error.errorCode().name();
+            event.message = error.message();
+            event.commit();
+        }
     }
 
     void backpressurePause() {
         backpressurePauses.increment();
+    }
+
+    void budgetPause() {
+        budgetPauses.increment();
     }
 }

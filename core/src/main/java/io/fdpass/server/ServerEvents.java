@@ -41,12 +41,16 @@ final class ServerEvents {
     @Name("fdpass.ConnectionRefused")
     @Label("Connection Refused")
     @Category("fdpass")
-    @Description("A connection closed before HELLO")
+    @Description("A connection refused as it was accepted: HELLO, then ERROR TOO_MANY_CONNECTIONS")
     @Enabled(false)
     @StackTrace(false)
     static final class ConnectionRefused extends Event {
         @Label("Reason")
+        @Description("POLICY, TOTAL, PER_UID or NO_DESCRIPTOR")
         String reason;
+        @Label("Peer UID")
+        @Description("-1 when refused before its credentials were read")
+        int peerUid;
         @Label("Connections Open")
         int connectionsOpen;
     }

@@ -4,7 +4,6 @@ import io.fdpass.Peer;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassDecoderException;
 import io.fdpass.codec.FdPassError;
-import io.fdpass.codec.FdPassProtocol;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FdPassServerCodec;
 import io.fdpass.internal.Descriptors;
@@ -19,39 +18,47 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.AttributeKey;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Serves one connection: sends HELLO, answers each {@link FdPassRequest} with a REPLY and one descriptor per opened
- * name, in request order, holds back under backpressure, and answers a faulty frame (or a {@link ShutdownEvent})
- * with an ERROR and the protocol's closing rule. Place it after {@link FdPassServerCodec}; one instance per
- * connection.
+ * Serves one connection: sends HELLO, refuses the connection there if it is over the {@link ConnectionLimits},
+ * answers each {@link FdPassRequest} with a REPLY and one descriptor per opened name, in request order, holds back
+ * under backpressure, and answers a faulty frame, a timeout ({@link ConnectionTimeouts}) or a
+ * {@link ShutdownEvent} with an ERROR and the protocol's closing rule. Place it after its {@link FdPassServerCodec};
+ * one instance per connection.
  *
- * <p>Backpressure has two bounds. A connection stops being read while it has {@code maxUnanswered} requests
- * unanswered, and no REPLY is written while its send queue is over its {@link SendQueueBound}.
+ * <p>Backpressure has three bounds. A connection stops being read while it has {@code maxUnanswered} requests
+ * unanswered, and no REPLY is written while its send queue is over its {@link SendQueueBound}, or while its
+ * descriptors would not fit its share of the {@link DescriptorBudget}.
  */
 public final class ServerHandler extends ChannelInboundHandlerAdapter {
     /** The connection's peer, set once its credentials are read, before any later handler sees it active. */
     public static final AttributeKey<Peer> PEER = AttributeKey.valueOf(ServerHandler.class, "peer");
 
-    private static final long CLOSE_CHECK_MILLIS = 10;
+    /** How long a refused connection lingers at most: it was sent HELLO and the ERROR, and no descriptor. */
+    static final long REFUSED_LINGER_MILLIS = 1000;
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(ServerHandler.class);
 
     private final ServerConfig config;
     private final ServerCounters counters;
+    private final FdPassServerCodec codec;
 
     private ChannelHandlerContext ctx;
     private Peer peer;
     private Answers answers;
     private SendQueueBound sendQueue;
+    private ConnectionTimeouts timeouts;
+    private Closing closing;
+    private boolean refused;
+    /** Whether a request was decoded during the read under way. */
+    private boolean framesCompleted;
 
     private final ArrayDeque<Queued> queued = new ArrayDeque<>();
     /** Requests handed to the open executor, answers not back yet. */
@@ -63,17 +70,17 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     private boolean inputClosed;
     private boolean draining;
     private boolean drainAgain;
-    private ScheduledFuture<?> lingerTimer;
-    private boolean closeCheckScheduled;
     private boolean descriptorWriteFailed;
     /** Whether a request is being read, so that the flush can wait for the end of the read. */
     private boolean inChannelRead;
     /** Names of the requests answered but not flushed yet: a bound on the descriptors that wait for the flush. */
     private int unflushedNames;
 
-    public ServerHandler(ServerConfig config) {
+    /** @param codec the codec before it in the pipeline, asked whether a frame is begun */
+    public ServerHandler(ServerConfig config, FdPassServerCodec codec) {
         this.config = config;
         this.counters = config.counters();
+        this.codec = codec;
     }
 
     @Override
@@ -93,13 +100,45 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.channel().attr(PEER).set(peer);
-        answers = new Answers(config.source(), config.policy(), counters, peer);
-        sendQueue = new SendQueueBound(ctx, config.hello().maxNames(), config.maxUnreadBytes(), counters, peer,
-                this::drain);
+        ConnectionLimits.Admission admission = config.limits().admit(peer);
+        sendQueue = new SendQueueBound(ctx, config, peer, admission.usage(), this::drain);
+        closing = new Closing(ctx, peer, sendQueue);
+        if (admission.usage() == null) {
+            refuse(admission);
+            return; // and no later handler hears of it
+        }
+        answers = new Answers(config, peer, ctx.executor());
+        timeouts = new ConnectionTimeouts(ctx.executor(), config.frameTimeoutMillis(), config.idleTimeoutMillis(),
+                () -> !queued.isEmpty() || opening != 0 || writing != 0, this::timedOut);
         counters.connectionOpened();
-        ctx.channel().closeFuture().addListener(f -> counters.connectionClosed());
+        config.log().connected(peer, ctx.executor());
+        ctx.channel().closeFuture().addListener(f -> {
+            counters.connectionClosed();
+            config.limits().closed();
+        });
         ctx.writeAndFlush(config.hello()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         super.channelActive(ctx);
+    }
+
+    /**
+     * HELLO, then ERROR TOO_MANY_CONNECTIONS, then the closing rule, with a short linger: nothing but those two
+     * frames was sent, and whatever the client sends is discarded.
+     */
+    private void refuse(ConnectionLimits.Admission admission) {
+        refused = true;
+        counters.connectionRefused(admission.refusal(), peer.uid(), config.limits().open());
+        config.log().connectionRefused(peer, admission.message(), ctx.executor());
+        error = new FdPassError(ErrorCode.TOO_MANY_CONNECTIONS, admission.message());
+        ctx.write(config.hello());
+        drain();
+    }
+
+    private void timedOut(String why) {
+        if (error == null) {
+            error = new FdPassError(ErrorCode.TIMED_OUT, why);
+            config.log().timedOut(peer, why, ctx.executor());
+            drain();
+        }
     }
 
     @Override
@@ -108,6 +147,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
+        framesCompleted = true;
         if (error == null) {
             queued.add(Queued.of(request));
             inChannelRead = true;
@@ -124,6 +164,10 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         if (unflushedNames > 0) {
             flush();
         }
+        if (timeouts != null && error == null) {
+            timeouts.afterRead(codec.isInsideFrame(), framesCompleted);
+        }
+        framesCompleted = false;
         ctx.fireChannelReadComplete();
     }
 
@@ -131,14 +175,14 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof FdPassDecoderException e) {
             if (error == null) {
-                error = new FdPassError(e.errorCode(), truncate(e.getMessage()));
+                error = FdPassError.shortened(e.errorCode(), e.getMessage());
                 logger.debug("{} {}: {}", ctx.channel(), peer, error);
             }
             drain();
             return;
         }
         logger.debug("{} {} closed: {}", ctx.channel(), peer, cause.toString());
-        ctx.close();
+        closeNow();
     }
 
     @Override
@@ -157,7 +201,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
             // as the kernel drops what it had not read. Either way: answer, then wait for an empty queue.
             inputClosed = true;
             startLinger();
-            scheduleCloseCheck();
+            closing.scheduleCheck(this::closeIfDone);
             drain();
         }
         super.userEventTriggered(ctx, evt);
@@ -166,10 +210,13 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (sendQueue != null) {
-            sendQueue.cancel();
+            sendQueue.retire();
         }
-        if (lingerTimer != null) {
-            lingerTimer.cancel(false);
+        if (timeouts != null) {
+            timeouts.cancel();
+        }
+        if (closing != null) {
+            closing.cancel();
         }
         queued.clear();
         super.channelInactive(ctx);
@@ -186,7 +233,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
             do {
                 drainAgain = false;
                 while (!queued.isEmpty() && opening == 0 && ctx.channel().isActive()) {
-                    if (overBound = sendQueue.isOver()) {
+                    if (overBound = !sendQueue.mayAnswer(queued.peek().request().count())) {
                         sendQueue.holdBack();
                         break;
                     }
@@ -235,14 +282,19 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         }
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
+            if (timeouts != null && error == null) {
+                timeouts.reading(read, codec.isInsideFrame());
+            }
         }
     }
 
+    /** Opens the head request, counted in the budget already, and those behind it that the budget admits too. */
     private void openElsewhere() {
-        Queued[] batch = new Queued[queued.size()];
-        for (int i = 0; i < batch.length; i++) {
-            batch[i] = queued.poll();
-        }
+        List<Queued> taken = new ArrayList<>();
+        do {
+            taken.add(queued.poll());
+        } while (!queued.isEmpty() && sendQueue.mayAnswer(queued.peek().request().count()));
+        Queued[] batch = taken.toArray(Queued[]::new);
         opening = batch.length;
         try {
             config.openExecutor().execute(() -> {
@@ -260,7 +312,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         } catch (RejectedExecutionException e) {
             logger.warn("{}: open executor rejected {} requests; closing", ctx.channel(), batch.length, e);
             opening = 0;
-            ctx.close();
+            closeNow();
         }
     }
 
@@ -278,16 +330,16 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void write(Answer answer) {
-        int cost = SendQueueBound.cost(answer.descriptors().length);
+        int descriptors = answer.descriptors().length;
+        int cost = SendQueueBound.cost(descriptors);
+        sendQueue.answered(answer.reply().count(), descriptors);
         writing++;
         sendQueue.writing(cost);
         ChannelFuture last = ctx.write(answer.reply());
-        if (answer.descriptors().length > 0) {
-            DescriptorsWritten closer = new DescriptorsWritten(answer.descriptors());
-            for (FileDescriptor fd : answer.descriptors()) {
-                last = ctx.write(fd);
-                last.addListener(closer);
-            }
+        DescriptorsWritten closer = descriptors == 0 ? null : new DescriptorsWritten(answer.descriptors());
+        for (FileDescriptor fd : answer.descriptors()) {
+            last = ctx.write(fd);
+            last.addListener(closer);
         }
         last.addListener(future -> {
             if (future.isSuccess()) {
@@ -297,7 +349,10 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
                 }
             }
             writing--;
-            sendQueue.written(cost);
+            sendQueue.written(cost, descriptors, closer == null ? 0 : closer.sent);
+            if (timeouts != null) {
+                timeouts.activity();
+            }
             if (!queued.isEmpty() || error != null || inputClosed) {
                 drain();
             } else if (!errorSent) {
@@ -313,6 +368,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     private final class DescriptorsWritten implements ChannelFutureListener {
         private final FileDescriptor[] descriptors;
         private int next;
+        private int sent;
 
         DescriptorsWritten(FileDescriptor[] descriptors) {
             this.descriptors = descriptors;
@@ -322,61 +378,49 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         public void operationComplete(ChannelFuture future) {
             Descriptors.closeQuietly(descriptors[next++]);
             counters.descriptorDone(future.isSuccess());
-            if (!future.isSuccess() && !descriptorWriteFailed) {
+            if (future.isSuccess()) {
+                sent++;
+            } else if (!descriptorWriteFailed) {
                 // The REPLY promised this descriptor: the connection is broken and must end at once. When the
                 // write failed with an IOException (EPIPE, ETOOMANYREFS), Netty has closed the channel already,
                 // before failing the writes: log it all the same, once, or nothing says why it ended.
                 descriptorWriteFailed = true;
                 logger.debug("{} {}: sending a descriptor failed, closing", ctx.channel(), peer, future.cause());
-                ctx.close();
+                config.budget().sendFailed(future.cause());
+                closeNow();
             }
         }
     }
 
     private void sendError() {
         errorSent = true;
-        counters.errorSent(error.errorCode());
-        ServerEvents.ErrorSent event = new ServerEvents.ErrorSent();
-        if (event.isEnabled()) {
-            event.peerUid = peer.uid();
-            event.code = error.errorCode().name();
-            event.message = error.message();
-            event.commit();
-        }
+        counters.errorSent(error, peer);
         writing++;
+        if (timeouts != null) {
+            timeouts.cancel();
+        }
         ctx.writeAndFlush(error).addListener(future -> {
             writing--;
             if (!future.isSuccess()) {
-                ctx.close();
+                closeNow();
             } else {
                 closeIfDone();
             }
         });
         startLinger();
-        scheduleCloseCheck();
+        closing.scheduleCheck(this::closeIfDone);
     }
 
     private void startLinger() {
-        if (lingerTimer == null) {
-            lingerTimer = ctx.executor().schedule(() -> {
-                logger.debug("{} {}: linger timeout, closing", ctx.channel(), peer);
-                ctx.close();
-            }, config.lingerMillis(), TimeUnit.MILLISECONDS);
-        }
+        closing.startLinger(refused ? Math.min(config.lingerMillis(), REFUSED_LINGER_MILLIS) : config.lingerMillis());
     }
 
-    /** Polls {@link #closeIfDone} until the connection closes: one chain of polls however often it is asked for. */
-    private void scheduleCloseCheck() {
-        if (closeCheckScheduled) {
-            return;
+    private void closeNow() {
+        if (closing != null) {
+            closing.closeNow();
+        } else {
+            ctx.close();
         }
-        closeCheckScheduled = true;
-        ctx.executor().schedule(() -> {
-            closeCheckScheduled = false;
-            if (ctx.channel().isActive() && !closeIfDone()) {
-                scheduleCloseCheck();
-            }
-        }, CLOSE_CHECK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -394,17 +438,9 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         }
         boolean ending = errorSent || inputClosed && error == null;
         if (ending && sendQueue.isEmpty()) {
-            ctx.close();
+            closeNow();
             return true;
         }
         return false;
-    }
-
-    private static String truncate(String message) {
-        String m = message == null ? "" : message;
-        while (m.getBytes(StandardCharsets.UTF_8).length > FdPassProtocol.MAX_MESSAGE_LENGTH) {
-            m = m.substring(0, m.length() / 2);
-        }
-        return m;
     }
 }

@@ -92,6 +92,25 @@ class FdPassRequestDecoderTest {
         assertFalse(ch.finishAndReleaseAll());
     }
 
+    /** A server times out a frame begun and not completed: the decoder says when it is inside one. */
+    @Test
+    void isInsideFrameFromItsFirstByteToItsLast() {
+        EmbeddedChannel ch = channel();
+        assertFalse(decoder(ch).isInsideFrame());
+        for (int i = 0; i < VALID.length - 1; i++) {
+            assertFalse(ch.writeInbound(buf(new byte[] {VALID[i]})));
+            assertTrue(decoder(ch).isInsideFrame(), "after " + (i + 1) + " bytes");
+        }
+        assertTrue(ch.writeInbound(buf(new byte[] {VALID[VALID.length - 1]})));
+        assertFalse(decoder(ch).isInsideFrame(), "complete");
+        assertEquals(REQUEST, ch.readInbound());
+        assertFalse(ch.writeInbound(buf(new byte[] {VALID[0]})));
+        assertTrue(decoder(ch).isInsideFrame(), "the next one begun");
+        assertThrows(FdPassDecoderException.class, () -> ch.writeInbound(buf(bytes("00 00 00 01"))));
+        assertFalse(decoder(ch).isInsideFrame(), "discarding");
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
     @Test
     void oneByteAtATime() {
         EmbeddedChannel ch = channel();

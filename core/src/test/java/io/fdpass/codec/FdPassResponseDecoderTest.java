@@ -419,6 +419,24 @@ class FdPassResponseDecoderTest {
         assertDiscardsTheRest(ch);
     }
 
+    /** A refusal: HELLO and ERROR TOO_MANY_CONNECTIONS in one read, as a server sends them; and TIMED_OUT. */
+    @Test
+    void theAvailabilityErrorsDecodeToTheirCodes() {
+        ReadModeChannel ch = channel();
+        assertTrue(ch.writeInbound(buf(concat(HELLO_BYTES, frame(FdPassProtocol.TYPE_ERROR,
+                concat(u16(6), u16(3), CodecTests.ascii("uid")))))));
+        assertEquals(CodecTests.HELLO, ch.readInbound());
+        FdPassError refused = ch.readInbound();
+        assertEquals(ErrorCode.TOO_MANY_CONNECTIONS, refused.errorCode());
+        assertEquals("ERROR(TOO_MANY_CONNECTIONS, uid)", refused.toString());
+        assertDiscardsTheRest(ch);
+
+        ReadModeChannel timedOut = afterHello();
+        assertTrue(timedOut.writeInbound(buf(encode(new FdPassError(ErrorCode.TIMED_OUT, "idle")))));
+        assertEquals(new FdPassError(7, "idle"), timedOut.readInbound());
+        assertDiscardsTheRest(timedOut);
+    }
+
     @Test
     void errorWithUnknownCodeAndLongestMessage() {
         ReadModeChannel ch = afterHello();

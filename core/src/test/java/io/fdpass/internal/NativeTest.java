@@ -276,6 +276,49 @@ class NativeTest {
     }
 
     @Test
+    void theOpenFileLimitIsTheSoftOne() throws IOException {
+        long limit = Limits.openFiles();
+        assertTrue(limit > 0, "RLIMIT_NOFILE: " + limit);
+        Path limits = Path.of("/proc/self/limits");
+        if (Files.exists(limits)) {
+            String line = Files.readAllLines(limits).stream().filter(l -> l.startsWith("Max open files"))
+                    .findFirst().orElseThrow();
+            assertEquals(Long.parseLong(line.substring("Max open files".length()).trim().split("\\s+")[0]), limit);
+        }
+    }
+
+    /** A socket closed with unread input resets its peer; shut down and drained first, its peer reads the end. */
+    @Test
+    void discardingInputBeforeTheCloseGivesThePeerTheEndOfTheStream() throws IOException {
+        int[] pair = Sockets.pair();
+        track(pair[1]);
+        Sockets.setNonBlocking(pair[0]);
+        assertEquals(3, TestSyscalls.write(pair[1], new byte[3]));
+        assertEquals(2, SocketCalls.send(pair[0], new byte[] {7, 8}));
+        assertEquals(3, SocketCalls.discardInput(pair[0]));
+        assertEquals(-Errno.EPIPE, TestSyscalls.write(pair[1], new byte[1]), "input shut down: no more sends");
+        assertEquals(0, Descriptors.close(pair[0]));
+        ByteBuffer buf = ByteBuffer.allocate(8);
+        assertEquals(2, FileReads.read(pair[1], buf), "what was sent before the close");
+        assertEquals(0, FileReads.read(pair[1], buf.clear()), "then the end of the stream, not ECONNRESET");
+    }
+
+    @Test
+    void acceptTakesAWaitingConnectionOrSaysNoneWaits() {
+        String path = dir.resolve("l.sock").toString();
+        int listening = track(TestSyscalls.listeningSocket(path));
+        Sockets.setNonBlocking(listening);
+        assertEquals(-Errno.EAGAIN, SocketCalls.accept(listening));
+        int client = track(TestSyscalls.connectedSocket(path));
+        int accepted = track(SocketCalls.accept(listening));
+        assertEquals(Descriptors.FD_CLOEXEC, Descriptors.getFdFlags(accepted) & Descriptors.FD_CLOEXEC);
+        int dup = track(Descriptors.dup(accepted));
+        assertEquals(Descriptors.FD_CLOEXEC, Descriptors.getFdFlags(dup) & Descriptors.FD_CLOEXEC);
+        assertEquals(0, SocketCalls.shutdown(dup, SocketCalls.SHUT_RDWR));
+        assertEquals(0, FileReads.read(client, ByteBuffer.allocate(1)), "the end of the stream, though still open");
+    }
+
+    @Test
     void readsIntoEveryKindOfBuffer() throws IOException {
         byte[] content = new byte[FileReads.HEAP_READ_CHUNK * 2 + 100];
         new Random(42).nextBytes(content);

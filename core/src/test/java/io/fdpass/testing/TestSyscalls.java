@@ -23,6 +23,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * What the tests do to files, descriptors and processes that fdpass's natives have no reason to offer, on Linux
@@ -57,6 +58,14 @@ public final class TestSyscalls {
     public static final int READ_ANY_FILE = 1 << 1 | 1 << 2;
     /** CAP_SYS_PTRACE, by which root may follow the magic links of another user's process. */
     public static final int TRACE_ANY_PROCESS = 1 << 19;
+    private static final MethodHandle SOCKET = Ffm.bind("socket",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    private static final MethodHandle CONNECT = Ffm.bind("connect",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
+
+    private static final int AF_UNIX = 1;
+    /** SOCK_STREAM, with Linux's SOCK_CLOEXEC where it exists. */
+    private static final int SOCK_STREAM_CLOEXEC = Platform.LINUX ? 1 | 02000000 : 1;
 
     private TestSyscalls() {
     }
@@ -122,6 +131,25 @@ public final class TestSyscalls {
             throw new IllegalStateException("cannot listen on " + path + ": " + Errno.strerror(fd));
         }
         return fd;
+    }
+
+    /** A Unix stream socket connected to {@code path}, blocking. */
+    public static int connectedSocket(String path) {
+        int fd = call(e -> (int) SOCKET.invokeExact(e, AF_UNIX, SOCK_STREAM_CLOEXEC, 0));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = address(arena, path);
+            if (fd < 0 || call(e -> (int) CONNECT.invokeExact(e, fd, address, 110)) != 0) {
+                throw new IllegalStateException("cannot connect to " + path);
+            }
+        }
+        return fd;
+    }
+
+    private static MemorySegment address(Arena arena, String path) {
+        MemorySegment address = arena.allocate(110); // struct sockaddr_un
+        address.set(JAVA_SHORT, 0, (short) AF_UNIX);
+        address.asSlice(2).setString(0, path);
+        return address;
     }
 
     /** Runs a command; whether it exited 0. Nothing is inherited but stderr, so no pipe outlives it. */

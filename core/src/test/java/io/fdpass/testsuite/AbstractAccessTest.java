@@ -2,10 +2,13 @@ package io.fdpass.testsuite;
 
 import io.fdpass.AccessPolicy;
 import io.fdpass.FdPassClient;
+import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
 import io.fdpass.FdPassServer;
+import io.fdpass.FdPassServerStats;
 import io.fdpass.Peer;
 import io.fdpass.ReceivedReply;
+import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FileStatus;
 import io.fdpass.testing.Ids;
 import org.junit.jupiter.api.Test;
@@ -45,13 +48,31 @@ public abstract class AbstractAccessTest extends AbstractFdPassTest {
         assertEquals(List.of(new Peer(uid, gid, (int) ProcessHandle.current().pid()),
                 new Peer(uid, gid, (int) ProcessHandle.current().pid())), seen);
 
-        try (FdPassServer server = server().accessPolicy(AccessPolicy.uids(uid + 1)).start();
+        // A policy that refuses names but admits the peer: refused name by name, and the connection stays.
+        try (FdPassServer server = server().accessPolicy((peer, name) -> false).start();
              FdPassClient client = connect();
              ReceivedReply reply = client.request("courses.txt", "campusinfo.txt").join()) {
             for (ReceivedReply.Entry entry : reply.entries()) {
                 assertEquals(FileStatus.PERMISSION_DENIED, entry.status(), entry.name());
             }
-            assertTrue(client.isOpen(), "a refused peer keeps its connection");
+            assertTrue(client.isOpen(), "a peer refused names keeps its connection");
+        }
+    }
+
+    /** A peer that AccessPolicy.uids refuses every name is refused at connect: HELLO, then ERROR 6, no slot held. */
+    @Test
+    void aPeerThePolicyRefusesEveryNameIsRefusedAtConnect() throws Exception {
+        int uid = Ids.uid();
+        try (FdPassServer server = server().accessPolicy(AccessPolicy.uids(uid + 1)).start()) {
+            FdPassErrorException refused = assertThrows(FdPassErrorException.class, this::connect);
+            assertEquals(ErrorCode.TOO_MANY_CONNECTIONS, refused.errorCode());
+            assertEquals("server refused the connection: uid " + uid + " is not served (the access policy refuses "
+                    + "it every name) (TOO_MANY_CONNECTIONS)", refused.getMessage());
+            assertEquals(0, server.connectionCount());
+            FdPassServerStats.Snapshot stats = server.stats().snapshot();
+            assertEquals(1, stats.connectionsRefused());
+            assertEquals(0, stats.connectionsAccepted());
+            assertEquals(1, stats.errors(ErrorCode.TOO_MANY_CONNECTIONS));
         }
     }
 
@@ -59,7 +80,7 @@ public abstract class AbstractAccessTest extends AbstractFdPassTest {
     void onConnectIsToldOfEachConnectionWithItsPeer() throws Exception {
         Peer me = new Peer(Ids.uid(), Ids.gid(), (int) ProcessHandle.current().pid());
         BlockingQueue<Peer> told = new LinkedBlockingQueue<>();
-        try (FdPassServer server = server().maxConnections(2).onConnect(peer -> {
+        try (FdPassServer server = server().maxConnections(2).maxConnectionsPerUid(2).onConnect(peer -> {
                  told.add(peer);
                  if (told.size() > 1) {
                      throw new IllegalStateException("a listener that fails");
@@ -80,15 +101,16 @@ public abstract class AbstractAccessTest extends AbstractFdPassTest {
         }
     }
 
+    /** Over the cap, a connection gets HELLO and then ERROR TOO_MANY_CONNECTIONS (it was closed before HELLO). */
     @Test
     void theConnectionCapRefusesFurtherConnectionsAndTheOthersGoOn() throws Exception {
-        try (FdPassServer server = server().maxConnections(2).start();
+        try (FdPassServer server = server().maxConnections(2).maxConnectionsPerUid(2).start();
              FdPassClient first = connect();
              FdPassClient second = connect()) {
-            FdPassException refused = assertThrows(FdPassException.class,
+            FdPassErrorException refused = assertThrows(FdPassErrorException.class,
                     () -> client().connectTimeout(Duration.ofSeconds(5)).connect());
-            assertEquals(socket + ": closed before HELLO (the server is at its connection limit, or not an fdpass"
-                    + " server)", refused.getMessage());
+            assertEquals("server refused the connection: too many connections: 2 of 2 open (TOO_MANY_CONNECTIONS)",
+                    refused.getMessage());
             for (FdPassClient client : List.of(first, second)) {
                 try (ReceivedReply reply = client.request("contacts.txt").join()) {
                     assertEquals(CONTACTS, AbstractServeTest.readAll(reply.entry(0).file()));

@@ -1,7 +1,7 @@
 package io.fdpass.testsuite;
 
 import io.fdpass.FdPassClient;
-import io.fdpass.FdPassException;
+import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassServer;
 import io.fdpass.FdPassServerStats;
 import io.fdpass.ReceivedReply;
@@ -47,7 +47,7 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
                 recording.enable("fdpass." + event);
             }
             recording.start();
-            FdPassServer server = server().maxConnections(2)
+            FdPassServer server = server().maxConnections(2).maxConnectionsPerUid(2)
                     .accessPolicy((peer, name) -> !name.equals("contacts.txt")).start();
             stats = server.stats();
             try (FdPassClient good = connect()) {
@@ -59,7 +59,9 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
                     assertTrue(reply.allOk());
                 }
                 try (RawClient bad = new RawClient(transport(), socket)) {
-                    assertThrows(FdPassException.class, this::connect); // the third of two: refused
+                    // The third of two: HELLO, then ERROR TOO_MANY_CONNECTIONS.
+                    assertEquals(ErrorCode.TOO_MANY_CONNECTIONS,
+                            assertThrows(FdPassErrorException.class, this::connect).errorCode());
                     bad.writeHex("00000007 01 00000009 0000"); // count 0
                     assertEquals(ErrorCode.MALFORMED_FRAME, bad.next(FdPassError.class).errorCode());
                     assertSame(RawClient.CLOSED, bad.next());
@@ -97,7 +99,9 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
         assertEquals(1, s.backpressurePauses());
         assertEquals(Map.of(FileStatus.OK, 2L + 4 * 64, FileStatus.NOT_FOUND, 1L, FileStatus.INVALID_NAME, 1L,
                 FileStatus.PERMISSION_DENIED, 1L), s.entries());
-        assertEquals(Map.of(ErrorCode.MALFORMED_FRAME, 1L), s.errors());
+        assertEquals(0, s.budgetPauses());
+        assertEquals(0, s.descriptorsInFlight(), "every client read everything, or closed");
+        assertEquals(Map.of(ErrorCode.MALFORMED_FRAME, 1L, ErrorCode.TOO_MANY_CONNECTIONS, 1L), s.errors());
 
         List<RecordedEvent> events = RecordingFile.readAllEvents(jfr);
         Map<String, List<RecordedEvent>> byType = events.stream()
@@ -114,9 +118,11 @@ public abstract class AbstractStatsTest extends AbstractFdPassTest {
         assertEquals(4 * 64, served.stream().filter(e -> e.getInt("names") == 64)
                 .mapToInt(e -> e.getInt("descriptors")).sum());
         assertEquals(1, byType.get("fdpass.ConnectionRefused").size());
-        RecordedEvent error = byType.get("fdpass.ErrorSent").getFirst();
-        assertEquals("MALFORMED_FRAME", error.getString("code"));
-        assertEquals(1, byType.get("fdpass.ErrorSent").size());
+        RecordedEvent refusal = byType.get("fdpass.ConnectionRefused").getFirst();
+        assertEquals("TOTAL", refusal.getString("reason"));
+        assertEquals(uid, refusal.getInt("peerUid"));
+        assertEquals(List.of("MALFORMED_FRAME", "TOO_MANY_CONNECTIONS"),
+                byType.get("fdpass.ErrorSent").stream().map(e -> e.getString("code")).sorted().toList());
         assertEquals(1, byType.get("fdpass.BackpressurePause").size());
         assertTrue(byType.get("fdpass.BackpressurePause").getFirst().getInt("unreadBytes") > 0);
     }

@@ -34,14 +34,16 @@ import java.util.logging.SimpleFormatter;
 /**
  * An fdpass server in a process of its own, for {@link AbstractFaultTest}: it can be killed, run as another user or
  * under a lower RLIMIT_NOFILE. Arguments: {@code --transport NAME --socket PATH --root PATH [--linger-millis N]
- * [--debug] [--no-confine] [--outside PATH]} ({@code --debug}: fdpass's and Netty's debug log on stderr). Its event
- * loops confine themselves to reading beneath the root (and the JVM's files) where Landlock is available, unless
- * {@code --no-confine}; {@code --outside}: a {@link HostileSource} serves that file for every name instead.
+ * [--socket-mode rw-rw-rw-] [--max-connections-per-uid N] [--debug] [--no-confine] [--outside PATH]}
+ * ({@code --debug}: fdpass's and Netty's debug log on stderr; fdpass's INFO lines, refusals and holds, go there
+ * anyway). Its event loops confine themselves to reading beneath the root (and the JVM's files) where Landlock is
+ * available, unless {@code --no-confine}; {@code --outside}: a {@link HostileSource} serves that file for every
+ * name instead.
  *
  * <p>Prints {@code READY ...} once it listens (with {@code confined=true|false}), then answers commands on stdin,
  * one a line: {@code fds} (its open descriptors: {@code FDS count=N served=N sockets=N numbers=a,b,...}, served
- * being those of files beneath the root), {@code connections} ({@code CONNECTIONS N}). Exits on SIGTERM (shutting the server down) and when stdin
- * closes.
+ * being those of files beneath the root), {@code connections} ({@code CONNECTIONS N}), {@code stats}
+ * ({@code STATS } and the server's counters). Exits on SIGTERM (shutting the server down) and when stdin closes.
  */
 public final class ProcessServer {
     /** JUL holds loggers weakly: the configured one must stay reachable. */
@@ -76,6 +78,12 @@ public final class ProcessServer {
         if (options.containsKey("linger-millis")) {
             builder.linger(Duration.ofMillis(Long.parseLong(options.get("linger-millis"))));
         }
+        if (options.containsKey("socket-mode")) {
+            builder.socketMode(options.get("socket-mode"));
+        }
+        if (options.containsKey("max-connections-per-uid")) {
+            builder.maxConnectionsPerUid(Integer.parseInt(options.get("max-connections-per-uid")));
+        }
         FdPassServer server = builder.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -98,6 +106,7 @@ public final class ProcessServer {
                     out.println(fds(root));
                 }
                 case "connections" -> out.println("CONNECTIONS " + server.connectionCount());
+                case "stats" -> out.println("STATS " + server.stats().snapshot());
                 default -> out.println("UNKNOWN " + line);
             }
             out.flush();

@@ -123,6 +123,18 @@ final class RawClient implements AutoCloseable {
         channel.writeAndFlush(Unpooled.wrappedBuffer(bytes));
     }
 
+    /** Writes {@code bytes} one at a time, one every {@code millis}, from the client's event loop: a slow peer. */
+    void trickle(byte[] bytes, long millis) {
+        for (int i = 0; i < bytes.length; i++) {
+            byte[] one = {bytes[i]};
+            channel.eventLoop().schedule(() -> {
+                if (channel.isActive()) {
+                    channel.writeAndFlush(Unpooled.wrappedBuffer(one));
+                }
+            }, millis * (i + 1), TimeUnit.MILLISECONDS);
+        }
+    }
+
     /** Stops reading: what the server sends stays in the socket. */
     void stopReading() {
         channel.config().setAutoRead(false);

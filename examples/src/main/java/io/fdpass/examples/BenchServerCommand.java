@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "server", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
         usageHelpAutoWidth = true,
         description = {"A quiet fdpass server that reports its CPU time and heap on request (commands on stdin: "
-                + "stats, gc, quit), for load tests. Serves everyone who can connect."})
+                + "stats, gc, quit), for load tests. Serves everyone who can connect, one user as many connections "
+                + "as all (a load test comes from one user)."})
 final class BenchServerCommand implements Callable<Integer> {
     @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The socket file to create.")
     Path socket;
@@ -109,9 +110,8 @@ final class BenchServerCommand implements Callable<Integer> {
             if (maxUnanswered != null) {
                 builder.maxUnanswered(maxUnanswered);
             }
-            if (maxConnections != null) {
-                builder.maxConnections(maxConnections);
-            }
+            int connections = maxConnections != null ? maxConnections : FdPassServer.DEFAULT_MAX_CONNECTIONS;
+            builder.maxConnections(connections).maxConnectionsPerUid(connections);
             try {
                 return new BenchServer(builder.start(), group);
             } catch (IOException | RuntimeException e) {

@@ -2,6 +2,7 @@ package io.fdpass.examples;
 
 import io.fdpass.Confinement;
 import io.fdpass.FdPassClient;
+import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
 import io.fdpass.ReceivedFile;
 import io.fdpass.ReceivedReply;
@@ -42,7 +43,8 @@ import java.util.concurrent.ExecutionException;
                         + "its JDK and its jar, and the files through the descriptors it receives."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:every name was opened and read", "1:some name failed (reason on stderr)",
-                "2:invalid command line", "3:no answer: no server, not an fdpass server, connection lost",
+                "2:invalid command line",
+                "3:no answer: no server, not an fdpass server, connection refused or lost",
                 "4:--sandbox: no sandbox here (no Landlock)"})
 public final class ClientMain implements Callable<Integer> {
     static final int NAME_FAILED = 1;
@@ -145,6 +147,10 @@ public final class ClientMain implements Callable<Integer> {
                 err.println(me + ": stats: " + client.stats().snapshot());
             }
             return status;
+        } catch (FdPassErrorException e) {
+            // The server refused the connection (HELLO, then ERROR): its message says why, in one line.
+            err.println(me + ": " + socket + ": " + e.getMessage());
+            return NO_ANSWER;
         } catch (FdPassException e) {
             // Connecting failed: the message is one line and names the socket.
             err.println(me + ": " + e.getMessage());

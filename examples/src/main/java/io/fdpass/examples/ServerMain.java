@@ -35,8 +35,9 @@ import java.util.function.Consumer;
                         + "socket PATH (fdpass protocol v1), so that they can read files they could not open "
                         + "themselves.",
                 "Serves until SIGINT or SIGTERM, then shuts down gracefully, removes the socket and exits 0. "
-                        + "Logs to stderr: one line when ready, one per connection (the client's uid, gid and pid) "
-                        + "and one per refused name.",
+                        + "Logs to stderr: one line when ready, one per connection (the client's uid, gid and pid), "
+                        + "and what it refuses (connections, names): the first few of each kind every 10 s, the rest "
+                        + "counted by uid in one line each.",
                 "Where the kernel has Landlock (Linux 5.13+), the threads that serve confine themselves to "
                         + "reading beneath DIR (and the JVM's own files), unless --no-confine; the log says which."},
         exitCodeListHeading = "%nExit status:%n",
@@ -63,7 +64,7 @@ public final class ServerMain implements Callable<Integer> {
                     + "never those of a pseudo filesystem (proc, sysfs, cgroup...).")
     boolean allowMounts;
 
-    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "0660", converter = ModeConverter.class,
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "0600", converter = ModeConverter.class,
             description = "The socket file's mode, octal or rw-rw----: who may connect (default: ${DEFAULT-VALUE}).")
     Cli.Mode mode;
 
@@ -102,6 +103,25 @@ public final class ServerMain implements Callable<Integer> {
                     + "and the JVM's own files, nothing else, where the kernel has Landlock).")
     boolean noConfine;
 
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Connections served at once; one more gets HELLO, then ERROR TOO_MANY_CONNECTIONS (default: "
+                    + FdPassServer.DEFAULT_MAX_CONNECTIONS + ").")
+    Integer maxConnections;
+
+    @Option(names = "--max-connections-per-uid", paramLabel = "N",
+            description = "Connections served at once for one user (default: an eighth of --max-connections).")
+    Integer maxConnectionsPerUid;
+
+    @Option(names = "--frame-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a request frame begun may take to arrive whole, then ERROR TIMED_OUT; 0 for ever "
+                    + "(default: " + FdPassServer.DEFAULT_FRAME_TIMEOUT_MILLIS / 1000 + "s).")
+    Duration frameTimeout;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a connection with nothing unanswered may stay idle, then ERROR TIMED_OUT; 0 for "
+                    + "ever (default: " + FdPassServer.DEFAULT_IDLE_TIMEOUT_MILLIS / 60_000 + "m).")
+    Duration idleTimeout;
+
     @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
             description = "No reply is written while a client has more than this unread, in kernel bytes "
                     + "(default and most: the socket's send buffer less room for a largest reply).")
@@ -117,13 +137,13 @@ public final class ServerMain implements Callable<Integer> {
                 .root(root)
                 .allowMounts(allowMounts)
                 .socketMode(mode.permissions())
-                .onConnect(peer -> log.info("client {}", peer));
+                .logConnections(true);
         if (noConfine) {
             builder.confine(Confinement.Mode.OFF); // the library logs which, either way
         }
         if (!allowUids.isEmpty() || !allowGids.isEmpty()) {
             // Without lists everyone may have everything: the default policy, which needs no name as a String.
-            builder.accessPolicy(new LoggingPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));
+            builder.accessPolicy(new IdPolicy(Set.copyOf(allowUids), Set.copyOf(allowGids)));
         }
         try {
             set("--max-names", maxNames, builder::maxNames);
@@ -131,6 +151,10 @@ public final class ServerMain implements Callable<Integer> {
             set("--max-unanswered", maxUnanswered, builder::maxUnanswered);
             set("--linger", linger, builder::linger);
             set("--max-unread-bytes", maxUnreadBytes, builder::maxUnreadBytes);
+            set("--max-connections", maxConnections, builder::maxConnections);
+            set("--max-connections-per-uid", maxConnectionsPerUid, builder::maxConnectionsPerUid);
+            set("--frame-timeout", frameTimeout, builder::frameTimeout);
+            set("--idle-timeout", idleTimeout, builder::idleTimeout);
         } catch (IllegalArgumentException e) {
             System.err.println("fdpass-example-server: " + e.getMessage());
             System.err.println("Try 'fdpass-example-server --help' for more information.");
@@ -224,23 +248,27 @@ public final class ServerMain implements Callable<Integer> {
         }
     }
 
-    /** Admits the users and groups of --allow-uid and --allow-gid, and logs each name it refuses. */
-    static final class LoggingPolicy implements AccessPolicy {
+    /**
+     * Serves the users and groups of --allow-uid and --allow-gid every name, and refuses the others at connect: the
+     * server logs the refusals, rate-limited.
+     */
+    static final class IdPolicy implements AccessPolicy {
         private final Set<Integer> uids;
         private final Set<Integer> gids;
 
-        LoggingPolicy(Set<Integer> uids, Set<Integer> gids) {
+        IdPolicy(Set<Integer> uids, Set<Integer> gids) {
             this.uids = uids;
             this.gids = gids;
         }
 
         @Override
+        public boolean admits(Peer peer) {
+            return uids.contains(peer.uid()) || gids.contains(peer.gid());
+        }
+
+        @Override
         public boolean allows(Peer peer, String name) {
-            boolean allowed = uids.contains(peer.uid()) || gids.contains(peer.gid());
-            if (!allowed) {
-                log.info("refused {} to {}: uid and gid not allowed", Cli.displayName(name), peer);
-            }
-            return allowed;
+            return admits(peer);
         }
     }
 

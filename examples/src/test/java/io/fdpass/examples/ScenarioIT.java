@@ -26,7 +26,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.jar.Attributes;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
@@ -81,11 +85,13 @@ class ScenarioIT {
             // Nothing on stderr: no JDK native-access warnings, no library logging.
             assertEquals("", client.err(), client::toString);
 
+            assertEquals(Set.of("rw-------"), Set.of(PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(socket))), "the README's default socket mode, 0600");
             assertEquals(0, server.terminate(), server::log);
             assertFalse(Files.exists(socket), "socket file left behind");
             String log = server.log();
             assertAll(
-                    () -> assertTrue(log.contains("fdpass server listening on " + socket), log),
+                    () -> assertTrue(log.contains("fdpass server listening on " + socket + " (mode 0600)"), log),
                     () -> assertTrue(log.contains("fdpass file source " + root + ": ")
                             && log.contains("; mounts beneath the root not crossed"), "no line on its way\n" + log),
                     () -> assertTrue(log.contains("client uid=" + myUid() + " ") && log.contains(" pid="
@@ -267,6 +273,7 @@ class ScenarioIT {
         }
     }
 
+    /** A user that --allow-uid and --allow-gid leave out is refused at connect: one line on each side. */
     @Test
     void accessPolicyRefusesOtherUsersAndLogsIt() throws Exception {
         int uid = myUid();
@@ -275,12 +282,13 @@ class ScenarioIT {
         try (Server server = Server.start(dir, socket, List.of(), "--root", sampleRoot().toString(),
                 "--allow-uid", Integer.toString(otherUid))) {
             Result client = Jars.client(dir, "--socket", socket.toString(), "courses.txt");
-            assertEquals(ClientMain.NAME_FAILED, client.exit(), client::toString);
-            assertEquals("courses.txt PERMISSION_DENIED", client.outLines().getLast(), client::toString);
-            assertOneLine(client, "fdpass-example-client: courses.txt: permission denied .*\\(PERMISSION_DENIED\\)");
+            assertEquals(ClientMain.NO_ANSWER, client.exit(), client::toString);
+            assertOneLine(client, Pattern.quote("fdpass-example-client: " + socket + ": server refused the "
+                    + "connection: uid " + uid + " is not served (the access policy refuses it every name) "
+                    + "(TOO_MANY_CONNECTIONS)"));
             assertEquals(0, server.terminate(), server::log);
-            assertTrue(Pattern.compile("refused courses.txt to uid=" + uid + " gid=\\d+ pid=" + client.pid())
-                    .matcher(server.log()).find(), server::log);
+            assertTrue(Pattern.compile("refused the connection of uid=" + uid + " gid=\\d+ pid=" + client.pid()
+                    + ": uid " + uid + " is not served").matcher(server.log()).find(), server::log);
         }
         // Admitted by group instead.
         try (Server server = Server.start(dir, socket, List.of(), "--root", dir.resolve("root").toString(),
@@ -289,6 +297,72 @@ class ScenarioIT {
             assertEquals(0, client.exit(), client::toString);
             assertEquals(0, server.terminate(), server::log);
         }
+    }
+
+    /**
+     * A refused user that floods the server, 3,000 connections each with a 64-name request, grows its log by a few
+     * lines: the first refusals one by one, then one line per uid counting them all (it grew by a line per name and
+     * one per connection before, 370 MB in 10 s).
+     */
+    @Test
+    void aRefusedFloodLeavesTheLogSmall() throws Exception {
+        int uid = myUid();
+        Path socket = dir.resolve("fdpass.sock");
+        int connections = 3000;
+        byte[] request = sixtyFourNameRequest();
+        try (Server server = Server.start(dir, socket, List.of(), "--root", sampleRoot().toString(),
+                "--allow-uid", Integer.toString(uid == 4242 ? 4243 : 4242))) {
+            long before = Files.size(server.log);
+            AtomicInteger refused = new AtomicInteger();
+            List<Future<?>> flooders = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
+                for (int t = 0; t < 4; t++) {
+                    flooders.add(pool.submit(() -> {
+                        for (int i = 0; i < connections / 4; i++) {
+                            try (SocketChannel s = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+                                s.write(ByteBuffer.wrap(request));
+                                readExactly(s, 19); // HELLO
+                                ByteBuffer next = readExactly(s, 7); // the next frame's length, type and code
+                                if (next.get(4) == 3 && next.getShort(5) == 6) {
+                                    refused.incrementAndGet(); // ERROR TOO_MANY_CONNECTIONS
+                                }
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> flooder : flooders) {
+                    flooder.get(60, TimeUnit.SECONDS);
+                }
+            }
+            assertEquals(0, server.terminate(), server::log);
+            String log = server.log();
+            long grown = Files.size(server.log) - before;
+            assertTrue(grown < 4096, "the log grew by " + grown + " bytes, " + log.lines().count() + " lines");
+            assertEquals(connections, refused.get(), "connections refused with ERROR TOO_MANY_CONNECTIONS");
+            long counted = Pattern.compile("uid " + uid + ": ([\\d,]+) connections refused in the last").matcher(log)
+                    .results().mapToLong(m -> Long.parseLong(m.group(1).replace(",", ""))).sum();
+            assertEquals(connections, counted, log);
+        }
+    }
+
+    private static ByteBuffer readExactly(SocketChannel channel, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer) < 0) {
+                throw new IOException("end of stream after " + buffer.position() + " of " + length + " bytes");
+            }
+        }
+        return buffer.flip();
+    }
+
+    private static byte[] sixtyFourNameRequest() {
+        ByteBuffer frame = ByteBuffer.allocate(4 + 1 + 6 + 64 * (2 + 11));
+        frame.putInt(frame.capacity() - 4).put((byte) 1).putInt(7).putShort((short) 64);
+        for (int i = 0; i < 64; i++) {
+            frame.putShort((short) 11).put("courses.txt".getBytes(StandardCharsets.US_ASCII));
+        }
+        return frame.array();
     }
 
     /**
