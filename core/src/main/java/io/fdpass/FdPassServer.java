@@ -2,19 +2,11 @@ package io.fdpass;
 
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
-import io.fdpass.internal.Transports;
-import io.fdpass.server.ActivityLog;
-import io.fdpass.server.ConnectionLimits;
-import io.fdpass.server.DescriptorBudget;
-import io.fdpass.server.ServerConfig;
-import io.fdpass.server.ServerCounters;
 import io.fdpass.server.SocketFile;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -28,8 +20,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -78,7 +68,7 @@ public final class FdPassServer implements AutoCloseable {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final long lingerMillis;
 
-    private FdPassServer(Channel serverChannel, SocketFile socket, FdPassServerInitializer initializer,
+    FdPassServer(Channel serverChannel, SocketFile socket, FdPassServerInitializer initializer,
             EventLoopGroup ownedGroup, long lingerMillis) {
         this.serverChannel = serverChannel;
         this.socket = socket;
@@ -168,30 +158,30 @@ public final class FdPassServer implements AutoCloseable {
 
     /** Configures and starts a server. Every setting but the socket and the root (or a file source) has a default. */
     public static final class Builder {
-        private Path socket;
-        private Path root;
-        private FileSource fileSource;
-        private boolean allowMounts;
-        private EventLoopGroup group;
-        private FdPassTransport transport;
-        private FdPassHello hello = new FdPassHello(DEFAULT_MAX_NAMES, DEFAULT_MAX_FRAME_LENGTH,
+        Path socket;
+        Path root;
+        FileSource fileSource;
+        boolean allowMounts;
+        EventLoopGroup group;
+        FdPassTransport transport;
+        FdPassHello hello = new FdPassHello(DEFAULT_MAX_NAMES, DEFAULT_MAX_FRAME_LENGTH,
                 DEFAULT_MAX_UNANSWERED);
-        private long lingerMillis = DEFAULT_LINGER_MILLIS;
+        long lingerMillis = DEFAULT_LINGER_MILLIS;
         /** 0: the bound the socket's send buffer allows. */
-        private int maxUnreadBytes;
-        private AccessPolicy accessPolicy = AccessPolicy.ALLOW_ALL;
-        private Consumer<? super Peer> onConnect;
-        private Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
-        private Executor openExecutor;
-        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        int maxUnreadBytes;
+        AccessPolicy accessPolicy = AccessPolicy.ALLOW_ALL;
+        Consumer<? super Peer> onConnect;
+        Set<PosixFilePermission> socketMode = PosixFilePermissions.fromString("rw-------");
+        Executor openExecutor;
+        int maxConnections = DEFAULT_MAX_CONNECTIONS;
         /** 0: a share of maxConnections. */
-        private int maxConnectionsPerUid;
-        private long frameTimeoutMillis = DEFAULT_FRAME_TIMEOUT_MILLIS;
-        private long idleTimeoutMillis = DEFAULT_IDLE_TIMEOUT_MILLIS;
-        private boolean logConnections;
-        private int listeningFd = -1;
-        private Confinement.Mode confineMode = Confinement.Mode.IF_AVAILABLE;
-        private List<Path> confineTo;
+        int maxConnectionsPerUid;
+        long frameTimeoutMillis = DEFAULT_FRAME_TIMEOUT_MILLIS;
+        long idleTimeoutMillis = DEFAULT_IDLE_TIMEOUT_MILLIS;
+        boolean logConnections;
+        int listeningFd = -1;
+        Confinement.Mode confineMode = Confinement.Mode.IF_AVAILABLE;
+        List<Path> confineTo;
 
         private Builder() {
         }
@@ -395,38 +385,7 @@ public final class FdPassServer implements AutoCloseable {
          * Close it when done: it may own a file source and an open executor.
          */
         public FdPassServerInitializer buildInitializer() throws IOException {
-            FileSource source = fileSource;
-            if (source != null && allowMounts) {
-                throw new IllegalStateException("allowMounts applies to a root, not to a fileSource");
-            }
-            boolean ownsSource = false;
-            if (source == null) {
-                if (root == null) {
-                    throw new IllegalStateException("neither root nor fileSource set");
-                }
-                source = FileSource.beneath(root, allowMounts);
-                ownsSource = true;
-            }
-            List<Path> readable = confineTo != null ? confineTo : fileSource == null ? List.of(root) : null;
-            ServerConfinement confinement = ServerConfinement.prepare(confineMode, readable,
-                    ownsSource ? source : null);
-            Executor executor = openExecutor;
-            Runnable onClose = () -> { };
-            if (executor == null && source.mayBlock()) {
-                ExecutorService pool = Executors.newFixedThreadPool(
-                        Math.max(2, Runtime.getRuntime().availableProcessors()),
-                        ServerConfinement.threadFactory(confinement, new DefaultThreadFactory("fdpass-open", true)));
-                executor = pool;
-                onClose = pool::shutdown;
-            }
-            ConnectionLimits limits = new ConnectionLimits(maxConnections, maxConnectionsPerUid > 0
-                    ? maxConnectionsPerUid : Math.max(1, maxConnections / DEFAULT_CONNECTIONS_PER_UID_DIVISOR),
-                    accessPolicy);
-            DescriptorBudget budget = new DescriptorBudget(hello.maxNames(), limits);
-            ServerConfig config = new ServerConfig(hello, source, accessPolicy, lingerMillis, maxUnreadBytes,
-                    frameTimeoutMillis, idleTimeoutMillis, executor, limits, budget,
-                    new ServerCounters(budget::inFlight), new ActivityLog(LOG_INTERVAL_MILLIS, logConnections));
-            return new FdPassServerInitializer(config, ownsSource, onConnect, onClose, confinement);
+            return ServerStart.initializer(this);
         }
 
         /**
@@ -436,45 +395,7 @@ public final class FdPassServer implements AutoCloseable {
          *         socket, the root cannot be opened, or binding fails
          */
         public FdPassServer start() throws IOException {
-            if (socket == null && listeningFd < 0) {
-                throw new IllegalStateException("neither socket nor listeningSocket set");
-            }
-            Path path = socket == null ? null : socket.toAbsolutePath();
-            FdPassTransport chosen = transport != null ? Transports.checkAvailable(transport) : Transports.pick();
-            if (path != null) {
-                SocketFile.claim(path);
-            }
-            FdPassServerInitializer initializer = buildInitializer();
-            // Unix sockets only connect processes of this machine: every client shares its cores with the server.
-            // Half the cores each (one of two here) served a pipelining client best; two threads halved it.
-            EventLoopGroup ownedGroup = group == null
-                    ? new MultiThreadIoEventLoopGroup(Math.max(1, Runtime.getRuntime().availableProcessors() / 2),
-                            initializer.threadFactory(new DefaultThreadFactory("fdpass-server", true)),
-                            chosen.newIoHandlerFactory())
-                    : null;
-            try {
-                if (initializer.confinement() != null) {
-                    initializer.confinement().logStarted(path != null ? path : "socket " + listeningFd, group == null);
-                }
-                ServerBootstrap bootstrap = new ServerBootstrap().group(group != null ? group : ownedGroup)
-                        .handler(initializer.newAcceptHandler())
-                        .childHandler(initializer);
-                if (path == null) {
-                    Channel channel = SocketFile.register(bootstrap, chosen.newServerChannel(listeningFd),
-                            "listening socket " + listeningFd);
-                    logger.debug("fdpass server on listening socket {} ({})", listeningFd, chosen.name());
-                    return new FdPassServer(channel, null, initializer, ownedGroup, lingerMillis);
-                }
-                SocketFile.Bound bound = SocketFile.bind(path, socketMode, bootstrap, chosen);
-                logger.debug("fdpass server listening on {} ({})", path, chosen.name());
-                return new FdPassServer(bound.channel(), bound.file(), initializer, ownedGroup, lingerMillis);
-            } catch (IOException | RuntimeException e) {
-                initializer.close();
-                if (ownedGroup != null) {
-                    ownedGroup.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-                }
-                throw e;
-            }
+            return ServerStart.start(this);
         }
 
         private static long nonNegativeMillis(Duration duration, String name) {

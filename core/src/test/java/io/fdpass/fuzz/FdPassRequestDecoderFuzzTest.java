@@ -3,7 +3,6 @@ package io.fdpass.fuzz;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassDecoderException;
-import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FdPassRequestDecoder;

@@ -15,7 +15,6 @@ import io.fdpass.testing.LeakCheck;
 import io.fdpass.testing.ReadModeChannel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.CorruptedFrameException;

@@ -3,7 +3,6 @@ package io.fdpass.testsuite;
 import io.fdpass.FdPassClient;
 import io.fdpass.FdPassServer;
 import io.fdpass.ReceivedReply;
-import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FileStatus;
