@@ -5,7 +5,6 @@ import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassResponseEncoder;
 import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.Errno;
-import io.fdpass.internal.Opens;
 import io.fdpass.internal.SocketCalls;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -19,7 +18,8 @@ import io.netty.channel.unix.UnixChannel;
  * Refuses, rather than leaves waiting, the connections that arrive while the server has no descriptor free: a handler
  * of the listening channel. When accept(2) fails with EMFILE or ENFILE, Netty leaves the connection in the backlog
  * and pauses accepting for a second, and its client waits for a HELLO meanwhile. This handler keeps one descriptor in
- * reserve (of {@code /dev/null}); on EMFILE it closes it, accepts each waiting connection with the descriptor so
+ * reserve (a duplicate of the listening socket's: no path is opened, which an event loop confined with Landlock
+ * could not do); on EMFILE it closes it, accepts each waiting connection with the descriptor so
  * freed, sends it HELLO and ERROR TOO_MANY_CONNECTIONS, closes it, and takes its reserve again. Those connections
  * were sent no descriptor, so closing them at once loses their clients nothing (protocol v1, "Closing"). One per
  * listening channel; on its event loop only.
@@ -47,7 +47,7 @@ public final class AcceptGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        reserve = openReserve();
+        reserve = openReserve(ctx);
     }
 
     @Override
@@ -73,7 +73,7 @@ public final class AcceptGuard extends ChannelInboundHandlerAdapter {
             return true;
         }
         if (reserve < 0) {
-            reserve = openReserve();
+            reserve = openReserve(ctx);
             if (reserve < 0) {
                 return false;
             }
@@ -89,7 +89,7 @@ public final class AcceptGuard extends ChannelInboundHandlerAdapter {
             Descriptors.close(fd);
             refused++;
         }
-        reserve = openReserve();
+        reserve = openReserve(ctx);
         for (int i = 0; i < refused; i++) {
             config.counters().connectionRefused(ConnectionLimits.Refusal.NO_DESCRIPTOR, -1, config.limits().open());
             config.log().connectionRefused(null, NO_DESCRIPTOR, ctx.executor());
@@ -101,7 +101,7 @@ public final class AcceptGuard extends ChannelInboundHandlerAdapter {
         return refused > 0 || fd == -Errno.EAGAIN;
     }
 
-    private static int openReserve() {
-        return Opens.openat(Opens.AT_FDCWD, "/dev/null", Opens.O_RDONLY | Opens.O_CLOEXEC);
+    private static int openReserve(ChannelHandlerContext ctx) {
+        return Descriptors.dup(((UnixChannel) ctx.channel()).fd().intValue());
     }
 }
