@@ -201,16 +201,11 @@ public final class FdPassClient implements AutoCloseable {
         if (connection != dropped) {
             return CompletableFuture.completedFuture(connection);
         }
-        if (reconnecting == null) {
-            CompletableFuture<Connection> attempt = new CompletableFuture<>();
+        CompletableFuture<Connection> attempt = reconnecting;
+        if (attempt == null) {
+            attempt = new CompletableFuture<>();
             reconnecting = attempt;
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(reconnectTimeoutMillis);
-            FdPassErrorException refusal = dropped.handler().refusal();
-            if (refusal != null) {
-                retryLater(attempt, deadline, REFUSED_RETRY_MILLIS, refusal); // it said so: not again at once
-            } else {
-                tryConnect(attempt, deadline, FIRST_RETRY_MILLIS, null);
-            }
+            // Before the attempt starts: it may end before this returns, and must still be taken down.
             attempt.whenComplete((fresh, e) -> {
                 synchronized (this) {
                     reconnecting = null;
@@ -223,8 +218,15 @@ public final class FdPassClient implements AutoCloseable {
                     }
                 }
             });
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(reconnectTimeoutMillis);
+            FdPassErrorException refusal = dropped.handler().refusal();
+            if (refusal != null) {
+                retryLater(attempt, deadline, REFUSED_RETRY_MILLIS, refusal); // it said so: not again at once
+            } else {
+                tryConnect(attempt, deadline, FIRST_RETRY_MILLIS, null);
+            }
         }
-        return reconnecting;
+        return attempt;
     }
 
     private void tryConnect(CompletableFuture<Connection> attempt, long deadline, long pauseMillis,

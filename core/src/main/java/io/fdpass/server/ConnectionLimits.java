@@ -61,8 +61,10 @@ public final class ConnectionLimits {
                     + maxConnections + " open");
         }
         Usage[] admitted = new Usage[1];
-        Usage usage = byUid.compute(peer.uid(), (uid, u) -> {
+        int[] held = new int[1];
+        byUid.compute(peer.uid(), (uid, u) -> {
             Usage entry = u != null ? u : new Usage(uid);
+            held[0] = entry.connections;
             if (entry.connections < maxPerUid) {
                 entry.connections++;
                 admitted[0] = entry;
@@ -72,9 +74,9 @@ public final class ConnectionLimits {
         if (admitted[0] == null) {
             open.decrementAndGet();
             return new Admission(null, Refusal.PER_UID, "too many connections: uid "
-                    + Integer.toUnsignedString(peer.uid()) + " has " + usage.connections + " of " + maxPerUid);
+                    + Integer.toUnsignedString(peer.uid()) + " has " + held[0] + " of " + maxPerUid);
         }
-        return new Admission(usage, null, null);
+        return new Admission(admitted[0], null, null);
     }
 
     /** An admitted connection closed: it no longer counts in all. Its uid's count goes on until {@link #release}. */

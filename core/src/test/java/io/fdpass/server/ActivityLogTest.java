@@ -1,20 +1,15 @@
 package io.fdpass.server;
 
 import io.fdpass.Peer;
+import io.fdpass.testing.LogLines;
 import io.netty.util.concurrent.DefaultEventExecutor;
 import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,33 +17,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /** The log's bounds: a few lines per kind and interval, then one line per uid; names escaped and shortened. */
 class ActivityLogTest {
-    private static final Logger JUL = Logger.getLogger(ActivityLog.class.getName());
-    private final List<String> lines = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            lines.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final LogLines captured = LogLines.of(ActivityLog.class.getName());
+    private final List<String> lines = captured.lines();
     private final EventExecutor executor = new DefaultEventExecutor();
-
-    @BeforeEach
-    void capture() {
-        JUL.setLevel(Level.INFO);
-        JUL.addHandler(capture);
-    }
 
     @AfterEach
     void release() throws InterruptedException {
-        JUL.removeHandler(capture);
+        captured.close();
         executor.shutdownGracefully(0, 0, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
     }
 

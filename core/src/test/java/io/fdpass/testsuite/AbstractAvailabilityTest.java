@@ -8,6 +8,7 @@ import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.testing.Ids;
+import io.fdpass.testing.LogLines;
 import io.netty.channel.unix.FileDescriptor;
 import org.junit.jupiter.api.Test;
 
@@ -17,12 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -148,28 +144,11 @@ public abstract class AbstractAvailabilityTest extends AbstractFdPassTest {
      */
     @Test
     void aRefusingFloodLeavesTheLogSmallAndSummarisedByUid() throws Exception {
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Logger activity = Logger.getLogger("io.fdpass.server.ActivityLog");
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                lines.add(record.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Level level = activity.getLevel();
-        activity.setLevel(Level.INFO);
-        activity.addHandler(capture);
         int requests = 1000;
         String longName = "secret" + "x".repeat(3994);
-        try {
+        List<String> lines;
+        try (LogLines log = LogLines.of("io.fdpass.server.ActivityLog")) {
+            lines = log.lines();
             try (FdPassServer server = server().accessPolicy((peer, name) -> !name.startsWith("secret")).start();
                  FdPassClient client = connect()) {
                 List<CompletableFuture<ReceivedReply>> replies = new ArrayList<>();
@@ -185,9 +164,6 @@ public abstract class AbstractAvailabilityTest extends AbstractFdPassTest {
                 }
                 assertEquals(64L * requests, server.stats().snapshot().namesRefusedByPolicy());
             }
-        } finally {
-            activity.removeHandler(capture);
-            activity.setLevel(level);
         }
         int uid = Ids.uid();
         assertTrue(lines.size() <= 6, lines.size() + " lines: " + lines);
