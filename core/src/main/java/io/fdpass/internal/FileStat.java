@@ -84,18 +84,10 @@ public final class FileStat {
             int r = Platform.LINUX
                     ? (int) STATX.invokeExact(s.errno, fd, s.emptyPath, Opens.AT_EMPTY_PATH, STATX_BASIC, struct)
                     : (int) FSTAT.invokeExact(s.errno, fd, struct);
-            if (r < 0) {
-                return r;
-            }
+            return read(r, struct, out);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
-        if (Platform.LINUX) {
-            linuxStat(struct, out);
-        } else {
-            darwinStat(struct, out);
-        }
-        return 0;
     }
 
     /**
@@ -115,11 +107,16 @@ public final class FileStat {
             int r = Platform.LINUX
                     ? (int) STATX.invokeExact(s.errno, dirfd, s.path, AT_SYMLINK_NOFOLLOW, STATX_BASIC, struct)
                     : (int) FSTATAT.invokeExact(s.errno, dirfd, s.path, struct, AT_SYMLINK_NOFOLLOW);
-            if (r < 0) {
-                return r;
-            }
+            return read(r, struct, out);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
+        }
+    }
+
+    /** What a stat call returned: its negative errno, or 0 with {@code out} filled from {@code struct}. */
+    private static int read(int r, MemorySegment struct, long[] out) {
+        if (r < 0) {
+            return r;
         }
         if (Platform.LINUX) {
             linuxStat(struct, out);

@@ -8,6 +8,7 @@ import io.fdpass.ReceivedReply;
 import io.fdpass.codec.FileStatus;
 import io.fdpass.internal.Landlock;
 import io.fdpass.testing.Fds;
+import io.fdpass.testing.LogLines;
 import io.fdpass.testing.TestSyscalls;
 import io.fdpass.testsuite.HostileSource.Act;
 import io.netty.bootstrap.ServerBootstrap;
@@ -35,12 +36,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -197,23 +194,8 @@ public abstract class AbstractConfinementTest extends AbstractFdPassTest {
     void withoutLandlockTheServerSaysSoOrRefusesToStart() throws Exception {
         assumeTrue(InternalLoggerFactory.getDefaultFactory() instanceof JdkLoggerFactory,
                 "reads fdpass's log through java.util.logging, Netty's choice here");
-        Logger logger = Logger.getLogger(FdPassServer.class.getName());
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                lines.add(record.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(capture);
+        LogLines log = LogLines.of(FdPassServer.class.getName());
+        List<String> lines = log.lines();
         System.setProperty(Landlock.ABI_PROPERTY, "0");
         try {
             assertFalse(Confinement.isSupported());
@@ -234,7 +216,7 @@ public abstract class AbstractConfinementTest extends AbstractFdPassTest {
             Fds.assertBackTo(baseline); // the root it had opened, closed again
         } finally {
             System.clearProperty(Landlock.ABI_PROPERTY);
-            logger.removeHandler(capture);
+            log.close();
         }
     }
 
