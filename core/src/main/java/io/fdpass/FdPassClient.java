@@ -21,7 +21,6 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.io.FileNotFoundException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -400,10 +399,9 @@ public final class FdPassClient implements AutoCloseable {
         /** Connects and waits for the server's HELLO. */
         public FdPassClient connect() throws FdPassException {
             Objects.requireNonNull(socket, "socket not set");
-            try {
-                SocketCalls.checkSocketPath(socket);
-            } catch (IOException e) {
-                throw new FdPassException(e.getMessage().substring("socket: ".length()), e);
+            String problem = SocketCalls.socketPathProblem(socket);
+            if (problem != null) {
+                throw new FdPassException(problem);
             }
             FdPassTransport chosen = transport != null ? Transports.checkAvailable(transport) : Transports.pick();
             EventLoopGroup ownedGroup = group == null

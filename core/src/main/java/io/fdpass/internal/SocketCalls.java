@@ -1,6 +1,5 @@
 package io.fdpass.internal;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
@@ -97,15 +96,13 @@ public final class SocketCalls {
     }
 
     /**
-     * Refuses a socket path that the kernel cannot bind or connect to whole: Netty cuts a longer one short, so a
-     * server would listen where no client looks.
+     * What is wrong with a socket path that the kernel cannot bind or connect to whole, or null: Netty cuts a longer
+     * one short, so a server would listen where no client looks.
      */
-    public static void checkSocketPath(Path path) throws IOException {
+    public static String socketPathProblem(Path path) {
         int length = path.toString().getBytes(StandardCharsets.UTF_8).length;
-        if (length > MAX_SOCKET_PATH) {
-            throw new IOException("socket: " + path + ": " + length + " bytes (expected: <= " + MAX_SOCKET_PATH
-                    + ", what a Unix socket's address holds)");
-        }
+        return length <= MAX_SOCKET_PATH ? null : path + ": " + length + " bytes (expected: <= " + MAX_SOCKET_PATH
+                + ", what a Unix socket's address holds)";
     }
 
     /**

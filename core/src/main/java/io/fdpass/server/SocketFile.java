@@ -59,7 +59,10 @@ public record SocketFile(Path path, Object key) {
      * file.
      */
     public static void claim(Path path) throws IOException {
-        SocketCalls.checkSocketPath(path);
+        String problem = SocketCalls.socketPathProblem(path);
+        if (problem != null) {
+            throw new IOException("socket: " + problem);
+        }
         BasicFileAttributes attrs;
         try {
             attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

@@ -85,7 +85,7 @@ class FdPassResponseDecoderTest {
     }
 
     private TestFd open() {
-        assumeTrue(Platform.LINUX, "descriptors through io.fdpass.internal.Native: Linux only");
+        assumeTrue(Platform.LINUX, "descriptors through io.fdpass.internal.SocketCalls: Linux only");
         TestFd fd = CodecTests.open(file);
         opened.add(fd);
         return fd;

@@ -98,7 +98,7 @@ class FdPassRoundTripTest {
 
     @Test
     void serverEncoderToClientDecoder(@TempDir Path dir) throws IOException {
-        assumeTrue(Platform.LINUX, "descriptors through io.fdpass.internal.Native: Linux only");
+        assumeTrue(Platform.LINUX, "descriptors through io.fdpass.internal.SocketCalls: Linux only");
         Path file = Files.write(dir.resolve("f"), new byte[3]);
         Descriptors.close(CodecTests.open(file).intValue()); // binds the natives before counting
         int fdsBefore = Fds.count();

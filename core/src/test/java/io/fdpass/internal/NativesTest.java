@@ -47,7 +47,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The calls against the kernel: on Linux, and on macOS, where only a run there checks the Darwin structures. */
-class NativeTest {
+class NativesTest {
     @TempDir
     Path dir;
     private final List<Integer> opened = new ArrayList<>();
