@@ -21,7 +21,8 @@ public interface FdPassServerStats {
      *        over the limit in all or for their uid, refused every name by the access policy, or accepted with no
      *        descriptor free
      * @param requestsAnswered requests whose REPLY and descriptors were all written
-     * @param descriptorsSent descriptors written to clients
+     * @param descriptorsSent descriptors written to clients (those of an answer whose writing failed are not counted,
+     *        even the ones that reached the socket before the failure)
      * @param descriptorsHeld descriptors opened and not yet sent or closed
      * @param descriptorsInFlight descriptors sent and maybe not received yet (an upper bound), now
      * @param namesRefusedByPolicy names the access policy refused

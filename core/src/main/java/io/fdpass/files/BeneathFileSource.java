@@ -154,21 +154,31 @@ public final class BeneathFileSource implements FileSource {
     /** Like {@link #open(String, Peer)} for a name already in UTF-8, such as one decoded from a request. */
     @Override
     public OpenResult open(byte[] name, Peer peer) {
+        long[] stat = STAT.get();
+        int fd = openDescriptor(name, stat);
+        return fd >= 0 ? OpenResult.opened(new FileDescriptor(fd), stat[FileStat.STAT_SIZE])
+                : OpenResult.failed(statusOf(-fd));
+    }
+
+    /**
+     * {@link #open(byte[], Peer)} without its result object, for the server: the descriptor, its size left in
+     * {@code stat[FileStat.STAT_SIZE]}, or a negative errno, which {@link #statusOf} maps to the answer.
+     *
+     * @param stat a {@code long[FileStat.STAT_LENGTH]} that the open fills
+     */
+    public int openDescriptor(byte[] name, long[] stat) {
         if (!acquire()) {
-            return OpenResult.failed(FileStatus.IO_ERROR);
+            return -Errno.EBADF;
         }
         try {
-            long[] stat = STAT.get();
-            int fd = opener.open(rootFd, procSelfFd, name, stat);
-            return fd >= 0 ? OpenResult.opened(new FileDescriptor(fd), stat[FileStat.STAT_SIZE])
-                    : OpenResult.failed(statusOf(-fd));
+            return opener.open(rootFd, procSelfFd, name, stat);
         } finally {
             release();
         }
     }
 
     /** The status for the errno of an open (protocol v1, "Entry status"). */
-    static FileStatus statusOf(int errno) {
+    public static FileStatus statusOf(int errno) {
         if (errno == Errno.ENOENT || errno == Errno.ENOTDIR) {
             return FileStatus.NOT_FOUND;
         }

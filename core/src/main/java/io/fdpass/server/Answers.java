@@ -7,9 +7,9 @@ import io.fdpass.Peer;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FileStatus;
+import io.fdpass.files.BeneathFileSource;
 import io.fdpass.files.Names;
-import io.fdpass.internal.Descriptors;
-import io.netty.channel.unix.FileDescriptor;
+import io.fdpass.internal.FileStat;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -25,7 +25,7 @@ import java.util.Arrays;
  */
 final class Answers {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(Answers.class);
-    private static final FileDescriptor[] NO_DESCRIPTORS = {};
+    private static final OutboundDescriptor[] NO_DESCRIPTORS = {};
 
     private final FileSource source;
     private final AccessPolicy policy;
@@ -33,11 +33,19 @@ final class Answers {
     private final ActivityLog log;
     private final Peer peer;
     private final EventExecutor executor;
+    /** The default source, which is asked without an {@link OpenResult}; null for another. */
+    private final BeneathFileSource builtIn;
+    /** What the built-in source's opens fill, one per connection: a connection opens on one thread at a time. */
+    private final long[] stat = new long[FileStat.STAT_LENGTH];
     /** Whether the last {@link #open} was refused by the policy. */
     private boolean refusedByPolicy;
+    /** The last {@link #open}'s descriptor and size, when it answered OK. */
+    private int openedFd;
+    private long openedSize;
 
     Answers(ServerConfig config, Peer peer, EventExecutor executor) {
         this.source = config.source();
+        this.builtIn = source instanceof BeneathFileSource b ? b : null;
         this.policy = config.policy();
         this.counters = config.counters();
         this.log = config.log();
@@ -58,7 +66,7 @@ final class Answers {
     }
 
     /** One request's REPLY and the descriptors that follow it. */
-    record Answer(FdPassReply reply, FileDescriptor[] descriptors, ServerEvents.RequestServed event) {
+    record Answer(FdPassReply reply, OutboundDescriptor[] descriptors, ServerEvents.RequestServed event) {
     }
 
     Answer answer(Queued queued) {
@@ -66,28 +74,29 @@ final class Answers {
         int count = request.count();
         byte[] statuses = new byte[count];
         long[] sizes = new long[count];
-        FileDescriptor[] descriptors = NO_DESCRIPTORS;
+        OutboundDescriptor[] descriptors = NO_DESCRIPTORS;
         int opened = 0;
         int byPolicy = 0;
         int unreadable = 0;
         byte[] firstByPolicy = null;
         byte[] firstUnreadable = null;
         for (int i = 0; i < count; i++) {
-            OpenResult result = open(request.name(i));
-            statuses[i] = (byte) result.status().code();
-            sizes[i] = result.size();
-            counters.entry(result.status());
-            if (result.status() == FileStatus.PERMISSION_DENIED) {
-                if (refusedByPolicy && byPolicy++ == 0) {
-                    firstByPolicy = request.name(i);
-                } else if (!refusedByPolicy && unreadable++ == 0) {
-                    firstUnreadable = request.name(i);
-                }
-            } else if (result.status() == FileStatus.OK) {
+            byte[] name = request.name(i);
+            FileStatus status = open(name);
+            statuses[i] = (byte) status.code();
+            counters.entry(status);
+            if (status == FileStatus.OK) {
+                sizes[i] = openedSize;
                 if (descriptors == NO_DESCRIPTORS) {
-                    descriptors = new FileDescriptor[count - i];
+                    descriptors = new OutboundDescriptor[count - i];
                 }
-                descriptors[opened++] = result.descriptor();
+                descriptors[opened++] = new OutboundDescriptor(openedFd);
+            } else if (status == FileStatus.PERMISSION_DENIED) {
+                if (refusedByPolicy && byPolicy++ == 0) {
+                    firstByPolicy = name;
+                } else if (!refusedByPolicy && unreadable++ == 0) {
+                    firstUnreadable = name;
+                }
             }
         }
         if (opened < descriptors.length) {
@@ -117,33 +126,53 @@ final class Answers {
         return new Answer(reply, descriptors, event);
     }
 
-    private OpenResult open(byte[] name) {
+    /**
+     * Judges and opens one name: its status, and for OK the descriptor and size in {@link #openedFd} and
+     * {@link #openedSize}. The built-in source is asked without an {@link OpenResult} in between.
+     */
+    private FileStatus open(byte[] name) {
         refusedByPolicy = false;
         if (!Names.isValid(name)) {
-            return OpenResult.failed(FileStatus.INVALID_NAME);
+            return FileStatus.INVALID_NAME;
         }
         try {
             // The default policy needs no name: then the source gets the bytes as they came, not decoded.
             if (policy != AccessPolicy.ALLOW_ALL && !policy.allows(peer, new String(name, StandardCharsets.UTF_8))) {
                 counters.refusedByPolicy();
                 refusedByPolicy = true;
-                return OpenResult.failed(FileStatus.PERMISSION_DENIED);
+                return FileStatus.PERMISSION_DENIED;
+            }
+            if (builtIn != null) {
+                int fd = builtIn.openDescriptor(name, stat);
+                if (fd < 0) {
+                    return BeneathFileSource.statusOf(-fd);
+                }
+                openedFd = fd;
+                openedSize = stat[FileStat.STAT_SIZE];
+                return FileStatus.OK;
             }
             OpenResult result = source.open(name, peer);
-            return result != null ? result : OpenResult.failed(FileStatus.IO_ERROR);
+            if (result == null) {
+                return FileStatus.IO_ERROR;
+            }
+            if (result.status() == FileStatus.OK) {
+                openedFd = result.descriptor().intValue();
+                openedSize = result.size();
+            }
+            return result.status();
         } catch (RuntimeException e) {
             logger.warn("{} failed on {}", source, ActivityLog.printable(name), e);
-            return OpenResult.failed(FileStatus.IO_ERROR);
+            return FileStatus.IO_ERROR;
         }
     }
 
     /** Closes what was opened for a connection that is gone: nobody will send it. */
     void discard(Answer[] answers) {
         for (Answer answer : answers) {
-            for (FileDescriptor fd : answer.descriptors()) {
-                Descriptors.closeQuietly(fd);
-                counters.descriptorDone(false);
+            for (OutboundDescriptor fd : answer.descriptors()) {
+                fd.release();
             }
+            counters.descriptorsDone(answer.descriptors().length, false);
         }
     }
 }

@@ -75,13 +75,18 @@ public final class ServerCounters implements FdPassServerStats {
     }
 
     void descriptorsOpened(int n) {
-        descriptorsHeld.add(n);
+        if (n > 0) {
+            descriptorsHeld.add(n);
+        }
     }
 
-    void descriptorDone(boolean sent) {
-        descriptorsHeld.decrement();
-        if (sent) {
-            descriptorsSent.increment();
+    /** {@code n} descriptors closed, each one written to its client if {@code sent}. */
+    void descriptorsDone(int n, boolean sent) {
+        if (n > 0) {
+            descriptorsHeld.add(-n);
+            if (sent) {
+                descriptorsSent.add(n);
+            }
         }
     }
 

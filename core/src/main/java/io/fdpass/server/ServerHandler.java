@@ -6,7 +6,6 @@ import io.fdpass.codec.FdPassDecoderException;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FdPassServerCodec;
-import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.Transports;
 import io.fdpass.server.Answers.Answer;
 import io.fdpass.server.Answers.Queued;
@@ -15,8 +14,9 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.VoidChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.AttributeKey;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -51,6 +51,8 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     private final FdPassServerCodec codec;
 
     private ChannelHandlerContext ctx;
+    /** For the writes of an answer but its last: one that fails fails that one too, which is listened to. */
+    private ChannelPromise unnotified;
     private Peer peer;
     private Answers answers;
     private SendQueueBound sendQueue;
@@ -86,6 +88,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.unnotified = new VoidChannelPromise(ctx.channel(), false);
         // The closing rule needs the connection open after the client's end of stream, to answer and then close.
         ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     }
@@ -329,27 +332,63 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         drain();
     }
 
+    /**
+     * Writes an answer: the REPLY and all but its last descriptor with {@link #unnotified}, the last with the one
+     * promise that says how the answer went. Its descriptors close as their writes end ({@link OutboundDescriptor});
+     * writes end in order, and when one fails every flushed write after it fails too, so the last one's outcome is
+     * the answer's.
+     */
     private void write(Answer answer) {
-        int descriptors = answer.descriptors().length;
-        int cost = SendQueueBound.cost(descriptors);
-        sendQueue.answered(answer.reply().count(), descriptors);
+        OutboundDescriptor[] descriptors = answer.descriptors();
+        int n = descriptors.length;
+        sendQueue.answered(answer.reply().count(), n);
         writing++;
-        sendQueue.writing(cost);
-        ChannelFuture last = ctx.write(answer.reply());
-        DescriptorsWritten closer = descriptors == 0 ? null : new DescriptorsWritten(answer.descriptors());
-        for (FileDescriptor fd : answer.descriptors()) {
-            last = ctx.write(fd);
-            last.addListener(closer);
+        AnswerWritten written = new AnswerWritten(answer);
+        sendQueue.writing(written.cost);
+        if (n == 0) {
+            ctx.write(answer.reply()).addListener(written);
+            return;
         }
-        last.addListener(future -> {
-            if (future.isSuccess()) {
+        ctx.write(answer.reply(), unnotified);
+        for (int i = 0; i < n - 1; i++) {
+            ctx.write(descriptors[i], unnotified);
+        }
+        ctx.write(descriptors[n - 1]).addListener(written);
+    }
+
+    /** The end of an answer's writes. */
+    private final class AnswerWritten implements ChannelFutureListener {
+        private final Answer answer;
+        private final int cost;
+
+        AnswerWritten(Answer answer) {
+            this.answer = answer;
+            this.cost = SendQueueBound.cost(answer.descriptors().length);
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            int descriptors = answer.descriptors().length;
+            boolean sent = future.isSuccess();
+            counters.descriptorsDone(descriptors, sent);
+            if (sent) {
                 counters.requestAnswered();
                 if (answer.event() != null) {
                     answer.event().commit();
                 }
+            } else if (descriptors > 0 && !descriptorWriteFailed) {
+                // The REPLY promised these descriptors: the connection is broken and must end at once. When the
+                // write failed with an IOException (EPIPE, ETOOMANYREFS), Netty has closed the channel already,
+                // before failing the writes: log it all the same, once, or nothing says why it ended.
+                descriptorWriteFailed = true;
+                logger.debug("{} {}: sending a descriptor failed, closing", ctx.channel(), peer, future.cause());
+                config.budget().sendFailed(future.cause());
+                closeNow();
             }
             writing--;
-            sendQueue.written(cost, descriptors, closer == null ? 0 : closer.sent);
+            // Which of a failed answer's descriptors reached the socket is not known: all are counted in flight,
+            // an upper bound, until the send queue shows them read.
+            sendQueue.written(cost, descriptors, descriptors);
             if (timeouts != null) {
                 timeouts.activity();
             }
@@ -357,37 +396,6 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
                 drain();
             } else if (!errorSent) {
                 updateReading(false);
-            }
-        });
-    }
-
-    /**
-     * Closes an answer's descriptors one by one as their writes complete, which they do in order: one listener
-     * for them all rather than one each. Netty never closes a descriptor it wrote.
-     */
-    private final class DescriptorsWritten implements ChannelFutureListener {
-        private final FileDescriptor[] descriptors;
-        private int next;
-        private int sent;
-
-        DescriptorsWritten(FileDescriptor[] descriptors) {
-            this.descriptors = descriptors;
-        }
-
-        @Override
-        public void operationComplete(ChannelFuture future) {
-            Descriptors.closeQuietly(descriptors[next++]);
-            counters.descriptorDone(future.isSuccess());
-            if (future.isSuccess()) {
-                sent++;
-            } else if (!descriptorWriteFailed) {
-                // The REPLY promised this descriptor: the connection is broken and must end at once. When the
-                // write failed with an IOException (EPIPE, ETOOMANYREFS), Netty has closed the channel already,
-                // before failing the writes: log it all the same, once, or nothing says why it ended.
-                descriptorWriteFailed = true;
-                logger.debug("{} {}: sending a descriptor failed, closing", ctx.channel(), peer, future.cause());
-                config.budget().sendFailed(future.cause());
-                closeNow();
             }
         }
     }
