@@ -81,6 +81,20 @@ public final class FdPassRequest implements FdPassMessage {
         return Arrays.copyOfRange(names, at + 2, at + 2 + length(at));
     }
 
+    /** The length of the {@code index}th name, in bytes. */
+    public int nameLength(int index) {
+        return length(offset(index));
+    }
+
+    /**
+     * Copies the {@code index}th name's bytes to the start of {@code dst}, which has room for
+     * {@link #nameLength(int)} of them: a name without an array of its own.
+     */
+    public void getName(int index, byte[] dst) {
+        int at = offset(index);
+        System.arraycopy(names, at + 2, dst, 0, length(at));
+    }
+
     /** The {@code index}th name as text, with malformed UTF-8 replaced: for logs and messages. */
     public String nameAsString(int index) {
         int at = offset(index);

@@ -155,23 +155,24 @@ public final class BeneathFileSource implements FileSource {
     @Override
     public OpenResult open(byte[] name, Peer peer) {
         long[] stat = STAT.get();
-        int fd = openDescriptor(name, stat);
+        int fd = openDescriptor(name, name.length, stat);
         return fd >= 0 ? OpenResult.opened(new FileDescriptor(fd), stat[FileStat.STAT_SIZE])
                 : OpenResult.failed(statusOf(-fd));
     }
 
     /**
-     * {@link #open(byte[], Peer)} without its result object, for the server: the descriptor, its size left in
-     * {@code stat[FileStat.STAT_SIZE]}, or a negative errno, which {@link #statusOf} maps to the answer.
+     * {@link #open(byte[], Peer)} of {@code name[0, length)} without its result object, for the server: the
+     * descriptor, its size left in {@code stat[FileStat.STAT_SIZE]}, or a negative errno, which {@link #statusOf}
+     * maps to the answer.
      *
      * @param stat a {@code long[FileStat.STAT_LENGTH]} that the open fills
      */
-    public int openDescriptor(byte[] name, long[] stat) {
+    public int openDescriptor(byte[] name, int length, long[] stat) {
         if (!acquire()) {
             return -Errno.EBADF;
         }
         try {
-            return opener.open(rootFd, procSelfFd, name, stat);
+            return opener.open(rootFd, procSelfFd, name, length, stat);
         } finally {
             release();
         }

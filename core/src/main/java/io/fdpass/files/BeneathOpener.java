@@ -23,8 +23,8 @@ interface BeneathOpener {
      * @param rootFd a descriptor of the root directory ({@code O_PATH} will do)
      * @param procSelfFd a descriptor of {@code /proc/self/fd} to reopen {@code O_PATH} descriptors through (see
      *               {@link Opens#reopen}), or a negative number where there is none
-     * @param name   a relative name in UTF-8, without NUL; checked by {@link Names} before, but an opener stays
-     *               beneath the root for any input
+     * @param name   a relative name in UTF-8, without NUL, in {@code name[0, length)}; checked by {@link Names}
+     *               before, but an opener stays beneath the root for any input
      * @param stat   receives, as {@link FileStat#fstat}, the opened file's mode, size, inode and device
      * @return a descriptor opened {@link #READ_FLAGS}, or a negative errno: {@code -EXDEV} or {@code -ELOOP} for a
      *         resolution that would leave the root or meets an absolute symlink, a magic link or a loop,
@@ -32,7 +32,12 @@ interface BeneathOpener {
      *         {@link #NOT_SERVED} for a name that crosses onto another mount where that is not allowed, or for a
      *         file of a pseudo filesystem
      */
-    int open(int rootFd, int procSelfFd, byte[] name, long[] stat);
+    int open(int rootFd, int procSelfFd, byte[] name, int length, long[] stat);
+
+    /** {@link #open(int, int, byte[], int, long[])} of the whole of {@code name}. */
+    default int open(int rootFd, int procSelfFd, byte[] name, long[] stat) {
+        return open(rootFd, procSelfFd, name, name.length, stat);
+    }
 
     /**
      * What an opener answers for a file that the server's own rule refuses (protocol v1, "Mounts beneath the

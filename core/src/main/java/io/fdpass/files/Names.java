@@ -34,12 +34,17 @@ public final class Names {
     }
 
     public static boolean isValid(byte[] name) {
-        if (name.length == 0 || name.length > FdPassProtocol.MAX_NAME_LENGTH) {
+        return isValid(name, name.length);
+    }
+
+    /** Whether {@code name[0, length)} is a valid name. */
+    public static boolean isValid(byte[] name, int length) {
+        if (length == 0 || length > FdPassProtocol.MAX_NAME_LENGTH) {
             return false;
         }
         int state = EMPTY;
-        for (byte b : name) {
-            state = next(state, b & 0xFF);
+        for (int i = 0; i < length; i++) {
+            state = next(state, name[i] & 0xFF);
             if (state < 0) {
                 return false;
             }

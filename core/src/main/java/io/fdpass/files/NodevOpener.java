@@ -25,10 +25,10 @@ final class NodevOpener implements BeneathOpener {
     }
 
     @Override
-    public int open(int rootFd, int procSelfFd, byte[] name, long[] stat) {
-        int fd = Openat2Opener.openat2(rootFd, name, READ_FLAGS, RESOLVE);
+    public int open(int rootFd, int procSelfFd, byte[] name, int length, long[] stat) {
+        int fd = Openat2Opener.openat2(rootFd, name, length, READ_FLAGS, RESOLVE);
         if (fd == -Errno.EACCES || fd == -Errno.EXDEV) {
-            return typeFirst.open(rootFd, procSelfFd, name, stat);
+            return typeFirst.open(rootFd, procSelfFd, name, length, stat);
         }
         return fd < 0 ? fd : BeneathOpener.checkRegular(fd, stat);
     }

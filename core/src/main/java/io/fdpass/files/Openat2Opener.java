@@ -46,10 +46,10 @@ final class Openat2Opener implements BeneathOpener {
     }
 
     @Override
-    public int open(int rootFd, int procSelfFd, byte[] name, long[] stat) {
-        int path = openat2(rootFd, name, Opens.O_PATH | Opens.O_CLOEXEC, resolve);
+    public int open(int rootFd, int procSelfFd, byte[] name, int length, long[] stat) {
+        int path = openat2(rootFd, name, length, Opens.O_PATH | Opens.O_CLOEXEC, resolve);
         if (path < 0) {
-            return refused(rootFd, procSelfFd, name, path, stat);
+            return refused(rootFd, procSelfFd, name, length, path, stat);
         }
         try {
             int r = FileStat.fstat(path, stat);
@@ -69,7 +69,7 @@ final class Openat2Opener implements BeneathOpener {
             }
             // No /proc (a chroot, a bare container): open the name again and make sure it is still the same file.
             // A device swapped in meanwhile would be opened (O_NONBLOCK, O_NOCTTY) before it is refused.
-            fd = openat2(rootFd, name, READ_FLAGS, resolve);
+            fd = openat2(rootFd, name, length, READ_FLAGS, resolve);
             return fd < 0 ? fd : BeneathOpener.checkSameFile(fd, stat, new long[FileStat.STAT_LENGTH]);
         } finally {
             Descriptors.close(path);
@@ -96,27 +96,27 @@ final class Openat2Opener implements BeneathOpener {
      * <p>Both are rare (a name that leaves the root or crosses a mount, one behind a directory the server may not
      * search), so the extra system calls cost nothing that matters.
      */
-    private int refused(int rootFd, int procSelfFd, byte[] name, int error, long[] stat) {
+    private int refused(int rootFd, int procSelfFd, byte[] name, int length, int error, long[] stat) {
         if (error == -Errno.EACCES) {
-            return deniedOrMagicLink(rootFd, procSelfFd, name);
+            return deniedOrMagicLink(rootFd, procSelfFd, name, length);
         }
         if (error != -Errno.EXDEV || allowMounts) {
             return error;
         }
-        int across = openat2(rootFd, name, Opens.O_PATH | Opens.O_CLOEXEC, RESOLVE);
+        int across = openat2(rootFd, name, length, Opens.O_PATH | Opens.O_CLOEXEC, RESOLVE);
         if (across < 0) {
-            return BeneathOpener.crossedMount(across == -Errno.EACCES ? deniedOrMagicLink(rootFd, procSelfFd, name)
+            return BeneathOpener.crossedMount(across == -Errno.EACCES ? deniedOrMagicLink(rootFd, procSelfFd, name, length)
                     : across);
         }
         if (!onRootMount(across, stat)) {
             return BeneathOpener.crossedMount(across);
         }
         Descriptors.close(across);
-        return walk.open(rootFd, procSelfFd, name, stat);
+        return walk.open(rootFd, procSelfFd, name, length, stat);
     }
 
-    private int deniedOrMagicLink(int rootFd, int procSelfFd, byte[] name) {
-        int r = walk.open(rootFd, procSelfFd, name, new long[FileStat.STAT_LENGTH]);
+    private int deniedOrMagicLink(int rootFd, int procSelfFd, byte[] name, int length) {
+        int r = walk.open(rootFd, procSelfFd, name, length, new long[FileStat.STAT_LENGTH]);
         if (r >= 0) {
             Descriptors.close(r); // the tree changed in between: the kernel's answer stands
         }
@@ -132,11 +132,11 @@ final class Openat2Opener implements BeneathOpener {
     }
 
     /** {@code openat2(2)} beneath {@code rootFd}, tried again on the harmless EAGAIN. */
-    static int openat2(int rootFd, byte[] name, long flags, long resolve) {
+    static int openat2(int rootFd, byte[] name, int length, long flags, long resolve) {
         int fd;
         int tries = 0;
         do {
-            fd = Opens.openat2(rootFd, name, flags, resolve);
+            fd = Opens.openat2(rootFd, name, length, flags, resolve);
         } while (fd == -Errno.EAGAIN && ++tries < MAX_TRIES);
         return fd;
     }

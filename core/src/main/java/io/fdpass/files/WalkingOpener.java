@@ -61,12 +61,15 @@ final class WalkingOpener implements BeneathOpener {
     }
 
     @Override
-    public int open(int rootFd, int procSelfFd, byte[] name, long[] stat) {
-        if (name.length == 0) {
+    public int open(int rootFd, int procSelfFd, byte[] name, int length, long[] stat) {
+        if (length == 0) {
             return -Errno.ENOENT;
         }
-        if (name.length >= Opens.PATH_MAX) {
+        if (length >= Opens.PATH_MAX) {
             return -Errno.ENAMETOOLONG;
+        }
+        if (length != name.length) {
+            name = Arrays.copyOf(name, length); // the walk goes to the end of its array
         }
         if (name[0] == '/') {
             return -Errno.EXDEV;

@@ -88,12 +88,12 @@ public final class Opens {
      *
      * <p>Linux only.
      *
-     * @param path the path, without a terminating NUL and with none inside
+     * @param path the path, without a terminating NUL and with none inside, in {@code path[0, length)}
      * @return a descriptor, or a negative errno ({@code -ENOSYS} before Linux 5.6)
      */
-    public static int openat2(int dirfd, byte[] path, long flags, long resolve) {
+    public static int openat2(int dirfd, byte[] path, int length, long flags, long resolve) {
         Ffm.Scratch s = Ffm.scratch();
-        if (!s.setPath(path, 0, path.length)) {
+        if (!s.setPath(path, 0, length)) {
             return -Errno.ENAMETOOLONG;
         }
         MemorySegment how = s.struct;
@@ -105,6 +105,10 @@ public final class Opens {
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
+    }
+
+    public static int openat2(int dirfd, byte[] path, long flags, long resolve) {
+        return openat2(dirfd, path, path.length, flags, resolve);
     }
 
     public static int openat2(int dirfd, String path, long flags, long resolve) {

@@ -4,6 +4,7 @@ import io.fdpass.AccessPolicy;
 import io.fdpass.FileSource;
 import io.fdpass.OpenResult;
 import io.fdpass.Peer;
+import io.fdpass.codec.FdPassProtocol;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FileStatus;
@@ -37,6 +38,8 @@ final class Answers {
     private final BeneathFileSource builtIn;
     /** What the built-in source's opens fill, one per connection: a connection opens on one thread at a time. */
     private final long[] stat = new long[FileStat.STAT_LENGTH];
+    /** The name being judged, in its first bytes; grows to the longest valid name seen. */
+    private byte[] name = new byte[64];
     /** Whether the last {@link #open} was refused by the policy. */
     private boolean refusedByPolicy;
     /** The last {@link #open}'s descriptor and size, when it answered OK. */
@@ -81,8 +84,7 @@ final class Answers {
         byte[] firstByPolicy = null;
         byte[] firstUnreadable = null;
         for (int i = 0; i < count; i++) {
-            byte[] name = request.name(i);
-            FileStatus status = open(name);
+            FileStatus status = open(request, i);
             statuses[i] = (byte) status.code();
             counters.entry(status);
             if (status == FileStatus.OK) {
@@ -93,9 +95,9 @@ final class Answers {
                 descriptors[opened++] = new OutboundDescriptor(openedFd);
             } else if (status == FileStatus.PERMISSION_DENIED) {
                 if (refusedByPolicy && byPolicy++ == 0) {
-                    firstByPolicy = name;
+                    firstByPolicy = request.name(i);
                 } else if (!refusedByPolicy && unreadable++ == 0) {
-                    firstUnreadable = name;
+                    firstUnreadable = request.name(i);
                 }
             }
         }
@@ -127,23 +129,33 @@ final class Answers {
     }
 
     /**
-     * Judges and opens one name: its status, and for OK the descriptor and size in {@link #openedFd} and
-     * {@link #openedSize}. The built-in source is asked without an {@link OpenResult} in between.
+     * Judges and opens the {@code index}th name: its status, and for OK the descriptor and size in {@link #openedFd}
+     * and {@link #openedSize}. The built-in source is asked without an {@link OpenResult} in between, and with the
+     * name in {@link #name}: a name needs no array of its own but for another source or a policy.
      */
-    private FileStatus open(byte[] name) {
+    private FileStatus open(FdPassRequest request, int index) {
         refusedByPolicy = false;
-        if (!Names.isValid(name)) {
+        int length = request.nameLength(index);
+        if (length > FdPassProtocol.MAX_NAME_LENGTH) {
+            return FileStatus.INVALID_NAME;
+        }
+        if (name.length < length) {
+            name = new byte[Math.min(Math.max(length, 2 * name.length), FdPassProtocol.MAX_NAME_LENGTH)];
+        }
+        request.getName(index, name);
+        if (!Names.isValid(name, length)) {
             return FileStatus.INVALID_NAME;
         }
         try {
             // The default policy needs no name: then the source gets the bytes as they came, not decoded.
-            if (policy != AccessPolicy.ALLOW_ALL && !policy.allows(peer, new String(name, StandardCharsets.UTF_8))) {
+            if (policy != AccessPolicy.ALLOW_ALL
+                    && !policy.allows(peer, new String(name, 0, length, StandardCharsets.UTF_8))) {
                 counters.refusedByPolicy();
                 refusedByPolicy = true;
                 return FileStatus.PERMISSION_DENIED;
             }
             if (builtIn != null) {
-                int fd = builtIn.openDescriptor(name, stat);
+                int fd = builtIn.openDescriptor(name, length, stat);
                 if (fd < 0) {
                     return BeneathFileSource.statusOf(-fd);
                 }
@@ -151,7 +163,7 @@ final class Answers {
                 openedSize = stat[FileStat.STAT_SIZE];
                 return FileStatus.OK;
             }
-            OpenResult result = source.open(name, peer);
+            OpenResult result = source.open(request.name(index), peer);
             if (result == null) {
                 return FileStatus.IO_ERROR;
             }
@@ -161,7 +173,7 @@ final class Answers {
             }
             return result.status();
         } catch (RuntimeException e) {
-            logger.warn("{} failed on {}", source, ActivityLog.printable(name), e);
+            logger.warn("{} failed on {}", source, ActivityLog.printable(request.name(index)), e);
             return FileStatus.IO_ERROR;
         }
     }

@@ -64,6 +64,18 @@ class FdPassMessagesTest {
         assertEquals(1 + 6 + 2 + 1, r.frameLength());
         // A name of 0 or 65535 bytes travels; the server judges it.
         assertEquals(2, new FdPassRequest(1, List.of(new byte[0], new byte[65535])).count());
+
+        // Or into an array of the caller's, each name at its start.
+        FdPassRequest three = FdPassRequest.of(7, "one", "", "three");
+        byte[] into = {'x', 'x', 'x', 'x', 'x', 'x'};
+        assertEquals(5, three.nameLength(2));
+        three.getName(2, into);
+        assertArrayEquals(new byte[] {'t', 'h', 'r', 'e', 'e', 'x'}, into);
+        assertEquals(0, three.nameLength(1));
+        three.getName(0, into);
+        assertArrayEquals(new byte[] {'o', 'n', 'e', 'e', 'e', 'x'}, into);
+        assertThrows(IndexOutOfBoundsException.class, () -> three.getName(2, new byte[4]));
+        assertThrows(IndexOutOfBoundsException.class, () -> three.nameLength(3));
     }
 
     @Test
