@@ -138,16 +138,17 @@ final class SendQueueBound {
         pendingCost += cost;
     }
 
-    /** Writes of {@code cost} completed; {@code sent} of their {@code descriptors} reached the socket. */
-    void written(int cost, int descriptors, int sent) {
+    /**
+     * Writes of {@code cost} with {@code descriptors} completed. Which of a failed answer's descriptors reached the
+     * socket is not known: all stay counted in flight, an upper bound, until the queue shows them read.
+     */
+    void written(int cost, int descriptors) {
         pendingCost -= cost;
         writtenSinceOutq += cost;
         if (usage == null || retired) {
             return;
         }
         unwritten -= descriptors;
-        counted -= descriptors - sent;
-        config.budget().release(usage, descriptors - sent);
         if (counted > unwritten && settle == null) {
             scheduleSettle();
         }

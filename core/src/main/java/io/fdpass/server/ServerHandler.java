@@ -342,9 +342,9 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         OutboundDescriptor[] descriptors = answer.descriptors();
         int n = descriptors.length;
         sendQueue.answered(answer.reply().count(), n);
+        sendQueue.writing(SendQueueBound.cost(n));
         writing++;
         AnswerWritten written = new AnswerWritten(answer);
-        sendQueue.writing(written.cost);
         if (n == 0) {
             ctx.write(answer.reply()).addListener(written);
             return;
@@ -359,11 +359,9 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     /** The end of an answer's writes. */
     private final class AnswerWritten implements ChannelFutureListener {
         private final Answer answer;
-        private final int cost;
 
         AnswerWritten(Answer answer) {
             this.answer = answer;
-            this.cost = SendQueueBound.cost(answer.descriptors().length);
         }
 
         @Override
@@ -386,9 +384,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
                 closeNow();
             }
             writing--;
-            // Which of a failed answer's descriptors reached the socket is not known: all are counted in flight,
-            // an upper bound, until the send queue shows them read.
-            sendQueue.written(cost, descriptors, descriptors);
+            sendQueue.written(SendQueueBound.cost(descriptors), descriptors);
             if (timeouts != null) {
                 timeouts.activity();
             }
