@@ -10,13 +10,17 @@
 #   scripts/bench-ref-opath.sh [COMPARE.SH OPTION...]      e.g. --rounds 3 --warmup 2
 #   scripts/bench-ref-opath.sh --build-only DIR            only builds DIR/fdref-server-opath (same arguments as
 #                                                          fdref-server), e.g. for its CPU time per request
+#   scripts/bench-ref-opath.sh --versus-fdpass [BENCH-COMPARE.SH OPTION...] [-- SERVER COMMAND...]
+#                                                          our server against that variant, in one run:
+#                                                          scripts/bench-compare.sh with the variant as its
+#                                                          reference (target 0.95), e.g. --rounds 3 --root-mount dev
 #
 # compare.sh is looked for in $FDPASS_BENCH_DIR, by default ../shared/bench next to this repository.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=${FDPASS_BENCH_DIR:-$REPO/../shared/bench}
 if [[ ${1-} == -h || ${1-} == --help ]]; then
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
 fi
 [[ -f $BENCH/fdref-server.c && -x $BENCH/compare.sh ]] || {
@@ -69,5 +73,14 @@ if [[ ${1-} == --build-only ]]; then
     [[ -n ${2-} ]] || { echo "bench-ref-opath.sh: --build-only needs a directory" >&2; exit 2; }
     mkdir -p "$2" && cp "$WORK/fdref-server-opath" "$2/" && echo "$2/fdref-server-opath"
     exit 0
+fi
+if [[ ${1-} == --versus-fdpass ]]; then
+    # A bench folder of its own whose reference server is the variant: compare.sh builds it as fdref-server.
+    shift
+    mkdir "$WORK/bench"
+    cp "$BENCH/compare.sh" "$BENCH/build.sh" "$BENCH/fdref-client.c" "$WORK/bench/"
+    cp "$WORK/fdref-server-opath.c" "$WORK/bench/fdref-server.c"
+    FDPASS_BENCH_DIR=$WORK/bench FDPASS_BENCH_TARGET=0.95 "$REPO/scripts/bench-compare.sh" "$@"
+    exit
 fi
 "$BENCH/compare.sh" "$@" -- "$WORK/fdref-server-opath" --quiet '{socket}' '{root}'
