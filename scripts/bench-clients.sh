@@ -41,32 +41,9 @@ BENCH_JAR=$REPO/examples/target/fdpass-bench.jar
 if [[ ! -f $SERVER_JAR || ! -f $BENCH_JAR ]]; then
     (cd "$REPO" && ./mvnw -B -ntp -q -DskipTests package) || exit 1
 fi
-# shellcheck source=root-mount.sh
-. "$REPO/scripts/root-mount.sh"
-trap 'root_unmount' EXIT
-if [[ -n $ROOT_MOUNT ]]; then
-    root_mount bench-clients.sh "$ROOT_MOUNT" || exit 2
-fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-clients.XXXXXX")
-BIN=$("$BENCH/build.sh" "$WORK/bin") || { echo "bench-clients.sh: building the reference failed" >&2; exit 1; }
-ROOT=$WORK/root SOCK=$WORK/s.sock
-mkdir "$ROOT"
-printf 'Course1\nCourse2\n' >"$ROOT/courses.txt"
-printf 'Campus1\nCampus2' >"$ROOT/campusinfo.txt"
-printf 'Contacts\n' >"$ROOT/contacts.txt"
-NAMES=(courses.txt campusinfo.txt contacts.txt)
-SPID=""
-stop_server() {
-    [[ -n $SPID ]] || return 0
-    kill -TERM -- "-$SPID" 2>/dev/null
-    for ((t = 0; t < 200; t++)); do kill -0 -- "-$SPID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$SPID" 2>/dev/null
-    wait "$SPID" 2>/dev/null
-    SPID=""
-    rm -f "$SOCK"
-}
-trap 'stop_server; rm -rf "$WORK"; root_unmount' EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench-lib.sh
+. "$REPO/scripts/bench-lib.sh"
+bench_setup bench-clients.sh
 
 start_server() { # c|j
     rm -f "$SOCK"

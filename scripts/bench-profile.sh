@@ -44,32 +44,10 @@ if [[ $# -eq 0 ]]; then
     [[ -f $jar ]] || (cd "$REPO" && ./mvnw -B -ntp -q -DskipTests package) || exit 1
     set -- "$JAVA_HOME/bin/java" -jar "$jar" --socket '{socket}' --root '{root}'
 fi
-# shellcheck source=root-mount.sh
-. "$REPO/scripts/root-mount.sh"
-trap 'root_unmount' EXIT
-if [[ -n $ROOT_MOUNT ]]; then
-    root_mount bench-profile.sh "$ROOT_MOUNT" || exit 2
-fi
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/bench-profile.XXXXXX")
-BIN=$("$BENCH/build.sh" "$WORK/bin") || { echo "bench-profile.sh: building the reference failed" >&2; exit 1; }
-ROOT=$WORK/root SOCK=$WORK/s.sock
-mkdir "$ROOT"
-printf 'Course1\nCourse2\n' >"$ROOT/courses.txt"
-printf 'Campus1\nCampus2' >"$ROOT/campusinfo.txt"
-printf 'Contacts\n' >"$ROOT/contacts.txt"
-NAMES=(courses.txt campusinfo.txt contacts.txt)
+# shellcheck source=bench-lib.sh
+. "$REPO/scripts/bench-lib.sh"
+bench_setup bench-profile.sh
 NAMES=("${NAMES[@]:0:NNAMES}")
-SPID=""
-stop_server() {
-    [[ -n $SPID ]] || return 0
-    kill -TERM -- "-$SPID" 2>/dev/null
-    for ((t = 0; t < 200; t++)); do kill -0 -- "-$SPID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$SPID" 2>/dev/null
-    wait "$SPID" 2>/dev/null
-    SPID=""
-}
-trap 'stop_server; rm -rf "$WORK"; root_unmount' EXIT
-trap 'exit 130' INT TERM
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 voluntary() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { n += $2 } END { print n + 0 }'; }
@@ -86,13 +64,14 @@ profile() { # LABEL COMMAND...: prints "LABEL fds_per_s=... cpu_s=... window_s=.
     "$BIN/fdref-client" --socket "$SOCK" --conns "$CONNS" --depth "$DEPTH" --duration "$WARMUP" "${NAMES[@]}" \
         >/dev/null || { echo "bench-profile.sh: the warmup against the $label server failed" >&2; exit 1; }
     # The client runs past the sampled window on both sides, so that its threads are there to be counted.
-    "$BIN/fdref-client" --socket "$SOCK" --conns "$CONNS" --depth "$DEPTH" --duration $((DUR + 4)) "${NAMES[@]}" \
+    "$BIN/fdref-client" --socket "$SOCK" --conns "$CONNS" --depth "$DEPTH" --duration $((DUR + 10)) "${NAMES[@]}" \
         >"$WORK/$label.client" &
     cl=$!
     sleep 1
     c0=$(cpu_ticks "$SPID") v0=$(voluntary "$cl") t0=$(date +%s%N)
     perf record -q -g -F 1999 -o "$WORK/$label.data" -p "$SPID" -- sleep "$DUR" >/dev/null 2>&1
     c1=$(cpu_ticks "$SPID") v1=$(voluntary "$cl") t1=$(date +%s%N)
+    kill -0 "$cl" 2>/dev/null || v1=$((v0 - 1)) # it ended inside the window (perf took long to attach): not counted
     wait "$cl" || { echo "bench-profile.sh: the client against the $label server failed" >&2; exit 1; }
     stop_server
     perf script -i "$WORK/$label.data" 2>/dev/null >"$WORK/$label.script"
@@ -174,7 +153,9 @@ for k in rows:
 print(f"{'total':52s} {per['ref'][1]:10.3f} {per['fdpass'][1]:10.3f}")
 for label in ("ref", "fdpass"):
     us, r = per[label][1], per[label][2]
-    waits = r["client_waits"] / (r["fds_per_s"] * r["window_s"]) if r["fds_per_s"] else 0
-    print(f"{label}: {r['fds_per_s']:.0f} descriptors/s, server {r['cpu_s'] / r['window_s']:.2f} cores, "
-          f"client slept {waits:.3f} times per descriptor")
+    if r["client_waits"] < 0 or not r["fds_per_s"]:
+        slept = "client's sleeps not counted: it ended before the window did"
+    else:
+        slept = f"client slept {r['client_waits'] / (r['fds_per_s'] * r['window_s']):.3f} times per descriptor"
+    print(f"{label}: {r['fds_per_s']:.0f} descriptors/s, server {r['cpu_s'] / r['window_s']:.2f} cores, {slept}")
 EOF

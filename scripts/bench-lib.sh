@@ -1,0 +1,39 @@
+# Sourced by bench-clients.sh and bench-profile.sh: a work directory with the reference built and compare.sh's
+# root and files in it, and the stop of a server that runs in a process group of its own.
+#
+#   bench_setup NAME   with REPO, BENCH and ROOT_MOUNT set: mounts the root's kind if ROOT_MOUNT asks for one
+#                      (root-mount.sh), makes WORK, BIN (fdref-server and fdref-client built there), ROOT with
+#                      compare.sh's three files, SOCK and NAMES, and sets the EXIT trap that stops the server
+#                      and removes all of it; NAME is for messages
+#   stop_server        stops the server whose process group SPID leads: SIGTERM, SIGKILL after 20 s
+# shellcheck source=root-mount.sh
+. "$REPO/scripts/root-mount.sh"
+SPID=""
+
+bench_setup() {
+    local name=$1
+    trap 'root_unmount' EXIT
+    if [[ -n $ROOT_MOUNT ]]; then
+        root_mount "$name" "$ROOT_MOUNT" || exit 2
+    fi
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/${name%.sh}.XXXXXX")
+    BIN=$("$BENCH/build.sh" "$WORK/bin") || { echo "$name: building the reference failed" >&2; exit 1; }
+    ROOT=$WORK/root SOCK=$WORK/s.sock
+    mkdir "$ROOT"
+    printf 'Course1\nCourse2\n' >"$ROOT/courses.txt"
+    printf 'Campus1\nCampus2' >"$ROOT/campusinfo.txt"
+    printf 'Contacts\n' >"$ROOT/contacts.txt"
+    NAMES=(courses.txt campusinfo.txt contacts.txt)
+    trap 'stop_server; rm -rf "$WORK"; root_unmount' EXIT
+    trap 'exit 130' INT TERM
+}
+
+stop_server() {
+    [[ -n $SPID ]] || return 0
+    kill -TERM -- "-$SPID" 2>/dev/null
+    for ((t = 0; t < 200; t++)); do kill -0 -- "-$SPID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$SPID" 2>/dev/null
+    wait "$SPID" 2>/dev/null
+    SPID=""
+    rm -f "$SOCK"
+}
