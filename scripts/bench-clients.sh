@@ -53,7 +53,7 @@ start_server() { # c|j
         setsid "$JAVA" -jar "$SERVER_JAR" --socket "$SOCK" --root "$ROOT" >>"$WORK/server.log" 2>&1 </dev/null &
     fi
     SPID=$!
-    for ((t = 0; t < 600; t++)); do [[ -S $SOCK ]] && return 0; sleep 0.1; done
+    wait_for_socket && return 0
     echo "bench-clients.sh: no socket from the $1 server" >&2
     stop_server
     return 1

@@ -5,6 +5,7 @@
 #                      (root-mount.sh), makes WORK, BIN (fdref-server and fdref-client built there), ROOT with
 #                      compare.sh's three files, SOCK and NAMES, and sets the EXIT trap that stops the server
 #                      and removes all of it; NAME is for messages
+#   wait_for_socket    waits up to 60 s for a server to make SOCK; status 1 if it did not
 #   stop_server        stops the server whose process group SPID leads: SIGTERM, SIGKILL after 20 s
 # shellcheck source=root-mount.sh
 . "$REPO/scripts/root-mount.sh"
@@ -26,6 +27,11 @@ bench_setup() {
     NAMES=(courses.txt campusinfo.txt contacts.txt)
     trap 'stop_server; rm -rf "$WORK"; root_unmount' EXIT
     trap 'exit 130' INT TERM
+}
+
+wait_for_socket() {
+    for ((t = 0; t < 600; t++)); do [[ -S $SOCK ]] && return 0; sleep 0.1; done
+    return 1
 }
 
 stop_server() {

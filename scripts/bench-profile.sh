@@ -59,8 +59,7 @@ profile() { # LABEL COMMAND...: prints "LABEL fds_per_s=... cpu_s=... window_s=.
     rm -f "$SOCK"
     setsid "${args[@]}" >"$WORK/$label.log" 2>&1 </dev/null &
     SPID=$!
-    for ((t = 0; t < 600; t++)); do [[ -S $SOCK ]] && break; sleep 0.1; done
-    [[ -S $SOCK ]] || { echo "bench-profile.sh: no socket from the $label server" >&2; cat "$WORK/$label.log" >&2; exit 1; }
+    wait_for_socket || { echo "bench-profile.sh: no socket from the $label server" >&2; cat "$WORK/$label.log" >&2; exit 1; }
     "$BIN/fdref-client" --socket "$SOCK" --conns "$CONNS" --depth "$DEPTH" --duration "$WARMUP" "${NAMES[@]}" \
         >/dev/null || { echo "bench-profile.sh: the warmup against the $label server failed" >&2; exit 1; }
     # The client runs past the sampled window on both sides, so that its threads are there to be counted.
@@ -126,19 +125,13 @@ def where(stack):
 
 per = {}
 for label in runs:
-    counts, total, stack = collections.Counter(), 0, []
-    for line in open(f"{work}/{label}.script"):
-        if line.strip():
-            if line[0] in "\t ":
-                stack.append(line.strip())
-            continue
+    # perf script: one sample a block, its header line then its stack, leaf first, each frame indented.
+    counts = collections.Counter()
+    for block in open(f"{work}/{label}.script").read().split("\n\n"):
+        stack = [line.strip() for line in block.splitlines() if line[:1] in ("\t", " ")]
         if stack:
             counts[where(stack)] += 1
-            total += 1
-        stack = []
-    if stack:
-        counts[where(stack)] += 1
-        total += 1
+    total = sum(counts.values())
     r = runs[label]
     descriptors = r["fds_per_s"] * r["window_s"]
     us = 1e6 * r["cpu_s"] / descriptors if descriptors else 0
