@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -335,7 +336,7 @@ abstract class AbstractBeneathOpenerTest {
 
     /**
      * Exchanges {@code a} and {@code b} (one of them a symlink leading out of the root) in a loop, while opening
-     * {@code name} 2,000 times: no descriptor may be of the file outside.
+     * {@code name} 2,000 times once the exchanges have begun: no descriptor may be of the file outside.
      */
     private void race(String name, Path a, Path b) throws Exception {
         assumeTrue(TestSyscalls.renameat2(a, b, TestSyscalls.RENAME_EXCHANGE) == 0, "renameat2 RENAME_EXCHANGE");
@@ -347,19 +348,27 @@ abstract class AbstractBeneathOpenerTest {
         status(name); // warms up before counting descriptors
         long descriptors = TestSyscalls.openDescriptors();
         AtomicBoolean done = new AtomicBoolean();
+        CountDownLatch swapping = new CountDownLatch(1);
         Map<FileStatus, Integer> seen = new LinkedHashMap<>();
         try (ExecutorService executor = Executors.newSingleThreadExecutor()) {
             Future<Integer> swapper = executor.submit(() -> {
                 int swaps = 0;
-                while (!done.get()) {
-                    int r = TestSyscalls.renameat2(a, b, TestSyscalls.RENAME_EXCHANGE);
-                    if (r < 0) {
-                        throw new IllegalStateException(Errno.strerror(r));
+                try {
+                    while (!done.get()) {
+                        int r = TestSyscalls.renameat2(a, b, TestSyscalls.RENAME_EXCHANGE);
+                        if (r < 0) {
+                            throw new IllegalStateException(Errno.strerror(r));
+                        }
+                        swaps++;
+                        swapping.countDown();
                     }
-                    swaps++;
+                } finally {
+                    swapping.countDown(); // a swapper that failed must not leave the opens waiting
                 }
                 return swaps;
             });
+            // The opens can all end before a new thread runs at all: they race a swapper that has begun.
+            swapping.await();
             try {
                 long[] stat = new long[STAT_LENGTH];
                 for (int i = 0; i < 2_000; i++) {
