@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * user cannot take every slot. A connection is judged once its peer's credentials are known, right after HELLO
  * (protocol v1: ERROR TOO_MANY_CONNECTIONS). Shared by a server's connections; thread-safe.
  */
-public final class ConnectionLimits {
+final class ConnectionLimits {
     private final int maxConnections;
     private final int maxPerUid;
     private final AccessPolicy policy;

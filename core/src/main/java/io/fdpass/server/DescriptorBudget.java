@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the end of the stream, and polls it until the client has read or closed; till then they count, and so does the
  * connection for its uid ({@link ConnectionLimits}). Thread-safe; one per server.
  */
-public final class DescriptorBudget implements AutoCloseable {
+final class DescriptorBudget implements AutoCloseable {
     /**
      * The least kernel memory that a descriptor message takes in a Unix socket's send queue (SIOCOUTQ counts an skb's
      * truesize: 768 bytes here for one byte and its descriptor; an sk_buff and its shared info alone take more than

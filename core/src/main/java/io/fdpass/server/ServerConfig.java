@@ -25,7 +25,7 @@ import java.util.concurrent.Executor;
  * @param counters where the connections count what they do
  * @param log where they log who connected and what was refused
  */
-public record ServerConfig(FdPassHello hello, FileSource source, AccessPolicy policy, long lingerMillis,
+record ServerConfig(FdPassHello hello, FileSource source, AccessPolicy policy, long lingerMillis,
         int maxUnreadBytes, long frameTimeoutMillis, long idleTimeoutMillis, Executor openExecutor,
         ConnectionLimits limits, DescriptorBudget budget, ServerCounters counters, ActivityLog log) {
     public ServerConfig {

@@ -6,9 +6,9 @@ import io.fdpass.codec.FdPassDecoderException;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FdPassServerCodec;
-import io.fdpass.internal.Transports;
 import io.fdpass.server.Answers.Answer;
 import io.fdpass.server.Answers.Queued;
+import io.fdpass.spi.FdPassSocket;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -38,7 +38,7 @@ import java.util.concurrent.RejectedExecutionException;
  * unanswered, and no REPLY is written while its send queue is over its {@link SendQueueBound}, or while its
  * descriptors would not fit its share of the {@link DescriptorBudget}.
  */
-public final class ServerHandler extends ChannelInboundHandlerAdapter {
+final class ServerHandler extends ChannelInboundHandlerAdapter {
     /** The connection's peer, set once its credentials are read, before any later handler sees it active. */
     public static final AttributeKey<Peer> PEER = AttributeKey.valueOf(ServerHandler.class, "peer");
 
@@ -49,6 +49,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     private final ServerConfig config;
     private final ServerCounters counters;
     private final FdPassServerCodec codec;
+    private final FdPassSocket socket;
 
     private ChannelHandlerContext ctx;
     /** For the writes of an answer but its last: one that fails fails that one too, which is listened to. */
@@ -79,8 +80,9 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     private int unflushedNames;
 
     /** @param codec the codec before it in the pipeline, asked whether a frame is begun */
-    public ServerHandler(ServerConfig config, FdPassServerCodec codec) {
+    ServerHandler(ServerConfig config, FdPassServerCodec codec, FdPassSocket socket) {
         this.config = config;
+        this.socket = socket;
         this.counters = config.counters();
         this.codec = codec;
     }
@@ -96,7 +98,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         try {
-            peer = Transports.peer(ctx.channel());
+            peer = socket.peer();
         } catch (IOException e) {
             logger.warn("{} closed: cannot read the peer's credentials", ctx.channel(), e);
             ctx.close();

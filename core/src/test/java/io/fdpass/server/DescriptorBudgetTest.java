@@ -3,6 +3,7 @@ package io.fdpass.server;
 import io.fdpass.AccessPolicy;
 import io.fdpass.Peer;
 import io.fdpass.internal.Limits;
+import io.fdpass.internal.Platform;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

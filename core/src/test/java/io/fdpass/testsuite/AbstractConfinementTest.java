@@ -1,12 +1,12 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.Confinement;
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
-import io.fdpass.FdPassServerInitializer;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FileStatus;
+import io.fdpass.confinement.Confinement;
 import io.fdpass.internal.Landlock;
+import io.fdpass.server.FdPassServer;
+import io.fdpass.server.FdPassServerInitializer;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.LogLines;
 import io.fdpass.testing.TestSyscalls;

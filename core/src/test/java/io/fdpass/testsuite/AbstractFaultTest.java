@@ -1,14 +1,15 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
 import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
-import io.fdpass.FdPassServer;
 import io.fdpass.FileSource;
 import io.fdpass.OpenResult;
 import io.fdpass.Peer;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FileStatus;
+import io.fdpass.server.FdPassServer;
+import io.fdpass.server.FileSources;
 import io.fdpass.testing.Fds;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -516,7 +517,7 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport().newIoHandlerFactory());
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger opens = new AtomicInteger();
-        try (FileSource beneath = FileSource.beneath(root)) {
+        try (FileSource beneath = FileSources.beneath(root)) {
             FileSource counting = new FileSource() {
                 @Override
                 public OpenResult open(String name, Peer peer) {

@@ -1,7 +1,7 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

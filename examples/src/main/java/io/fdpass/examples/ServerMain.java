@@ -1,11 +1,11 @@
 package io.fdpass.examples;
 
 import io.fdpass.AccessPolicy;
-import io.fdpass.Confinement;
-import io.fdpass.FdPassServer;
 import io.fdpass.Peer;
-import io.fdpass.ServerLimits;
+import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
+import io.fdpass.confinement.Confinement;
+import io.fdpass.server.FdPassServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -214,7 +214,7 @@ public final class ServerMain implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "fdpass-example-server-shutdown"));
 
-        ServerLimits hello = server.limits();
+        FdPassHello hello = server.limits();
         String where = activated >= 0 ? "socket-activated descriptor " + activated
                 : server.socketPath() + " (mode " + mode + ")";
         log.info("fdpass server listening on {}, serving {}; limits: {} names, {} bytes per request, {} unanswered",

@@ -1,8 +1,11 @@
-package io.fdpass;
+package io.fdpass.server;
 
+import io.fdpass.AccessPolicy;
+import io.fdpass.FileSource;
+import io.fdpass.Peer;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
-import io.fdpass.server.SocketFile;
+import io.fdpass.confinement.Confinement;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -87,7 +90,7 @@ public final class FdPassServer implements AutoCloseable {
     }
 
     /** The limits the server announces in HELLO. */
-    public ServerLimits limits() {
+    public FdPassHello limits() {
         return initializer.limits();
     }
 
@@ -205,7 +208,7 @@ public final class FdPassServer implements AutoCloseable {
             return this;
         }
 
-        /** Serve the regular files beneath this directory ({@link FileSource#beneath(Path)}). */
+        /** Serve the regular files beneath this directory ({@link FileSources#beneath(Path)}). */
         public Builder root(Path root) {
             this.root = Objects.requireNonNull(root, "root");
             this.fileSource = null;
@@ -214,7 +217,7 @@ public final class FdPassServer implements AutoCloseable {
 
         /**
          * Serve the files of other mounts beneath the root too (default: no, PERMISSION_DENIED), but never those of
-         * a pseudo filesystem such as proc or sysfs ({@link FileSource#beneath(Path, boolean)}). For a
+         * a pseudo filesystem such as proc or sysfs ({@link FileSources#beneath(Path, boolean)}). For a
          * {@link #root(Path)} only.
          */
         public Builder allowMounts(boolean allowMounts) {

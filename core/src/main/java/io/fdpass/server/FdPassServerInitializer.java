@@ -1,13 +1,12 @@
-package io.fdpass;
+package io.fdpass.server;
 
+import io.fdpass.Peer;
+import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassServerCodec;
-import io.fdpass.server.AcceptGuard;
-import io.fdpass.server.ServerConfig;
-import io.fdpass.server.ServerHandler;
-import io.fdpass.server.ShutdownEvent;
+import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -68,7 +67,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         // Every connection gets HELLO: one over the limits is refused right after it, once its peer is known.
         connections.add(ch);
         FdPassServerCodec codec = new FdPassServerCodec(config.hello());
-        ch.pipeline().addLast(codec, new ServerHandler(config, codec));
+        ch.pipeline().addLast(codec, new ServerHandler(config, codec, FdPassTransport.of(ch).socket(ch)));
         if (onConnect != null) {
             ch.pipeline().addLast(onConnect);
         }
@@ -110,8 +109,8 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     }
 
     /** The limits every connection announces in its HELLO. */
-    public ServerLimits limits() {
-        return ServerLimits.of(config.hello());
+    public FdPassHello limits() {
+        return config.hello();
     }
 
     /** What the connections set up by this initializer did: live counters, read with a snapshot. */

@@ -1,12 +1,6 @@
-package io.fdpass;
+package io.fdpass.server;
 
-import io.fdpass.internal.Transports;
-import io.fdpass.server.ActivityLog;
-import io.fdpass.server.ConnectionLimits;
-import io.fdpass.server.DescriptorBudget;
-import io.fdpass.server.ServerConfig;
-import io.fdpass.server.ServerCounters;
-import io.fdpass.server.SocketFile;
+import io.fdpass.FileSource;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -42,7 +36,7 @@ final class ServerStart {
             if (b.root == null) {
                 throw new IllegalStateException("neither root nor fileSource set");
             }
-            source = FileSource.beneath(b.root, b.allowMounts);
+            source = FileSources.beneath(b.root, b.allowMounts);
             ownsSource = true;
         }
         List<Path> readable = b.confineTo != null ? b.confineTo : b.fileSource == null ? List.of(b.root) : null;
@@ -73,7 +67,7 @@ final class ServerStart {
             throw new IllegalStateException("neither socket nor listeningSocket set");
         }
         Path path = b.socket == null ? null : b.socket.toAbsolutePath();
-        FdPassTransport chosen = b.transport != null ? Transports.checkAvailable(b.transport) : Transports.pick();
+        FdPassTransport chosen = b.transport != null ? b.transport.ensureAvailable() : FdPassTransport.preferred();
         if (path != null) {
             SocketFile.claim(path);
         }
