@@ -32,6 +32,8 @@ public final class SocketCalls {
     private static final long SIOCOUTQ = 0x5411; // = TIOCOUTQ
     // <sys/socket.h>, 64 bits: struct msghdr, struct iovec, struct cmsghdr (size_t cmsg_len, int level, int type).
     private static final long MSGHDR_SIZE = 56;
+    private static final long MSG_NAME = 0;
+    private static final long MSG_NAMELEN = 8;
     private static final long MSG_IOV = 16;
     private static final long MSG_IOVLEN = 24;
     private static final long MSG_CONTROL = 32;
@@ -43,6 +45,8 @@ public final class SocketCalls {
     private static final long CMSG_DATA = 16;
     /** CMSG_SPACE of two descriptors: room for one more than a descriptor message may carry, to see that it did. */
     private static final long CONTROL_SIZE = CMSG_DATA + 8;
+    /** CMSG_SPACE of one descriptor (4 bytes, aligned to 8): the control data of a message that carries one. */
+    private static final long CMSG_SPACE_ONE = CMSG_DATA + 8;
     private static final long CONTROL_OFFSET = MSGHDR_SIZE + IOVEC_SIZE;
     private static final int LINUX_SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
@@ -72,6 +76,8 @@ public final class SocketCalls {
     private static final MethodHandle IOCTL = Ffm.bind("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2, Platform.LINUX);
     private static final MethodHandle RECVMSG = Ffm.bind("recvmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
+    private static final MethodHandle SENDMSG = Ffm.bind("sendmsg",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
     private static final MethodHandle ACCEPT4 = Ffm.bind("accept4",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), -1, Platform.LINUX);
@@ -215,6 +221,34 @@ public final class SocketCalls {
     }
 
     /**
+     * Sends one descriptor message, as protocol v1 has it: one byte (0) and one {@code SCM_RIGHTS} control message
+     * holding {@code descriptor}, in one {@code sendmsg(2)}, without waiting ({@code MSG_DONTWAIT}) and without
+     * SIGPIPE. The message header is all set here, no field left to chance. {@code descriptor} stays open.
+     *
+     * <p>Linux only. Whoever calls it must be the socket's only writer at that moment.
+     *
+     * @return 1, or a negative errno ({@code -EAGAIN}: the socket's send buffer is full)
+     */
+    public static long sendDescriptor(int socketFd, int descriptor) {
+        Ffm.Scratch s = Ffm.scratch();
+        MemorySegment message = s.message();
+        message.set(JAVA_LONG, MSG_NAME, 0L);
+        message.set(JAVA_INT, MSG_NAMELEN, 0);
+        message.set(JAVA_LONG, MSG_CONTROLLEN, CMSG_SPACE_ONE);
+        message.set(JAVA_INT, MSG_FLAGS, 0);
+        message.set(JAVA_LONG, CONTROL_OFFSET, CMSG_DATA + 4); // cmsg_len: CMSG_LEN(sizeof(int))
+        message.set(JAVA_INT, CONTROL_OFFSET + CMSG_LEVEL, LINUX_SOL_SOCKET);
+        message.set(JAVA_INT, CONTROL_OFFSET + CMSG_TYPE, SCM_RIGHTS);
+        message.set(JAVA_INT, CONTROL_OFFSET + CMSG_DATA, descriptor);
+        message.set(JAVA_BYTE, CONTROL_OFFSET + CONTROL_SIZE, (byte) 0);
+        try {
+            return (long) SENDMSG.invokeExact(s.errno, socketFd, message, MSG_DONTWAIT | MSG_NOSIGNAL);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+    }
+
+    /**
      * A Unix stream socket bound to {@code path} and listening, close-on-exec (and on Linux non-blocking, as Netty
      * wants it): made in the calling thread, as a launcher like systemd makes one to hand over.
      *
@@ -349,7 +383,8 @@ public final class SocketCalls {
 
     /**
      * A {@code struct msghdr} for one byte and {@link #CONTROL_SIZE} of control data, which sits at
-     * {@link #CONTROL_OFFSET}: what {@link #receiveDescriptor} receives into.
+     * {@link #CONTROL_OFFSET}: what {@link #receiveDescriptor} receives into and {@link #sendDescriptor} sends from
+     * (no name, one iovec: the zeroed fields that neither sets).
      */
     static MemorySegment newMessage() {
         MemorySegment m = Arena.ofAuto().allocate(CONTROL_OFFSET + CONTROL_SIZE + 8, 8);

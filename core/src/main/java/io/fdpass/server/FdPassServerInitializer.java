@@ -3,6 +3,7 @@ package io.fdpass.server;
 import io.fdpass.Peer;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassServerCodec;
+import io.fdpass.spi.FdPassSocket;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -67,7 +68,12 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         // Every connection gets HELLO: one over the limits is refused right after it, once its peer is known.
         connections.add(ch);
         FdPassServerCodec codec = new FdPassServerCodec(config.hello());
-        ch.pipeline().addLast(codec, new ServerHandler(config, codec, FdPassTransport.of(ch).socket(ch)));
+        FdPassSocket socket = FdPassTransport.of(ch).socket(ch);
+        ChannelHandler transportHandler = socket.connectionHandler();
+        if (transportHandler != null) {
+            ch.pipeline().addLast(transportHandler); // before the codec: it reads bytes and sends descriptors
+        }
+        ch.pipeline().addLast(codec, new ServerHandler(config, codec, socket));
         if (onConnect != null) {
             ch.pipeline().addLast(onConnect);
         }
