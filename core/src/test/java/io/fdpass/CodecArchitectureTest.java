@@ -32,6 +32,6 @@ class CodecArchitectureTest {
     @ArchTest
     static final ArchRule codecUsesNoOtherFdpassPackage = noClasses().that().resideInAPackage(CODEC)
             .should().dependOnClassesThat(resideInAPackage("io.fdpass..").and(not(resideInAPackage(CODEC)))
-                    .as("classes of fdpass outside " + CODEC))
+                    .as("reside in io.fdpass.. outside " + CODEC))
             .because("the codec is usable without the rest of fdpass");
 }
