@@ -1,6 +1,7 @@
 package io.fdpass.examples;
 
 import io.fdpass.client.FdPassClient;
+import io.fdpass.spi.FdPassTransport;
 import io.fdpass.client.ReceivedFile;
 import io.fdpass.client.ReceivedReply;
 import picocli.CommandLine.Command;
@@ -42,6 +43,10 @@ import java.util.regex.Pattern;
                 + "(median of the repetitions) and the ratios."})
 final class BenchReadCommand implements Callable<Integer> {
     private static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]?)(i?b)?");
+
+    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
+            description = Cli.TRANSPORT_HELP)
+    FdPassTransport transport;
 
     @Option(names = "--size", paramLabel = "BYTES", defaultValue = "256m",
             description = "Size of the file to create: 256m, 1g, 4096k ... (default: ${DEFAULT-VALUE}).")
@@ -140,8 +145,9 @@ final class BenchReadCommand implements Callable<Integer> {
         ByteBuffer direct = chunk.asByteBuffer();
         Path socketDir = Files.createTempDirectory("fdpass-read-sock-");
         try (BenchServerCommand.BenchServer server = BenchServerCommand.BenchServer.start(socketDir.resolve("s.sock"),
-                target.getParent(), null, null, null);
-             FdPassClient client = FdPassClient.connect(server.socketPath())) {
+                target.getParent(), transport, null, null, null);
+             FdPassClient client = (transport != null ? FdPassClient.builder().transport(transport)
+                     : FdPassClient.builder()).socket(server.socketPath()).connect()) {
             Path path = target;
             // Each variant first gets its descriptor (opens the file, or asks the server for it), untimed, then
             // reads the whole file (for a mapping: maps, reads, unmaps), timed.

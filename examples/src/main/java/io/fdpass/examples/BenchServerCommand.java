@@ -16,7 +16,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -42,6 +41,10 @@ final class BenchServerCommand implements Callable<Integer> {
     @Option(names = "--root", required = true, paramLabel = "DIR", description = "Serve the regular files beneath DIR.")
     Path root;
 
+    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
+            description = Cli.TRANSPORT_HELP)
+    FdPassTransport transport;
+
     @Option(names = "--loops", paramLabel = "N",
             description = "Event loop threads (default: the server's own choice, max(1, cores / 2)).")
     Integer loops;
@@ -55,7 +58,7 @@ final class BenchServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BenchServer server = BenchServer.start(socket, root, loops, maxUnanswered, maxConnections);
+        BenchServer server = BenchServer.start(socket, root, transport, loops, maxUnanswered, maxConnections);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "bench-server-shutdown"));
         System.out.println("ready socket=" + server.socketPath() + " pid=" + ProcessHandle.current().pid());
         System.out.flush();
@@ -93,19 +96,19 @@ final class BenchServerCommand implements Callable<Integer> {
             this.ownGroup = ownGroup;
         }
 
-        static BenchServer start(Path socket, Path root, Integer loops, Integer maxUnanswered, Integer maxConnections)
-                throws IOException {
+        /** @param transport null for the default */
+        static BenchServer start(Path socket, Path root, FdPassTransport transport, Integer loops,
+                Integer maxUnanswered, Integer maxConnections) throws IOException {
             FdPassServer.Builder builder = FdPassServer.builder().socket(socket).root(root)
                     .accessPolicy(AccessPolicy.ALLOW_ALL);
+            FdPassTransport chosen = transport != null ? transport.ensureAvailable() : FdPassTransport.preferred();
+            builder.transport(chosen);
             EventLoopGroup group = null;
             if (loops != null) {
-                FdPassTransport transport = ServiceLoader.load(FdPassTransport.class).stream()
-                        .map(ServiceLoader.Provider::get).filter(FdPassTransport::isAvailable).findFirst()
-                        .orElseThrow(() -> new IllegalStateException("no fdpass transport available"));
                 // The same thread names as the server's own group, so that BenchProbe finds them.
                 group = new MultiThreadIoEventLoopGroup(loops, new DefaultThreadFactory(BenchProbe.SERVER_THREADS,
-                        true), transport.newIoHandlerFactory());
-                builder.eventLoopGroup(group).transport(transport);
+                        true), chosen.newIoHandlerFactory());
+                builder.eventLoopGroup(group);
             }
             if (maxUnanswered != null) {
                 builder.maxUnanswered(maxUnanswered);

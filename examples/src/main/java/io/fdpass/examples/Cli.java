@@ -1,5 +1,6 @@
 package io.fdpass.examples;
 
+import io.fdpass.spi.FdPassTransport;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -171,6 +172,22 @@ final class Cli {
             }
         }
     }
+
+    /** {@code --transport NAME}: an fdpass transport on the class path, by its name ({@link FdPassTransport#named}). */
+    static final class TransportConverter implements CommandLine.ITypeConverter<FdPassTransport> {
+        @Override
+        public FdPassTransport convert(String value) {
+            try {
+                return FdPassTransport.named(value.trim());
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** What {@code --transport}'s help says: the names, and which one is the default here. */
+    static final String TRANSPORT_HELP = "The Netty transport: epoll or io_uring (Linux), kqueue (macOS, BSD); "
+            + "default: the fastest one available here.";
 
     /** A uid or gid: 0..4294967295 (uids are unsigned). */
     static final class IdConverter implements CommandLine.ITypeConverter<Integer> {

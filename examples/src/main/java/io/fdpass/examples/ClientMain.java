@@ -7,6 +7,7 @@ import io.fdpass.client.ReceivedFile;
 import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FileStatus;
 import io.fdpass.confinement.Confinement;
+import io.fdpass.spi.FdPassTransport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,6 +57,10 @@ public final class ClientMain implements Callable<Integer> {
 
     @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The server's socket.")
     Path socket;
+
+    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
+            description = Cli.TRANSPORT_HELP)
+    FdPassTransport transport;
 
     @Option(names = "--stats", description = "After the reply, print the client's counters to stderr.")
     boolean stats;
@@ -115,11 +120,14 @@ public final class ClientMain implements Callable<Integer> {
                 out.println("direct open: " + openDirectly(name));
             }
         }
-        try (FdPassClient client = FdPassClient.builder()
+        FdPassClient.Builder builder = FdPassClient.builder()
                 .socket(socket)
                 .connectTimeout(timeout)
-                .requestTimeout(timeout)
-                .connect();
+                .requestTimeout(timeout);
+        if (transport != null) {
+            builder.transport(transport);
+        }
+        try (FdPassClient client = builder.connect();
              ReceivedReply reply = client.request(names).get()) {
             long ok = reply.entries().stream().filter(ReceivedReply.Entry::isOk).count();
             out.println("reply: " + names.size() + (names.size() == 1 ? " name, " : " names, ") + ok + " OK, "

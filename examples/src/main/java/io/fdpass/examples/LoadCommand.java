@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -57,6 +56,15 @@ final class LoadCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
+
+    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
+            description = "The clients' Netty transport: epoll or io_uring (Linux), kqueue (macOS, BSD); default: "
+                    + "the fastest one available here.")
+    FdPassTransport transport;
+
+    @Option(names = "--server-transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
+            description = "With --serve: the server's transport (default: --transport's).")
+    FdPassTransport serverTransport;
 
     @Option(names = "--in-process", description = "With --serve: run the server in this JVM instead of a child JVM.")
     boolean inProcess;
@@ -126,16 +134,20 @@ final class LoadCommand implements Callable<Integer> {
         int limit = maxConnections != null ? maxConnections
                 : Math.max(io.fdpass.server.FdPassServer.DEFAULT_MAX_CONNECTIONS, conns + idle + 8);
         try (LoadServer server = target.socket != null ? LoadServer.external(target.socket, serverPid)
-                : inProcess ? LoadServer.inProcess(target.serve, serverLoops, limit)
-                : LoadServer.child(target.serve, serverLoops, limit, serverJvmArgs)) {
+                : inProcess ? LoadServer.inProcess(target.serve, servers(), serverLoops, limit)
+                : LoadServer.child(target.serve, servers(), serverLoops, limit, serverJvmArgs)) {
             return run(server, loops);
         }
     }
 
+    /** The transport of the server that --serve starts; null for its default. */
+    private FdPassTransport servers() {
+        return serverTransport != null ? serverTransport : transport;
+    }
+
     private int run(LoadServer server, int loops) throws Exception {
-        FdPassTransport transport = ServiceLoader.load(FdPassTransport.class).stream()
-                .map(ServiceLoader.Provider::get).filter(FdPassTransport::isAvailable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no fdpass transport available"));
+        FdPassTransport transport = this.transport != null ? this.transport.ensureAvailable()
+                : FdPassTransport.preferred();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops,
                 new DefaultThreadFactory(BenchProbe.CLIENT_THREADS, true), transport.newIoHandlerFactory());
         List<FdPassClient> clients = new ArrayList<>();

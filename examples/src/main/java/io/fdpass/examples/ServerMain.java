@@ -6,6 +6,7 @@ import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
 import io.fdpass.confinement.Confinement;
 import io.fdpass.server.FdPassServer;
+import io.fdpass.spi.FdPassTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -50,6 +51,10 @@ public final class ServerMain implements Callable<Integer> {
             description = "The socket file to create. A stale one is replaced; a live server's is not. Not needed "
                     + "under systemd socket activation (LISTEN_FDS), which hands over a listening socket instead.")
     Path socket;
+
+    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
+            description = Cli.TRANSPORT_HELP)
+    FdPassTransport transport;
 
     @Option(names = "--stats-interval", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
             description = "Log the server's counters this often, e.g. 10s (default: never).")
@@ -138,6 +143,14 @@ public final class ServerMain implements Callable<Integer> {
                 .allowMounts(allowMounts)
                 .socketMode(mode.permissions())
                 .logConnections(true);
+        FdPassTransport chosen;
+        try {
+            chosen = transport != null ? transport.ensureAvailable() : FdPassTransport.preferred();
+        } catch (IllegalStateException e) {
+            System.err.println("fdpass-example-server: " + Cli.describe(e));
+            return 1;
+        }
+        builder.transport(chosen);
         if (noConfine) {
             builder.confine(Confinement.Mode.OFF); // the library logs which, either way
         }
@@ -217,8 +230,9 @@ public final class ServerMain implements Callable<Integer> {
         FdPassHello hello = server.limits();
         String where = activated >= 0 ? "socket-activated descriptor " + activated
                 : server.socketPath() + " (mode " + mode + ")";
-        log.info("fdpass server listening on {}, serving {}; limits: {} names, {} bytes per request, {} unanswered",
-                where, root.toAbsolutePath(), hello.maxNames(), hello.maxFrameLength(), hello.maxUnanswered());
+        log.info("fdpass server listening on {} over {}, serving {}; limits: {} names, {} bytes per request, {} "
+                + "unanswered", where, chosen.name(), root.toAbsolutePath(), hello.maxNames(), hello.maxFrameLength(),
+                hello.maxUnanswered());
         if (statsInterval != null) {
             Thread.ofPlatform().daemon().name("fdpass-example-stats").start(() -> {
                 while (!server.closeFuture().isDone()) {

@@ -56,6 +56,15 @@ class CliTest {
     }
 
     @Test
+    void takesTheTransportsOnTheClassPathByName() {
+        Cli.TransportConverter c = new Cli.TransportConverter();
+        assertEquals("io_uring", c.convert("io_uring").name());
+        assertEquals("epoll", c.convert("epoll").name());
+        assertEquals("transport: uring (expected: one of epoll, io_uring, kqueue)",
+                assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("uring")).getMessage());
+    }
+
+    @Test
     void describesFileErrorsInOneLine() {
         assertEquals("/x: no such file or directory", Cli.describe(new java.nio.file.NoSuchFileException("/x")));
         assertEquals("a", Cli.describe(new java.util.concurrent.CompletionException(new java.io.IOException("a\nb"))));
