@@ -22,10 +22,12 @@ from ._reply import Entry, Reply
 MAX_SOCKET_PATH = 103 if sys.platform == "darwin" else 107
 
 # Descriptors close-on-exec from the moment they exist where the kernel can do it; elsewhere at once after.
-_CMSG_CLOEXEC: int = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+# (Plain ints: the socket module's flags are enums, whose operators cost a call each.)
+_CMSG_CLOEXEC = int(getattr(socket, "MSG_CMSG_CLOEXEC", 0))
+_CTRUNC = int(socket.MSG_CTRUNC)
 # Room for two descriptors, so that a message carrying two is seen (and both closed) rather than cut to one.
 _CONTROL_ROOM = socket.CMSG_SPACE(2 * struct.calcsize("i"))
-_SEND_FLAGS: int = getattr(socket, "MSG_NOSIGNAL", 0)
+_SEND_FLAGS = int(getattr(socket, "MSG_NOSIGNAL", 0))
 _INT = struct.Struct("i")
 
 PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -439,7 +441,7 @@ class Client:
         if not _CMSG_CLOEXEC:
             for fd in fds:
                 os.set_inheritable(fd, False)
-        if len(fds) == 1 and not flags & socket.MSG_CTRUNC:
+        if len(fds) == 1 and not flags & _CTRUNC:
             return fds[0]
         for fd in fds:
             os.close(fd)
