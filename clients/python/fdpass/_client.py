@@ -87,20 +87,26 @@ def connect(path: PathArg, *, timeout: Optional[float] = 10.0) -> Client:
     try:
         _connect_socket(sock, address, shown, timeout)
         sock.setblocking(False)
+        if hasattr(socket, "SO_NOSIGPIPE"):  # macOS: no MSG_NOSIGNAL, a closed peer must not kill the process
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_NOSIGPIPE, 1)
         client = Client(sock, shown, timeout)
     except BaseException:
         sock.close()
         raise
-    client._await_hello(deadline)
+    try:
+        client._await_hello(deadline)
+    except BaseException:
+        client.close()
+        raise
     return client
 
 
 def _connect_socket(sock: socket.socket, address: bytes, shown: str, timeout: Optional[float]) -> None:
     if timeout is not None:
         # A blocking connect that waits for room in a full backlog, but no longer than the timeout.
-        seconds = int(timeout)
+        seconds = min(int(timeout), 1 << 30)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
-                        struct.pack("ll", seconds, int((timeout - seconds) * 1_000_000)))
+                        struct.pack("ll", seconds, int((timeout - int(timeout)) * 1_000_000)))
     try:
         sock.connect(address)
     except FileNotFoundError as e:

@@ -117,10 +117,13 @@ class Entry:
         raise ValueError(f"{self._name}: descriptor {self._gone}")
 
     def __del__(self) -> None:
+        # As a file object does: an entry dropped with its descriptor closes it, and says so.
         if self._fd >= 0:
-            warnings.warn(f"unclosed descriptor of {self._name!r} (fd {self._fd}): close the reply or the entry",
-                          ResourceWarning, source=self, stacklevel=2)
-            self.close()
+            try:
+                warnings.warn(f"unclosed descriptor of {self._name!r} (fd {self._fd}): close the reply or the "
+                              "entry", ResourceWarning, source=self, stacklevel=2)
+            finally:
+                self.close()
 
     def __repr__(self) -> str:
         extra = f", size={self._size}, fd={self._fd}" if self.ok else ""

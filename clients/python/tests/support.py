@@ -309,14 +309,14 @@ class TempDir:
         self._dir.cleanup()
 
 
-def python_cli(*args: str, cwd: Optional[Path] = None, timeout: float = PATIENCE) -> subprocess.CompletedProcess:
+def python_cli(*args: str, cwd: Optional[Path] = None, timeout: float = PATIENCE) -> "subprocess.CompletedProcess[bytes]":
     """``python3 -m fdpass ARGS`` from this source tree, in a process of its own."""
     env = dict(os.environ, PYTHONPATH=str(PACKAGE_DIR))
     return subprocess.run([sys.executable, "-m", "fdpass", *args], capture_output=True, cwd=cwd, env=env,
                           timeout=timeout)
 
 
-def java_cli(*args: str, cwd: Optional[Path] = None, timeout: float = PATIENCE) -> subprocess.CompletedProcess:
+def java_cli(*args: str, cwd: Optional[Path] = None, timeout: float = PATIENCE) -> "subprocess.CompletedProcess[bytes]":
     """The Java example client with the same arguments."""
     java, jar = require_jar("client")
     return subprocess.run([java, "-jar", str(jar), *args], capture_output=True, cwd=cwd, timeout=timeout)

@@ -36,7 +36,7 @@ class CliCase(FdTestCase):
         cls.tmp.cleanup()
 
     def run_both(self, *args: str, expected_status: int, out: Optional[bytes] = None,
-                 err: Optional[bytes] = None, java: bool = False) -> subprocess.CompletedProcess:
+                 err: Optional[bytes] = None, java: bool = False) -> "subprocess.CompletedProcess[bytes]":
         """Runs the Python CLI and checks what it printed; with ``java``, the Java client too (where its jar is
         there), which must print the same."""
         python = python_cli(*args, cwd=self.tmp.path)

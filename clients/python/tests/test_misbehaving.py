@@ -145,6 +145,8 @@ class MisbehavingServerTest(FdTestCase):
         self.assertNoDescriptorLeft()
 
     def test_a_violation_closes_the_replies_read_and_not_returned(self) -> None:
+        written = threading.Event()
+
         def script(conn: socket.socket) -> None:
             conn.sendall(hello())
             first, _ = read_request(conn)
@@ -152,11 +154,13 @@ class MisbehavingServerTest(FdTestCase):
             conn.sendall(reply(first, [(OK, 11)]))
             send_files(conn, self.files[:1])
             conn.sendall(reply(first + 77, [(OK, 11)]))
+            written.set()
             drain(conn)
 
         with self.serve(script) as server, fdpass.connect(server.path) as client:
             client.send(["a"])
             client.send(["b"])
+            self.assertTrue(written.wait(PATIENCE))  # both in the socket before the client reads either
             # Waiting for the first reply reads what follows it too: nothing read on this connection is trusted
             # any more, so the first reply's descriptor is closed with the connection.
             with self.assertRaisesRegex(fdpass.ProtocolError, r"REPLY\(id=77, \[OK 11\]\) does not answer"):
