@@ -12,7 +12,7 @@ import sys
 import time
 from collections import deque
 from types import TracebackType
-from typing import Deque, Iterable, List, Optional, Sequence, Type, Union
+from typing import Deque, Iterable, List, Optional, Sequence, Tuple, Type, Union
 
 from . import _wire
 from ._errors import ConnectionClosed, FdPassError, FdPassTimeout, ProtocolError, ServerError
@@ -202,8 +202,8 @@ class Client:
         ValueError before anything is sent, as does a request over the server's limits.
         """
         names = _names(names)
-        encoded = self._check(names)
-        request = self._write_request(encoded, names)
+        encoded, length = self._check(names)
+        request = self._write_request(encoded, length, names)
         return self._await(request, self._deadline(timeout), timeout)
 
     def send(self, names: Iterable[str]) -> int:
@@ -211,11 +211,11 @@ class Client:
         the replies in the order sent. At most ``limits.max_unanswered`` may be sent and not received (else
         RuntimeError). Raises ValueError as ``request`` does."""
         names = _names(names)
-        encoded = self._check(names)
+        encoded, length = self._check(names)
         if len(self._waiting) >= self.limits.max_unanswered:
             raise RuntimeError(f"unanswered: {len(self._waiting)} (expected: < maxUnanswered "
                                f"{self.limits.max_unanswered}): receive() a reply first")
-        request = self._write_request(encoded, names)
+        request = self._write_request(encoded, length, names)
         self._waiting.append(request)
         return request.request_id
 
@@ -251,27 +251,27 @@ class Client:
 
     # --------------------------------------------------------------------------------------------- requests
 
-    def _check(self, names: Sequence[str]) -> List[bytes]:
+    def _check(self, names: Sequence[str]) -> Tuple[List[bytes], int]:
+        """The names as UTF-8 and the REQUEST's length, or ValueError."""
         if self._failure is not None:
             raise self._failure
         encoded = [_wire.check_name(name) for name in names]
-        _wire.check_request(encoded, self.limits)
-        return encoded
+        return encoded, _wire.check_request(encoded, self.limits)
 
     def _send_unchecked(self, encoded: Sequence[bytes], names: Sequence[str]) -> int:
         """Sends names as they are, valid or not, for the server to judge (the CLI's way, as the Java client's):
         only the server's limits are checked (ValueError)."""
         if self._failure is not None:
             raise self._failure
-        _wire.check_request(encoded, self.limits)
-        request = self._write_request(encoded, names)
+        length = _wire.check_request(encoded, self.limits)
+        request = self._write_request(encoded, length, names)
         self._waiting.append(request)
         return request.request_id
 
-    def _write_request(self, encoded: Sequence[bytes], names: Sequence[str]) -> _Request:
+    def _write_request(self, encoded: Sequence[bytes], length: int, names: Sequence[str]) -> _Request:
         request = _Request(self._next_id, names)
         self._next_id = (self._next_id + 1) & _wire.MAX_U32
-        frame = _wire.encode_request(request.request_id, encoded)
+        frame = _wire.encode_request(request.request_id, encoded, length)
         self._in_flight.append(request)
         deadline = self._deadline(None)
         sent = 0
@@ -389,14 +389,15 @@ class Client:
     def _step(self) -> None:
         """One read: frame bytes, or one descriptor message. Raises BlockingIOError when nothing is there."""
         if self._phase is _Phase.DESCRIPTORS:
-            self._fds.append(self._receive_descriptor())
             frame = self._reply_frame
             assert frame is not None
-            if len(self._fds) == frame.descriptors:
-                self._phase = _Phase.HEADER
-                self._complete(frame, self._fds)
-                self._fds = []
-                self._reply_frame = None
+            fds = self._fds
+            while len(fds) < frame.descriptors:
+                fds.append(self._receive_descriptor())
+            self._phase = _Phase.HEADER
+            self._fds = []
+            self._reply_frame = None
+            self._complete(frame, fds)
             return
         # Exactly what the frame has left: a read past its end would make the kernel drop the descriptors of the
         # messages behind it.
@@ -440,6 +441,13 @@ class Client:
 
     def _receive_descriptor(self) -> int:
         data, ancillary, flags, _ = self._sock.recvmsg(1, _CONTROL_ROOM, _CMSG_CLOEXEC)
+        if len(ancillary) == 1 and not flags & _CTRUNC:
+            level, kind, payload = ancillary[0]
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS and len(payload) == _INT.size:
+                fd: int = _INT.unpack(payload)[0]
+                if not _CMSG_CLOEXEC:
+                    os.set_inheritable(fd, False)
+                return fd
         fds: List[int] = []
         for level, kind, payload in ancillary:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:

@@ -119,11 +119,14 @@ def check_name(name: str) -> bytes:
         raise ValueError(f"name {_shown(name)}: holds a NUL byte")
     if encoded.startswith(b"/"):
         raise ValueError(f"name {_shown(name)}: absolute (expected: relative to the server's root)")
-    for component in encoded.split(b"/"):
-        if component in (b"", b".", b".."):
-            which = "an empty component" if not component else f"a '{component.decode()}' component"
-            raise ValueError(f"name {_shown(name)}: {which} (expected: components that are neither empty, "
-                             f"'.' nor '..')")
+    # Only a name with "//", a trailing "/" or a component that starts with "." can break the last rule: most
+    # names are judged by the searches alone.
+    if b"//" in encoded or encoded.endswith(b"/") or encoded.startswith(b".") or b"/." in encoded:
+        for component in encoded.split(b"/"):
+            if component in (b"", b".", b".."):
+                which = "an empty component" if not component else f"a '{component.decode()}' component"
+                raise ValueError(f"name {_shown(name)}: {which} (expected: components that are neither empty, "
+                                 f"'.' nor '..')")
     return encoded
 
 
@@ -133,16 +136,19 @@ def _shown(name: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ client to server
 
-def check_request(encoded: Sequence[bytes], limits: Limits) -> None:
-    """ValueError if a request for these names breaks the server's limits, in the Java client's order and words."""
+def check_request(encoded: Sequence[bytes], limits: Limits) -> int:
+    """The REQUEST's length field, or ValueError if a request for these names breaks the server's limits, in the
+    Java client's order and words."""
     if not encoded or len(encoded) > limits.max_names:
         raise ValueError(f"names: {len(encoded)} (expected: 1..{limits.max_names})")
+    length = 1 + REQUEST_FIXED_LENGTH
     for name in encoded:
         if len(name) > MAX_U16:
             raise ValueError(f"nameLength: {len(name)} (expected: 0..{MAX_U16})")
-    length = request_frame_length(encoded)
+        length += 2 + len(name)
     if length > limits.max_frame_length:
         raise ValueError(f"request length: {length} (expected: <= {limits.max_frame_length})")
+    return length
 
 
 def request_frame_length(encoded: Sequence[bytes]) -> int:
@@ -150,9 +156,9 @@ def request_frame_length(encoded: Sequence[bytes]) -> int:
     return 1 + REQUEST_FIXED_LENGTH + sum(2 + len(name) for name in encoded)
 
 
-def encode_request(request_id: int, encoded: Sequence[bytes]) -> bytes:
-    """A REQUEST frame; ``check_request`` has passed."""
-    parts: List[bytes] = [_HEADER.pack(request_frame_length(encoded), TYPE_REQUEST),
+def encode_request(request_id: int, encoded: Sequence[bytes], length: int = 0) -> bytes:
+    """A REQUEST frame; ``check_request`` has passed (and returned ``length``, computed here when 0)."""
+    parts: List[bytes] = [_HEADER.pack(length or request_frame_length(encoded), TYPE_REQUEST),
                           _ID_COUNT.pack(request_id, len(encoded))]
     for name in encoded:
         parts.append(_U16.pack(len(name)))
