@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * The server's bound on descriptors in flight: sent, and not received by their client yet. Linux counts them against
@@ -58,6 +59,7 @@ final class DescriptorBudget implements AutoCloseable {
 
     private final int maxNames;
     private final Ticker ticker;
+    private final LongSupplier openFileLimit;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Set<ConnectionLease> watching = ConcurrentHashMap.newKeySet();
     private volatile long openFiles;
@@ -69,13 +71,19 @@ final class DescriptorBudget implements AutoCloseable {
     private volatile boolean closed;
 
     DescriptorBudget(int maxNames, Ticker ticker) {
+        this(maxNames, ticker, Limits::openFiles);
+    }
+
+    /** @param openFileLimit reads the soft RLIMIT_NOFILE, or a negative number where there is none */
+    DescriptorBudget(int maxNames, Ticker ticker, LongSupplier openFileLimit) {
         this.maxNames = maxNames;
         this.ticker = ticker;
+        this.openFileLimit = openFileLimit;
         readLimit();
     }
 
     private void readLimit() {
-        long limit = Limits.openFiles();
+        long limit = openFileLimit.getAsLong();
         if (limit < 0) {
             limit = 1024; // no getrlimit here: the usual default
         }
