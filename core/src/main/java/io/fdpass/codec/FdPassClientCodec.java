@@ -11,13 +11,14 @@ import io.netty.channel.CombinedChannelDuplexHandler;
  */
 public final class FdPassClientCodec extends CombinedChannelDuplexHandler<FdPassResponseDecoder, FdPassRequestEncoder> {
 
-    public FdPassClientCodec() {
-        this(FdPassResponseDecoder.DEFAULT_MAX_FRAME_LENGTH);
+    /** @see FdPassResponseDecoder#FdPassResponseDecoder(FdPassSocketReader) */
+    public FdPassClientCodec(FdPassSocketReader reader) {
+        this(FdPassResponseDecoder.DEFAULT_MAX_FRAME_LENGTH, reader);
     }
 
-    /** @see FdPassResponseDecoder#FdPassResponseDecoder(int) */
-    public FdPassClientCodec(int maxFrameLength) {
-        super(new FdPassResponseDecoder(maxFrameLength), FdPassRequestEncoder.INSTANCE);
+    /** @see FdPassResponseDecoder#FdPassResponseDecoder(int, FdPassSocketReader) */
+    public FdPassClientCodec(int maxFrameLength, FdPassSocketReader reader) {
+        super(new FdPassResponseDecoder(maxFrameLength, reader), FdPassRequestEncoder.INSTANCE);
     }
 
     @Override

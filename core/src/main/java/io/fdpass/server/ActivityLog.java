@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * 3,088,384 names refused by the access policy in the last 10 s}. A name is logged escaped and, past 80 characters,
  * shortened. Logs at INFO; thread-safe, one per server.
  */
-public final class ActivityLog {
+final class ActivityLog {
     /** Events of each kind logged one by one in an interval. */
     static final int LINES_PER_INTERVAL = 5;
     /** Uids summarised by name per kind and interval; the others in one line. */

@@ -1,18 +1,18 @@
 package io.fdpass.examples;
 
-import io.fdpass.Confinement;
-import io.fdpass.FdPassClient;
 import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
-import io.fdpass.ReceivedFile;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedFile;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FileStatus;
-import picocli.CommandLine;
+import io.fdpass.confinement.Confinement;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.InputStream;

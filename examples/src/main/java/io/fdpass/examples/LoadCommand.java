@@ -1,8 +1,9 @@
 package io.fdpass.examples;
 
-import io.fdpass.FdPassClient;
 import io.fdpass.FdPassException;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
+import io.fdpass.server.FdPassServer;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -123,7 +124,7 @@ final class LoadCommand implements Callable<Integer> {
         }
         int loops = threads != null ? threads : Math.min(conns, Runtime.getRuntime().availableProcessors());
         int limit = maxConnections != null ? maxConnections
-                : Math.max(io.fdpass.FdPassServer.DEFAULT_MAX_CONNECTIONS, conns + idle + 8);
+                : Math.max(io.fdpass.server.FdPassServer.DEFAULT_MAX_CONNECTIONS, conns + idle + 8);
         try (LoadServer server = target.socket != null ? LoadServer.external(target.socket, serverPid)
                 : inProcess ? LoadServer.inProcess(target.serve, serverLoops, limit)
                 : LoadServer.child(target.serve, serverLoops, limit, serverJvmArgs)) {

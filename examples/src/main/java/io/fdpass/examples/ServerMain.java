@@ -1,11 +1,11 @@
 package io.fdpass.examples;
 
 import io.fdpass.AccessPolicy;
-import io.fdpass.Confinement;
-import io.fdpass.FdPassServer;
 import io.fdpass.Peer;
-import io.fdpass.ServerLimits;
+import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
+import io.fdpass.confinement.Confinement;
+import io.fdpass.server.FdPassServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -122,6 +122,12 @@ public final class ServerMain implements Callable<Integer> {
                     + "ever (default: " + FdPassServer.DEFAULT_IDLE_TIMEOUT_MILLIS / 60_000 + "m).")
     Duration idleTimeout;
 
+    @Option(names = "--stall-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a connection held back because its client does not read (or its uid's share of "
+                    + "descriptors in flight is used up) may wait for it to read anything, then ERROR TIMED_OUT; 0 "
+                    + "for ever (default: " + FdPassServer.DEFAULT_STALL_TIMEOUT_MILLIS / 1000 + "s).")
+    Duration stallTimeout;
+
     @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
             description = "No reply is written while a client has more than this unread, in kernel bytes "
                     + "(default and most: the socket's send buffer less room for a largest reply).")
@@ -155,6 +161,7 @@ public final class ServerMain implements Callable<Integer> {
             set("--max-connections-per-uid", maxConnectionsPerUid, builder::maxConnectionsPerUid);
             set("--frame-timeout", frameTimeout, builder::frameTimeout);
             set("--idle-timeout", idleTimeout, builder::idleTimeout);
+            set("--stall-timeout", stallTimeout, builder::stallTimeout);
         } catch (IllegalArgumentException e) {
             System.err.println("fdpass-example-server: " + e.getMessage());
             System.err.println("Try 'fdpass-example-server --help' for more information.");
@@ -214,7 +221,7 @@ public final class ServerMain implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "fdpass-example-server-shutdown"));
 
-        ServerLimits hello = server.limits();
+        FdPassHello hello = server.limits();
         String where = activated >= 0 ? "socket-activated descriptor " + activated
                 : server.socketPath() + " (mode " + mode + ")";
         log.info("fdpass server listening on {}, serving {}; limits: {} names, {} bytes per request, {} unanswered",

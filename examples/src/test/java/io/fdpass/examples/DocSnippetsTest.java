@@ -3,11 +3,6 @@ package io.fdpass.examples;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.tools.DiagnosticCollector;
-import javax.tools.JavaCompiler;
-import javax.tools.JavaFileObject;
-import javax.tools.SimpleJavaFileObject;
-import javax.tools.ToolProvider;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -19,6 +14,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileObject;
+import javax.tools.SimpleJavaFileObject;
+import javax.tools.ToolProvider;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,12 +33,15 @@ class DocSnippetsTest {
     /** What a Javadoc example may use without importing it. */
     private static final String JAVADOC_IMPORTS = """
             import io.fdpass.*;
+            import io.fdpass.client.*;
+            import io.fdpass.confinement.*;
+            import io.fdpass.server.*;
             import io.netty.bootstrap.ServerBootstrap;
             import io.netty.channel.EventLoopGroup;
             import io.netty.channel.epoll.EpollServerDomainSocketChannel;
             import io.netty.channel.unix.DomainSocketAddress;
             import java.nio.file.Path;
-import java.time.Duration;
+            import java.time.Duration;
             """;
 
     @TempDir

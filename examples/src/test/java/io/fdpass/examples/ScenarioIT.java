@@ -1,6 +1,6 @@
 package io.fdpass.examples;
 
-import io.fdpass.Confinement;
+import io.fdpass.confinement.Confinement;
 import io.fdpass.examples.Jars.Result;
 import io.fdpass.examples.Jars.Server;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,4 +1,4 @@
-package io.fdpass;
+package io.fdpass.client;
 
 import java.util.Map;
 

@@ -1,4 +1,4 @@
-package io.fdpass;
+package io.fdpass.server;
 
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FileStatus;

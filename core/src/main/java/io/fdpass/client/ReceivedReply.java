@@ -1,6 +1,5 @@
-package io.fdpass;
+package io.fdpass.client;
 
-import io.fdpass.client.ClientCounters;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FileStatus;
 import io.netty.channel.unix.FileDescriptor;
