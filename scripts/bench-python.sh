@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The Python client (clients/python) next to the C client (fdref-client), in one run: each loads the C reference
 # server (fdref-server) and then our example server (alternating the order every round), one connection, with the
-# same scenarios and files as compare.sh. Prints per server and scenario the median descriptors/s, p99 latency and
-# CPU use of each client (its user + system time over its wall time: a client near 100 % is the bound), and the
-# Python client's descriptors/s over the C client's.
+# same scenarios and files as compare.sh; the order of the clients flips every round too. Prints per server and
+# scenario the median descriptors/s, p99 latency and CPU time per descriptor of each client (user + system; the
+# C client's over its whole run, the Python client's over its measured part), and the Python client's
+# descriptors/s over the C client's.
 #
-#   scripts/bench-python.sh [--rounds 3] [--duration 5] [--warmup 5] [--client-warmup 1]
+#   scripts/bench-python.sh [--rounds 3] [--duration 5] [--warmup 10] [--client-warmup 1]
 #                           [--scenarios "1:1 32:1 32:3"] [--servers "c j"] [--profile] [--root-mount nodev|dev]
 #
 #   --scenarios     depth:names pairs, one connection each (the Python client is one thread on one connection)
@@ -22,7 +23,7 @@ set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=${FDPASS_BENCH_DIR:-$REPO/../shared/bench}
 PYTHON=${FDPASS_PYTHON:-python3}
-ROUNDS=3 DUR=5 WARMUP=5 CWARM=1 SCENARIOS="1:1 32:1 32:3" SERVERS="c j" PROFILE=0 ROOT_MOUNT=""
+ROUNDS=3 DUR=5 WARMUP=10 CWARM=1 SCENARIOS="1:1 32:1 32:3" SERVERS="c j" PROFILE=0 ROOT_MOUNT=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --rounds) ROUNDS=$2; shift 2 ;;
@@ -64,21 +65,20 @@ start_server() { # c|j
     return 1
 }
 
-# run_client c|p DEPTH NAMES SECS -> the client's result line (fdref-client's format) and "cpu=PERCENT"
+# run_client c|p DEPTH NAMES SECS -> the client's result line (fdref-client's format) with cpu_us_per_fd=
 run_client() {
-    local names=() i times out
+    local names=() i out fds
     for ((i = 0; i < $3; i++)); do names+=("${NAMES[i % 3]}"); done
-    times=$WORK/times
     if [[ $1 == c ]]; then
-        out=$( { TIMEFORMAT='%U %S %R'; time timeout $((${4%.*} + 30)) "$BIN/fdref-client" --socket "$SOCK" \
-            --depth "$2" --duration "$4" "${names[@]}" 2>>"$WORK/client.log"; } 2>"$times")
+        out=$( { TIMEFORMAT='%U %S'; time timeout $((${4%.*} + 30)) "$BIN/fdref-client" --socket "$SOCK" \
+            --depth "$2" --duration "$4" "${names[@]}" 2>>"$WORK/client.log"; } 2>"$WORK/times")
+        fds=$(sed -n 's/.* fds=\([0-9]*\).*/\1/p' <<<"$out")
+        echo "$out cpu_us_per_fd=$(awk -v f="${fds:-0}" '{ printf "%.2f", (f > 0 ? 1e6 * ($1 + $2) / f : 0) }' \
+            "$WORK/times")"
     else
-        out=$( { TIMEFORMAT='%U %S %R'; time timeout $((${4%.*} + ${CWARM%.*} + 30)) "$PYTHON" "$LOAD" \
-            --socket "$SOCK" --depth "$2" --duration "$4" --warmup "$CWARM" "${names[@]}" 2>>"$WORK/client.log"; } \
-            2>"$times")
+        timeout $((${4%.*} + ${CWARM%.*} + 30)) "$PYTHON" "$LOAD" --socket "$SOCK" --depth "$2" --duration "$4" \
+            --warmup "$CWARM" "${names[@]}" 2>>"$WORK/client.log"
     fi
-    # The Python client's warmup runs in the same process: its CPU share is still its share.
-    echo "$out cpu=$(awk '{ printf "%.0f", ($3 > 0 ? 100 * ($1 + $2) / $3 : 0) }' "$times")"
 }
 
 declare -A FDS P99 CPU
@@ -92,15 +92,17 @@ for ((r = 1; r <= ROUNDS; r++)); do
         last=${SCENARIOS##* }
         IFS=: read -r d n <<<"$last"
         [[ $WARMUP == 0 ]] || run_client c "$d" "$n" "$WARMUP" >/dev/null
-        for client in c p; do
+        clients="c p"
+        ((r % 2 == 0)) && clients="p c"
+        for client in $clients; do
             for sc in $SCENARIOS; do
                 IFS=: read -r d n <<<"$sc"
                 out=$(run_client "$client" "$d" "$n" "$DUR")
                 fds=$(sed -n 's/.* fds\/s=\([0-9.]*\).*/\1/p' <<<"$out")
                 p99=$(sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p' <<<"$out")
-                cpu=$(sed -n 's/.* cpu=\([0-9]*\).*/\1/p' <<<"$out")
-                [[ -n $fds ]] || { fds=0 p99=0 FAILED=1; }
-                echo "   client $client, server $s, depth:names $sc  fds/s=$fds p99_us=$p99 cpu=$cpu%" >&2
+                cpu=$(sed -n 's/.* cpu_us_per_fd=\([0-9.]*\).*/\1/p' <<<"$out")
+                [[ -n $fds ]] || { fds=0 p99=0 cpu=0 FAILED=1; }
+                echo "   client $client, server $s, depth:names $sc  fds/s=$fds p99_us=$p99 cpu_us_per_fd=$cpu" >&2
                 FDS[$client$s,$sc]+="$fds " P99[$client$s,$sc]+="$p99 " CPU[$client$s,$sc]+="$cpu "
             done
         done
@@ -113,15 +115,16 @@ median() { tr ' ' '\n' <<<"$*" | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {
 
 echo
 echo "Python client (clients/python) and C client (fdref-client), one connection each, against the C reference"
-echo "server (c) and our example server (j): descriptors/s, p99 latency (us) and the client's CPU use, median of $ROUNDS rounds"
+echo "server (c) and our example server (j): descriptors/s, p99 latency (us) and the client's CPU time per descriptor"
+echo "(us, user + system), median of $ROUNDS rounds"
 echo "machine: $(nproc) cores, $(uname -sr); $("$PYTHON" -V 2>&1); ${DUR}s per scenario, server warmup ${WARMUP}s,"
 echo "Python client warmup ${CWARM}s; commit $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-printf '%-7s %-12s %11s %9s %6s %11s %9s %6s %9s\n' server depth:names "C fds/s" "C p99" "C cpu" "Py fds/s" "Py p99" \
-    "Py cpu" "Py/C"
+printf '%-7s %-12s %11s %9s %9s %11s %9s %9s %9s\n' server depth:names "C fds/s" "C p99" "C cpu/fd" "Py fds/s" \
+    "Py p99" "Py cpu/fd" "Py/C"
 for s in $SERVERS; do
     for sc in $SCENARIOS; do
         cf=$(median ${FDS[c$s,$sc]-}) pf=$(median ${FDS[p$s,$sc]-})
-        printf '%-7s %-12s %11.0f %9.1f %5.0f%% %11.0f %9.1f %5.0f%% %9s\n' "$s" "$sc" "$cf" "$(median ${P99[c$s,$sc]-})" \
+        printf '%-7s %-12s %11.0f %9.1f %9.2f %11.0f %9.1f %9.2f %9s\n' "$s" "$sc" "$cf" "$(median ${P99[c$s,$sc]-})" \
             "$(median ${CPU[c$s,$sc]-})" "$pf" "$(median ${P99[p$s,$sc]-})" "$(median ${CPU[p$s,$sc]-})" \
             "$(awk -v a="$pf" -v b="$cf" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
     done

@@ -5,14 +5,16 @@
 
 One connection, ``--depth`` requests in flight (send / receive), every request for the same NAMEs; each reply's
 descriptors are closed as it arrives, as fdref-client does. Prints one line in fdref-client's format:
-``conns=1 depth= names= requests= fds= secs= req/s= fds/s= p50_us= p99_us= entry_errors= failed=``
-(latency: from the request's send() to its receive() returning). ``--profile FILE`` runs the measured part under
+``conns=1 depth= names= requests= fds= secs= req/s= fds/s= p50_us= p99_us= entry_errors= failed= cpu_us_per_fd=``
+(latency: from the request's send() to its receive() returning; CPU: this process's user and system time in the
+measured part, per descriptor). ``--profile FILE`` runs the measured part under
 cProfile and writes its statistics there (pstats format), and the top functions by own time to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from collections import deque
@@ -64,6 +66,7 @@ def main() -> int:
     parser.add_argument("names", nargs="+")
     args = parser.parse_args()
     failed = 0
+    cpu = 0.0
     counts = [0, 0, 0]
     latencies: List[int] = []
     started = time.perf_counter()
@@ -76,6 +79,7 @@ def main() -> int:
             if args.warmup > 0:
                 run(client, args.names, args.depth, args.warmup, [])
             started = time.perf_counter()
+            usage = resource.getrusage(resource.RUSAGE_SELF)
             if args.profile:
                 import cProfile
                 import pstats
@@ -85,6 +89,8 @@ def main() -> int:
                 pstats.Stats(args.profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
             else:
                 counts = run(client, args.names, args.depth, args.duration, latencies)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            cpu = after.ru_utime - usage.ru_utime + after.ru_stime - usage.ru_stime
     except fdpass.FdPassError as e:
         print(f"load.py: {e}", file=sys.stderr)
         failed = 1
@@ -92,7 +98,8 @@ def main() -> int:
     latencies.sort()
     print(f"conns=1 depth={args.depth} names={len(args.names)} requests={counts[0]} fds={counts[1]} secs={secs:.3f} "
           f"req/s={counts[0] / secs:.1f} fds/s={counts[1] / secs:.1f} p50_us={percentile(latencies, 0.5):.1f} "
-          f"p99_us={percentile(latencies, 0.99):.1f} entry_errors={counts[2]} failed={failed}")
+          f"p99_us={percentile(latencies, 0.99):.1f} entry_errors={counts[2]} failed={failed} "
+          f"cpu_us_per_fd={cpu * 1e6 / max(counts[1], 1):.2f}")
     return 1 if failed else 0
 
 
