@@ -35,10 +35,12 @@ public final class ReceivedReply implements AutoCloseable {
         return new ReceivedReply(entries);
     }
 
+    /** An entry per requested name, in request order. */
     public List<Entry> entries() {
         return entries;
     }
 
+    /** The entry of the {@code index}th requested name. */
     public Entry entry(int index) {
         return entries.get(index);
     }
@@ -81,10 +83,12 @@ public final class ReceivedReply implements AutoCloseable {
             this.file = file;
         }
 
+        /** The name as requested. */
         public String name() {
             return name;
         }
 
+        /** What the server answered for the name; {@link FileStatus#UNKNOWN} for a code this version does not know. */
         public FileStatus status() {
             return FileStatus.valueOf(statusCode);
         }
@@ -94,6 +98,7 @@ public final class ReceivedReply implements AutoCloseable {
             return statusCode;
         }
 
+        /** Whether the name was opened: its {@link #file()} is there. */
         public boolean isOk() {
             return file != null;
         }

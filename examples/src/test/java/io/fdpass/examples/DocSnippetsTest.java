@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The code a user copies compiles against the library as it is: every {@code java} block of the README, and every
- * {@code <pre>{@code ...}</pre>} example in the Javadoc of the exported packages.
+ * {@code <pre>{@code ...}</pre>} example in the Javadoc of the exported packages and its overview page.
  */
 class DocSnippetsTest {
     private static final Path REPO = Path.of("").toAbsolutePath().getParent();
@@ -152,7 +152,18 @@ class DocSnippetsTest {
                 }
             }
         }
-        assertTrue(units.size() >= 3, "Javadoc examples found: " + units.size());
+        // The overview page, the landing page of the Javadoc: its examples are not in a comment.
+        Matcher m = Pattern.compile("<pre>\\{@code\\n(.*?)\\n}</pre>", Pattern.DOTALL)
+                .matcher(Files.readString(REPO.resolve("core/src/main/javadoc/overview.html")));
+        int overview = 0;
+        for (; m.find(); overview++) {
+            String name = "Example" + units.size();
+            units.add(source(name, JAVADOC_IMPORTS + "class " + name
+                    + " {\n    static void example(EventLoopGroup group) throws Exception {\n" + m.group(1)
+                    + "\n    }\n}\n"));
+        }
+        assertEquals(2, overview, "the overview's examples: a server and a client");
+        assertTrue(units.size() >= 5, "Javadoc examples found: " + units.size());
         compile(units, List.of("-d", out.toString(), "-classpath", System.getProperty("java.class.path")));
     }
 
