@@ -118,6 +118,12 @@ public final class ServerMain implements Callable<Integer> {
                     + "ever (default: " + FdPassServer.DEFAULT_IDLE_TIMEOUT_MILLIS / 60_000 + "m).")
     Duration idleTimeout;
 
+    @Option(names = "--stall-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a connection held back because its client does not read (or its uid's share of "
+                    + "descriptors in flight is used up) may wait for it to read anything, then ERROR TIMED_OUT; 0 "
+                    + "for ever (default: " + FdPassServer.DEFAULT_STALL_TIMEOUT_MILLIS / 1000 + "s).")
+    Duration stallTimeout;
+
     @Option(names = "--linger", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
             description = "How long a connection may linger for its client after an ERROR or the shutdown, "
                     + "e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).")
@@ -155,6 +161,7 @@ public final class ServerMain implements Callable<Integer> {
             set("--max-connections-per-uid", maxConnectionsPerUid, builder::maxConnectionsPerUid);
             set("--frame-timeout", frameTimeout, builder::frameTimeout);
             set("--idle-timeout", idleTimeout, builder::idleTimeout);
+            set("--stall-timeout", stallTimeout, builder::stallTimeout);
         } catch (IllegalArgumentException e) {
             System.err.println("fdpass-example-server: " + e.getMessage());
             System.err.println("Try 'fdpass-example-server --help' for more information.");
