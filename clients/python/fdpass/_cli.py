@@ -17,7 +17,7 @@ from . import __version__
 from ._client import Client, connect
 from ._errors import FdPassError, ServerError
 from ._reply import Entry
-from ._wire import STATUS_NAMES
+from ._wire import STATUS_NAMES, name_problem
 
 ME = "fdpass-example-client"
 OK = 0
@@ -214,7 +214,6 @@ def _status_name(entry: Entry) -> str:
 _REASONS = {
     "NOT_FOUND": "no such file under the server's root",
     "PERMISSION_DENIED": "permission denied (the server may not open it, or does not serve it to you)",
-    "INVALID_NAME": "invalid name, or it leads outside the server's root",
     "NOT_REGULAR_FILE": "not a regular file",
     "IO_ERROR": "the server could not open it (I/O error)",
     "LIMIT_EXCEEDED": "the server is out of file descriptors",
@@ -223,8 +222,16 @@ _REASONS = {
 
 
 def _reason(entry: Entry) -> str:
+    """Why a name failed, one line: the Java library's words (ReceivedReply.Entry.reason), then the status."""
     status = _status_name(entry)
-    why = _REASONS.get(status, f"failed with status {entry.status_code}, which this client does not know")
+    if status == "INVALID_NAME":
+        # The wire says only INVALID_NAME: which part of the rule the name breaks is the client's to tell.
+        problem = name_problem(entry.name.encode("utf-8", "replace"))
+        why = (f"invalid name: {problem}" if problem is not None
+               else "it leads outside the server's root (a symlink out of it, a loop, a magic link) or holds a "
+                    "component too long for its filesystem")
+    else:
+        why = _REASONS.get(status, f"failed with status {entry.status_code}, which this client does not know")
     return f"{why} ({status})"
 
 
@@ -272,7 +279,9 @@ def escape_text(s: str) -> str:
 
 def display_name(name: str) -> str:
     """A name for one line: escaped, and cut after 80 characters (UTF-16 code units, as the Java client counts
-    them) with its length in bytes said."""
+    them) with its length in bytes said; the empty name as "", so that it shows."""
+    if not name:
+        return '""'
     escaped = escape_text(name)
     units = 0
     for i, c in enumerate(escaped):

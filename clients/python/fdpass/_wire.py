@@ -103,31 +103,83 @@ def reply_frame_length(count: int) -> int:
 # ---------------------------------------------------------------------------------------------------------- names
 
 def check_name(name: str) -> bytes:
-    """The name as UTF-8, or ValueError saying which rule of protocol v1's "Names" it breaks.
+    """The name as UTF-8, or ValueError saying which part of protocol v1's "Names" it breaks (``name 'a//b': an
+    empty component ('//')``), in the words the Java client uses.
 
     Only what a server would answer INVALID_NAME whatever its root holds: symlinks are the server's to judge.
     """
     try:
         encoded = name.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError(f"name {name!r}: not valid UTF-8 (it holds a lone surrogate)") from None
-    if not encoded:
-        raise ValueError("name '': empty (expected: 1..4096 bytes)")
-    if len(encoded) > MAX_NAME_LENGTH:
-        raise ValueError(f"name {_shown(name)}: {len(encoded)} bytes (expected: 1..{MAX_NAME_LENGTH})")
-    if b"\0" in encoded:
-        raise ValueError(f"name {_shown(name)}: holds a NUL byte")
-    if encoded.startswith(b"/"):
-        raise ValueError(f"name {_shown(name)}: absolute (expected: relative to the server's root)")
-    # Only a name with "//", a trailing "/" or a component that starts with "." can break the last rule: most
-    # names are judged by the searches alone.
-    if b"//" in encoded or encoded.endswith(b"/") or encoded.startswith(b".") or b"/." in encoded:
-        for component in encoded.split(b"/"):
-            if component in (b"", b".", b".."):
-                which = "an empty component" if not component else f"a '{component.decode()}' component"
-                raise ValueError(f"name {_shown(name)}: {which} (expected: components that are neither empty, "
-                                 f"'.' nor '..')")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"name {_shown(name)}: not strict UTF-8 (RFC 3629): a lone surrogate at character "
+                         f"{e.start}") from None
+    # Python's UTF-8 is strict: only the rest of the rule is left. A name that passes these searches keeps it;
+    # one that does not is walked byte by byte to say where it breaks it.
+    if (not 0 < len(encoded) <= MAX_NAME_LENGTH or b"\0" in encoded or encoded[0] == 0x2F or b"//" in encoded
+            or encoded[-1] == 0x2F or ((encoded[0] == 0x2E or b"/." in encoded)
+                                       and any(c in (b".", b"..") for c in encoded.split(b"/")))):
+        problem = name_problem(encoded)
+        assert problem is not None, encoded
+        raise ValueError(f"name {_shown(name)}: {problem}")
     return encoded
+
+
+# What the current component holds so far, as name_problem walks a name.
+_EMPTY, _DOT, _DOT_DOT, _OTHER = range(4)
+
+
+def name_problem(name: bytes) -> Optional[str]:
+    """Which part of the rule of protocol v1's "Names" ``name`` breaks, in words for a message that begins
+    "invalid name: " (``"a '..' component"``), or None if it is a valid name: the first thing wrong, walking it
+    byte by byte, as the Java library's Names.problem says it."""
+    if not name:
+        return "empty"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"too long: {len(name)} bytes (expected: at most {MAX_NAME_LENGTH})"
+    kind = _EMPTY
+    pending = 0  # UTF-8 continuation bytes still due, and the range the next one must fall in (RFC 3629)
+    low, high = 0x80, 0xBF
+    for at, b in enumerate(name):
+        if pending:
+            if not low <= b <= high:
+                return f"not strict UTF-8 (RFC 3629) at byte offset {at}"
+            pending -= 1
+            low, high = 0x80, 0xBF
+        elif b == 0x2F:
+            if kind != _OTHER:
+                return _component_problem(kind, at, at_end=False)
+            kind = _EMPTY
+        elif b == 0x2E:
+            kind = _DOT if kind == _EMPTY else _DOT_DOT if kind == _DOT else _OTHER
+        elif b < 0x80:
+            if b == 0:
+                return f"a NUL byte at offset {at}"
+            kind = _OTHER
+        elif b < 0xC2:  # a continuation byte without a lead, or C0/C1: overlong 2-byte forms
+            return f"not strict UTF-8 (RFC 3629) at byte offset {at}"
+        elif b < 0xE0:
+            kind, pending = _OTHER, 1
+        elif b < 0xF0:  # after E0 no overlong 3-byte form, after ED no surrogate
+            kind, pending = _OTHER, 2
+            low, high = (0xA0 if b == 0xE0 else 0x80), (0x9F if b == 0xED else 0xBF)
+        elif b < 0xF5:  # after F0 no overlong 4-byte form, after F4 nothing above U+10FFFF
+            kind, pending = _OTHER, 3
+            low, high = (0x90 if b == 0xF0 else 0x80), (0x8F if b == 0xF4 else 0xBF)
+        else:
+            return f"not strict UTF-8 (RFC 3629) at byte offset {at}"
+    if pending:
+        return "not strict UTF-8 (RFC 3629): it ends inside a character"
+    return None if kind == _OTHER else _component_problem(kind, len(name), at_end=True)
+
+
+def _component_problem(kind: int, at: int, at_end: bool) -> str:
+    if kind == _DOT:
+        return "a '.' component"
+    if kind == _DOT_DOT:
+        return "a '..' component"
+    if at == 0:
+        return "absolute: it begins with '/' (names are relative to the server's root)"
+    return "an empty component: it ends with '/'" if at_end else "an empty component ('//')"
 
 
 def _shown(name: str) -> str:

@@ -4,10 +4,12 @@ marked ``java=True`` run through it too (a JVM's start-up each: a few, not all).
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 from typing import ClassVar, Optional
 
+from fdpass._wire import name_problem
 from support import (ExampleServer, FdTestCase, Script, ScriptedServer, TempDir, drain, error, hello, java_cli, python_cli,
                      read_request, reply, require_jar, send_files, write_seed_files)
 
@@ -85,7 +87,7 @@ class CliAgainstTheExampleServerTest(CliCase):
                           b"courses.txt OK 16 bytes: Course1\\nCourse2\\n\n"
                           b"missing.txt NOT_FOUND\n"
                           b"../etc/passwd INVALID_NAME\n"
-                          b" INVALID_NAME\n"
+                          b'"" INVALID_NAME\n'
                           b"dir NOT_REGULAR_FILE\n"
                           b"empty OK 0 bytes: \n"
                           b"odd.bin OK 33 bytes: tab\\there\\x01\\x7f\\xff\\xc3\\xa9 an...\n"
@@ -93,8 +95,8 @@ class CliAgainstTheExampleServerTest(CliCase):
                           + "\\x85\\x2028é NOT_FOUND\n".encode()
                           + b"x" * 80 + b"... (100 bytes) NOT_FOUND\n",
                       err=f"{ME}: missing.txt: no such file under the server's root (NOT_FOUND)\n"
-                          f"{ME}: ../etc/passwd: invalid name, or it leads outside the server's root (INVALID_NAME)\n"
-                          f"{ME}: : invalid name, or it leads outside the server's root (INVALID_NAME)\n"
+                          f"{ME}: ../etc/passwd: invalid name: a '..' component (INVALID_NAME)\n"
+                          f"{ME}: \"\": invalid name: empty (INVALID_NAME)\n"
                           f"{ME}: dir: not a regular file (NOT_REGULAR_FILE)\n"
                           f"{ME}: new\\nline\\\\: no such file under the server's root (NOT_FOUND)\n"
                           f"{ME}: \\x85\\x2028é: no such file under the server's root (NOT_FOUND)\n"
@@ -126,6 +128,34 @@ class CliAgainstTheExampleServerTest(CliCase):
         self.run_both("--socket", "s.sock", *(["courses.txt"] * 65), expected_status=2, out=b"",
                       err=f"{ME}: request refused before sending: names: 65 (expected: 1..64)\n".encode())
         self.assertNoDescriptorLeft()
+
+
+class NameProblemsTest(CliCase):
+    def test_the_python_port_says_what_the_java_library_says(self) -> None:
+        # Why a name was INVALID_NAME, in the CLI's stderr: fdpass._wire.name_problem ports the Java library's
+        # Names.problem, whose words the Java client prints. Both judge the same names, 2,000 of them random.
+        if self.java_missing is not None:
+            self.skipTest(self.java_missing)
+        java, jar = require_jar("client")
+        rng = random.Random(23)
+        pieces = [b"a", b"/", b".", b"\0", b"\xc3", b"\xa9", b"\xe0", b"\xed", b"\xa0", b"\xf0", b"\xf4", b"\x90",
+                  b"\x8f", b"\xff", b"\x80", b"\xbf"]
+        names = [b"", b"x" * 4096, b"x" * 4097] + [b"".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+                                                  for _ in range(2000)]
+        (self.tmp.path / "names.hex").write_text("".join(name.hex() + "\n" for name in names))
+        (self.tmp.path / "Problems.java").write_text(
+            "import java.nio.file.*; import java.util.HexFormat;\n"
+            "class Problems { public static void main(String[] a) throws Exception {\n"
+            "  for (String line : Files.readAllLines(Path.of(a[0]))) { byte[] b = HexFormat.of().parseHex(line);\n"
+            "    String p = io.fdpass.files.Names.problem(b, b.length); System.out.println(p == null ? \"-\" : p); }\n"
+            "} }\n")
+        run = subprocess.run([java, "-cp", str(jar), str(self.tmp.path / "Problems.java"),
+                              str(self.tmp.path / "names.hex")], capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, run.returncode, run.stderr)
+        python = [name_problem(name) or "-" for name in names]
+        mismatches = [(n, j, p) for n, j, p in zip(names, run.stdout.splitlines(), python) if j != p]
+        self.assertEqual([], mismatches[:5])
+        self.assertEqual(len(names), len(run.stdout.splitlines()))
 
 
 class CliWithoutAServerTest(CliCase):

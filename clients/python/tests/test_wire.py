@@ -70,8 +70,26 @@ class WireTest(unittest.TestCase):
     def test_names(self) -> None:
         self.assertEqual("café/ünïcödé.txt".encode(), _wire.check_name("café/ünïcödé.txt"))
         self.assertEqual(b"..a/b..c/...", _wire.check_name("..a/b..c/..."))
-        with self.assertRaisesRegex(ValueError, r"4097 bytes \(expected: 1\.\.4096\)"):
+        with self.assertRaisesRegex(ValueError, r"too long: 4097 bytes \(expected: at most 4096\)$"):
             _wire.check_name("é" * 2048 + "x")
+        with self.assertRaisesRegex(ValueError, r"^name '\.\./a\\x00': a '\.\.' component$"):
+            _wire.check_name("../a\0")  # the first thing wrong, from the left
+
+    def test_name_problems_in_bytes(self) -> None:
+        # What the CLI says of a name the server answered INVALID_NAME: any bytes, strict UTF-8 judged too.
+        for name, problem in [
+            (b"caf\xc3\xa9/x", None),
+            (b"\xc3", "not strict UTF-8 (RFC 3629): it ends inside a character"),
+            (b"a\xc0\x80", "not strict UTF-8 (RFC 3629) at byte offset 1"),
+            (b"\xe0\x80\x80", "not strict UTF-8 (RFC 3629) at byte offset 1"),
+            (b"\xed\xa0\x80", "not strict UTF-8 (RFC 3629) at byte offset 1"),
+            (b"\xf4\x90\x80\x80", "not strict UTF-8 (RFC 3629) at byte offset 1"),
+            (b"\xf5", "not strict UTF-8 (RFC 3629) at byte offset 0"),
+            (b"/", "absolute: it begins with '/' (names are relative to the server's root)"),
+            (b"a/b/", "an empty component: it ends with '/'"),
+        ]:
+            with self.subTest(name=name):
+                self.assertEqual(problem, _wire.name_problem(name))
 
     def test_status_and_error_names(self) -> None:
         self.assertEqual("LIMIT_EXCEEDED", _wire.status_name(6))
