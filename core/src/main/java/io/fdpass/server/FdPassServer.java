@@ -53,6 +53,8 @@ public final class FdPassServer implements AutoCloseable {
     public static final long DEFAULT_FRAME_TIMEOUT_MILLIS = 10_000;
     /** How long a connection with nothing unanswered may stay idle, unless told otherwise. */
     public static final long DEFAULT_IDLE_TIMEOUT_MILLIS = 300_000;
+    /** How long a connection held back by its clients may wait for them to read anything, unless told otherwise. */
+    public static final long DEFAULT_STALL_TIMEOUT_MILLIS = 30_000;
     /** How often the log summarises what it did not log line by line (refusals, connections). */
     public static final long LOG_INTERVAL_MILLIS = 10_000;
     /** Names per request, unless told otherwise: protocol v1's most. */
@@ -80,6 +82,7 @@ public final class FdPassServer implements AutoCloseable {
         this.lingerMillis = lingerMillis;
     }
 
+    /** Settings for a server, to {@link Builder#start() start}; every one but what to serve has a default. */
     public static Builder builder() {
         return new Builder();
     }
@@ -181,6 +184,7 @@ public final class FdPassServer implements AutoCloseable {
         int maxConnectionsPerUid;
         long frameTimeoutMillis = DEFAULT_FRAME_TIMEOUT_MILLIS;
         long idleTimeoutMillis = DEFAULT_IDLE_TIMEOUT_MILLIS;
+        long stallTimeoutMillis = DEFAULT_STALL_TIMEOUT_MILLIS;
         boolean logConnections;
         int listeningFd = -1;
         Confinement.Mode confineMode = Confinement.Mode.IF_AVAILABLE;
@@ -315,6 +319,19 @@ public final class FdPassServer implements AutoCloseable {
          */
         public Builder idleTimeout(Duration idleTimeout) {
             this.idleTimeoutMillis = nonNegativeMillis(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        /**
+         * How long a connection held back because of its clients may wait for them to read anything: default 30 s;
+         * zero for ever. A connection is held back when its client has not read enough of what it was sent, or
+         * when its own or its uid's share of descriptors in flight is used up; if its clients then read nothing
+         * for this long, it gets ERROR TIMED_OUT, its requests not answered yet stay unanswered, and it closes by
+         * the closing rule. The descriptors its client was sent and has not read stay counted against its uid until
+         * the client reads them or closes its socket: the kernel counts them against the server's user till then.
+         */
+        public Builder stallTimeout(Duration stallTimeout) {
+            this.stallTimeoutMillis = nonNegativeMillis(stallTimeout, "stallTimeout");
             return this;
         }
 

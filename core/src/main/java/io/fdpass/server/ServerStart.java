@@ -7,6 +7,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Ticker;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -54,10 +55,11 @@ final class ServerStart {
         ConnectionLimits limits = new ConnectionLimits(b.maxConnections, b.maxConnectionsPerUid > 0
                 ? b.maxConnectionsPerUid : Math.max(1, b.maxConnections / FdPassServer.DEFAULT_CONNECTIONS_PER_UID_DIVISOR),
                 b.accessPolicy);
-        DescriptorBudget budget = new DescriptorBudget(b.hello.maxNames(), limits);
+        DescriptorBudget budget = new DescriptorBudget(b.hello.maxNames(), Ticker.systemTicker());
         ServerConfig config = new ServerConfig(b.hello, source, b.accessPolicy, b.lingerMillis, b.maxUnreadBytes,
-                b.frameTimeoutMillis, b.idleTimeoutMillis, executor, limits, budget,
-                new ServerCounters(budget::inFlight), new ActivityLog(FdPassServer.LOG_INTERVAL_MILLIS, b.logConnections));
+                b.frameTimeoutMillis, b.idleTimeoutMillis, b.stallTimeoutMillis, executor, limits, budget,
+                new ServerCounters(budget::inFlight),
+                new ActivityLog(FdPassServer.LOG_INTERVAL_MILLIS, b.logConnections, Ticker.systemTicker()));
         return new FdPassServerInitializer(config, ownsSource, b.onConnect, onClose, confinement);
     }
 

@@ -56,18 +56,9 @@ public final class ServerMain implements Callable<Integer> {
             description = Cli.TRANSPORT_HELP)
     FdPassTransport transport;
 
-    @Option(names = "--stats-interval", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
-            description = "Log the server's counters this often, e.g. 10s (default: never).")
-    Duration statsInterval;
-
     @Option(names = "--root", required = true, paramLabel = "DIR",
             description = "Serve the regular files beneath this directory (never outside it).")
     Path root;
-
-    @Option(names = "--allow-mounts",
-            description = "Serve the files of other mounts beneath --root too (default: PERMISSION_DENIED), but "
-                    + "never those of a pseudo filesystem (proc, sysfs, cgroup...).")
-    boolean allowMounts;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "0600", converter = ModeConverter.class,
             description = "The socket file's mode, octal or rw-rw----: who may connect (default: ${DEFAULT-VALUE}).")
@@ -81,6 +72,16 @@ public final class ServerMain implements Callable<Integer> {
             description = "Serve only these groups (the client's effective gid), and the --allow-uid users. "
                     + "Without either, everyone who can connect is served.")
     List<Integer> allowGids = new ArrayList<>();
+
+    @Option(names = "--allow-mounts",
+            description = "Serve the files of other mounts beneath --root too (default: PERMISSION_DENIED), but "
+                    + "never those of a pseudo filesystem (proc, sysfs, cgroup...).")
+    boolean allowMounts;
+
+    @Option(names = "--no-confine",
+            description = "Do not confine the serving threads with Landlock (by default they may read beneath DIR "
+                    + "and the JVM's own files, nothing else, where the kernel has Landlock).")
+    boolean noConfine;
 
     @Option(names = "--max-names", paramLabel = "N",
             description = "Names per request, 1.." + FdPassProtocol.MAX_NAMES_LIMIT + " (default: "
@@ -98,15 +99,10 @@ public final class ServerMain implements Callable<Integer> {
                     + FdPassProtocol.MAX_UNANSWERED_LIMIT + " (default: " + FdPassServer.DEFAULT_MAX_UNANSWERED + ").")
     Integer maxUnanswered;
 
-    @Option(names = "--linger", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
-            description = "How long a connection may linger for its client after an ERROR or the shutdown, "
-                    + "e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).")
-    Duration linger;
-
-    @Option(names = "--no-confine",
-            description = "Do not confine the serving threads with Landlock (by default they may read beneath DIR "
-                    + "and the JVM's own files, nothing else, where the kernel has Landlock).")
-    boolean noConfine;
+    @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
+            description = "No reply is written while a client has more than this unread, in kernel bytes "
+                    + "(default and most: the socket's send buffer less room for a largest reply).")
+    Integer maxUnreadBytes;
 
     @Option(names = "--max-connections", paramLabel = "N",
             description = "Connections served at once; one more gets HELLO, then ERROR TOO_MANY_CONNECTIONS (default: "
@@ -127,10 +123,20 @@ public final class ServerMain implements Callable<Integer> {
                     + "ever (default: " + FdPassServer.DEFAULT_IDLE_TIMEOUT_MILLIS / 60_000 + "m).")
     Duration idleTimeout;
 
-    @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
-            description = "No reply is written while a client has more than this unread, in kernel bytes "
-                    + "(default and most: the socket's send buffer less room for a largest reply).")
-    Integer maxUnreadBytes;
+    @Option(names = "--stall-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a connection held back because its client does not read (or its uid's share of "
+                    + "descriptors in flight is used up) may wait for it to read anything, then ERROR TIMED_OUT; 0 "
+                    + "for ever (default: " + FdPassServer.DEFAULT_STALL_TIMEOUT_MILLIS / 1000 + "s).")
+    Duration stallTimeout;
+
+    @Option(names = "--linger", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a connection may linger for its client after an ERROR or the shutdown, "
+                    + "e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).")
+    Duration linger;
+
+    @Option(names = "--stats-interval", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "Log the server's counters this often, e.g. 10s (default: never).")
+    Duration statsInterval;
 
     public static void main(String[] args) {
         System.exit(Cli.commandLine(new ServerMain()).execute(args));
@@ -168,6 +174,7 @@ public final class ServerMain implements Callable<Integer> {
             set("--max-connections-per-uid", maxConnectionsPerUid, builder::maxConnectionsPerUid);
             set("--frame-timeout", frameTimeout, builder::frameTimeout);
             set("--idle-timeout", idleTimeout, builder::idleTimeout);
+            set("--stall-timeout", stallTimeout, builder::stallTimeout);
         } catch (IllegalArgumentException e) {
             System.err.println("fdpass-example-server: " + e.getMessage());
             System.err.println("Try 'fdpass-example-server --help' for more information.");
