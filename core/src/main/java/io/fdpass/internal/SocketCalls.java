@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -337,6 +338,86 @@ public final class SocketCalls {
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
+    }
+
+    /**
+     * Sends what {@code src} holds from its position to its limit on a non-blocking socket, as much as it takes now
+     * ({@code send(2)}, without SIGPIPE where the platform has a flag for it), and advances {@code src}'s position by
+     * it; a heap buffer goes through a native one, {@link FileReads#HEAP_READ_CHUNK} at most.
+     *
+     * @return the bytes sent, or a negative errno ({@code -EAGAIN}: the socket's send buffer is full)
+     */
+    public static long send(int socketFd, ByteBuffer src) {
+        Ffm.Scratch s = Ffm.scratch();
+        int position = src.position();
+        MemorySegment from;
+        long length;
+        if (src.isDirect()) {
+            from = MemorySegment.ofBuffer(src);
+            length = src.remaining();
+        } else {
+            from = s.bounce();
+            length = Math.min(src.remaining(), from.byteSize());
+            MemorySegment.copy(src.array(), src.arrayOffset() + position, from, JAVA_BYTE, 0, (int) length);
+        }
+        int flags = Platform.LINUX ? MSG_NOSIGNAL : 0;
+        long n;
+        try {
+            do {
+                n = (long) SEND.invokeExact(s.errno, socketFd, from, length, flags);
+            } while (n == -Errno.EINTR);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+        if (n > 0) {
+            src.position(position + (int) n);
+        }
+        return n;
+    }
+
+    /** Buffers {@link #send(int, ByteBuffer[], int)} gathers at most. */
+    public static final int MAX_GATHERED = 64;
+
+    /**
+     * Sends the first {@code count} of {@code srcs}, direct buffers, each from its position to its limit, in one
+     * {@code sendmsg(2)} on a non-blocking socket (one message, as a gathering write makes), as much as the socket
+     * takes now, without SIGPIPE. Moves no position. Linux only.
+     *
+     * @param count 1..{@link #MAX_GATHERED}
+     * @return the bytes sent, or a negative errno ({@code -EAGAIN}: the socket's send buffer is full)
+     */
+    public static long send(int socketFd, ByteBuffer[] srcs, int count) {
+        if (count < 1 || count > MAX_GATHERED) {
+            throw new IllegalArgumentException("count: " + count + " (expected: 1.." + MAX_GATHERED + ")");
+        }
+        Ffm.Scratch s = Ffm.scratch();
+        MemorySegment message = s.gather();
+        MemorySegment iovecs = message.asSlice(MSGHDR_SIZE);
+        for (int i = 0; i < count; i++) {
+            ByteBuffer src = srcs[i];
+            if (!src.isDirect()) {
+                throw new IllegalArgumentException("srcs[" + i + "]: a heap buffer (expected: direct)");
+            }
+            iovecs.set(ADDRESS, IOVEC_SIZE * i, MemorySegment.ofBuffer(src));
+            iovecs.set(JAVA_LONG, IOVEC_SIZE * i + 8, src.remaining());
+        }
+        message.set(JAVA_LONG, MSG_IOVLEN, count);
+        long n;
+        try {
+            do {
+                n = (long) SENDMSG.invokeExact(s.errno, socketFd, message, MSG_NOSIGNAL);
+            } while (n == -Errno.EINTR);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+        return n;
+    }
+
+    /** A {@code struct msghdr} with no name and no control data, its iovecs right behind it: for gathering sends. */
+    static MemorySegment newGatherMessage() {
+        MemorySegment m = Arena.ofAuto().allocate(MSGHDR_SIZE + IOVEC_SIZE * MAX_GATHERED, 8);
+        m.set(ADDRESS, MSG_IOV, m.asSlice(MSGHDR_SIZE));
+        return m;
     }
 
     /** {@link #shutdown}: no more input (the peer's sends then fail with EPIPE). */

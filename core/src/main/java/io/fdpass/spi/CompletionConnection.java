@@ -18,13 +18,15 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.ReferenceCountUtil;
 
+import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 
 /**
  * {@link FdPassSocket#connectionHandler()} of a {@link FdPassSocket#completionBased} socket, first in a server's
- * connection pipeline: it reads the socket and sends the descriptors itself, where Netty 4.2.18's io_uring domain
- * socket channel does not do what an fdpass server needs.
+ * connection pipeline: it reads and writes the socket itself, where Netty 4.2.18's io_uring domain socket channel
+ * does not do what an fdpass server needs.
  *
  * <p><b>Reading.</b> That channel ignores {@code ALLOW_HALF_CLOSURE} (it takes it from a {@code SocketChannelConfig},
  * which its config is not) and closes at the peer's end of stream, so a client that half-closes after its requests
@@ -40,13 +42,14 @@ import java.util.ArrayDeque;
  *
  * <p><b>Writing.</b> That channel sends a descriptor from a message header whose memory it never clears (it takes
  * it to be zeroed; on JDK 24 and later Netty's allocator may hand out {@code malloc}'s), so that all of a
- * connection's sends fail with {@code EISCONN} when the name length there is not 0. This handler sends each
- * descriptor with {@link SocketCalls#sendDescriptor}, in its place among the channel's writes: the other writes go
- * on to the channel as they come while no descriptor waits; a descriptor is sent once every write before it has
- * completed (the channel keeps one in flight, and nothing else may write meanwhile), and the writes behind it wait
- * for it; a full send buffer is waited out with {@link FdPassSocket.Readiness#awaitWritable}. As the channel does,
- * it releases a descriptor once sent or failed, and when a send fails it fails every flushed write not done yet
- * with the same cause and closes the channel.
+ * connection's sends fail with {@code EISCONN} when the name length there is not 0; and it keeps one write in
+ * flight, a turn of its ring for each, so that a REPLY's descriptors each wait for a completion. This handler writes
+ * what a server writes, in order, itself: bytes with {@link SocketCalls#send}, descriptors with
+ * {@link SocketCalls#sendDescriptor}, as many as the socket takes at once, the rest once
+ * {@link FdPassSocket.Readiness#awaitWritable} says it has room (as Netty's epoll channel does). Anything else goes
+ * to the channel, and what follows waits until it is written. As the channel does, it releases each message once
+ * written or failed (an fdpass server's descriptors close then), and when a write fails it fails every flushed
+ * write not done yet with the same cause and closes the channel.
  *
  * <p>One per channel, on its event loop.
  */
@@ -66,14 +69,15 @@ final class CompletionConnection extends ChannelDuplexHandler {
     private boolean inputShut;
 
     // Writing.
-    /** Writes behind a descriptor not sent yet, the descriptor first, in order. */
+    /** Writes not written yet, in order. */
     private final ArrayDeque<Held> held = new ArrayDeque<>();
-    /** How many of {@link #held}, from its head, were flushed: sent as soon as they may be. */
+    /** How many of {@link #held}, from its head, were flushed: written as soon as they may be. */
     private int flushed;
-    /** The last write passed on to the channel: a descriptor waits until it is done. */
+    /** The last write passed on to the channel: what this handler writes after it waits until it is done. */
     private ChannelFuture lastPassed;
-    /** Whether a send waits, for {@link #lastPassed} or for room in the socket. */
+    /** Whether writing waits, for {@link #lastPassed} or for room in the socket. */
     private boolean sendWaits;
+    private final ByteBuffer[] gather = new ByteBuffer[SocketCalls.MAX_GATHERED];
 
     private record Held(Object msg, ChannelPromise promise) {
     }
@@ -215,8 +219,8 @@ final class CompletionConnection extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (held.isEmpty() && !(msg instanceof FileDescriptor)) {
-            pass(msg, promise);
+        if (held.isEmpty() && !(msg instanceof ByteBuf) && !(msg instanceof FileDescriptor)) {
+            pass(msg, promise); // not a server's (a FileRegion, say): the channel's, in order
         } else {
             held.add(new Held(msg, promise));
         }
@@ -225,21 +229,22 @@ final class CompletionConnection extends ChannelDuplexHandler {
     @Override
     public void flush(ChannelHandlerContext ctx) {
         flushed = held.size();
-        ctx.flush();
         if (flushed > 0 && !sendWaits) {
             send();
         }
+        ctx.flush();
     }
 
-    /** Sends what was flushed, in order, until a descriptor has to wait. */
+    /** Sends what was flushed, in order, until the socket is full or the channel's own write has to end first. */
     private void send() {
         boolean passed = false;
         while (flushed > 0) {
             Held next = held.peek();
-            if (!(next.msg() instanceof FileDescriptor descriptor)) {
+            Object msg = next.msg();
+            if (!(msg instanceof ByteBuf) && !(msg instanceof FileDescriptor)) {
                 held.poll();
                 flushed--;
-                pass(next.msg(), next.promise());
+                pass(msg, next.promise());
                 passed = true;
                 continue;
             }
@@ -255,17 +260,43 @@ final class CompletionConnection extends ChannelDuplexHandler {
                 failHeld(new ClosedChannelException());
                 return;
             }
-            long sent = SocketCalls.sendDescriptor(channel.fd().intValue(), descriptor.intValue());
-            if (sent == -Errno.EAGAIN || sent == -Errno.EINTR) {
-                sendWaits = true;
+            int fd = channel.fd().intValue();
+            long sent;
+            boolean done;
+            if (msg instanceof FileDescriptor descriptor) {
+                sent = SocketCalls.sendDescriptor(fd, descriptor.intValue());
+                done = sent > 0;
+            } else {
+                int gathered = gatherBytes();
+                if (gathered > 1) {
+                    // Bytes flushed together go as one message, as a gathering write sends them (HELLO and the
+                    // ERROR of a refusal are read together).
+                    sent = SocketCalls.send(fd, gather, gathered);
+                    Arrays.fill(gather, 0, gathered, null);
+                    if (sent > 0 && completeGathered(sent, gathered)) {
+                        continue;
+                    }
+                    done = false;
+                } else {
+                    ByteBuf bytes = (ByteBuf) msg;
+                    sent = bytes.isReadable() ? SocketCalls.send(fd, bytes.nioBuffer()) : 0;
+                    if (sent > 0) {
+                        bytes.skipBytes((int) sent);
+                    }
+                    done = !bytes.isReadable();
+                }
+            }
+            if (!done && (sent >= 0 || sent == -Errno.EAGAIN)) {
+                sendWaits = true; // the socket is full: the rest once it has room
                 readiness.awaitWritable(this::resumeSending);
                 return;
             }
             held.poll();
             flushed--;
-            ReferenceCountUtil.release(descriptor);
-            if (sent < 0) {
-                Errors.NativeIoException failure = Errors.newIOException("sendmsg", (int) sent);
+            ReferenceCountUtil.release(msg);
+            if (!done) {
+                Errors.NativeIoException failure = Errors.newIOException(msg instanceof ByteBuf ? "send" : "sendmsg",
+                        (int) sent);
                 next.promise().tryFailure(failure);
                 failHeld(failure);
                 ctx.close();
@@ -278,12 +309,53 @@ final class CompletionConnection extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * The flushed byte buffers at the head of {@link #held}, as one direct buffer each, into {@link #gather}: how many
+     * (at most {@link SocketCalls#MAX_GATHERED}); 1 where the first is not such a buffer.
+     */
+    private int gatherBytes() {
+        int n = 0;
+        for (Held h : held) {
+            if (n == flushed || n == SocketCalls.MAX_GATHERED || !(h.msg() instanceof ByteBuf bytes)
+                    || !bytes.isDirect() || bytes.nioBufferCount() != 1) {
+                break;
+            }
+            gather[n++] = bytes.nioBuffer();
+        }
+        return Math.max(n, 1);
+    }
+
+    /**
+     * Takes {@code sent} bytes off the {@code gathered} buffers at the head of {@link #held}, completing the whole ones;
+     * whether all of them were.
+     */
+    private boolean completeGathered(long sent, int gathered) {
+        for (int i = 0; i < gathered; i++) {
+            Held h = held.peek();
+            ByteBuf bytes = (ByteBuf) h.msg();
+            int n = (int) Math.min(sent, bytes.readableBytes());
+            bytes.skipBytes(n);
+            sent -= n;
+            if (bytes.isReadable()) {
+                return false;
+            }
+            held.poll();
+            flushed--;
+            bytes.release();
+            h.promise().trySuccess();
+        }
+        return true;
+    }
+
     private void resumeSending() {
         sendWaits = false;
         send();
     }
 
-    /** On to the channel, noting when it is done: a void promise, which tells nothing, stands in for a new one. */
+    /**
+     * On to the channel, noting when it is done: a void promise, which tells nothing, stands in for a new one. For
+     * what the server does not write itself: this handler's sends wait until it is done.
+     */
     private void pass(Object msg, ChannelPromise promise) {
         ChannelPromise observed = promise;
         if (promise.isVoid()) {

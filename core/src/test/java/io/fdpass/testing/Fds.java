@@ -36,17 +36,40 @@ public final class Fds {
      * as they terminate, so the count settles shortly after; a leak never does, and the wait ends in a failure.
      */
     public static void assertBackTo(int baseline) {
-        assertEventually(baseline, Fds::count, "open descriptors");
+        int now = awaitCount(baseline, Fds::count);
+        assertEquals(baseline, now, () -> "open descriptors: " + list());
+    }
+
+    /** What each open descriptor refers to, for a failure's message. */
+    private static String list() {
+        StringBuilder out = new StringBuilder();
+        try (Stream<Path> fds = Files.list(OPEN)) {
+            for (Path fd : fds.toList()) {
+                try {
+                    out.append(fd.getFileName()).append("->").append(Files.readSymbolicLink(fd)).append(' ');
+                } catch (IOException | UnsupportedOperationException e) {
+                    out.append(fd.getFileName()).append(' ');
+                }
+            }
+        } catch (IOException e) {
+            out.append(e);
+        }
+        return out.toString();
     }
 
     static void assertEventually(int expected, IntSupplier actual, String what) {
+        assertEquals(expected, awaitCount(expected, actual), what);
+    }
+
+    /** {@code actual} once it is {@code expected}, or after 10 s what it is then. */
+    private static int awaitCount(int expected, IntSupplier actual) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         int now;
         while ((now = actual.getAsInt()) != expected && System.nanoTime() < deadline) {
             Thread.onSpinWait();
             Thread.yield();
         }
-        assertEquals(expected, now, what);
+        return now;
     }
 
     public static String readAll(int fd) {
