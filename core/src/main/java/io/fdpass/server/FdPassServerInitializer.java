@@ -90,7 +90,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         FdPassServerCodec codec = new FdPassServerCodec(config.hello());
         ChannelHandler transportHandler = socket.connectionHandler();
         if (transportHandler != null) {
-            ch.pipeline().addLast(transportHandler); // before the codec: it reads bytes and sends descriptors
+            ch.pipeline().addLast(transportHandler); // before the codec: it reads and writes the socket
         }
         ConnectionLimits.Admission admission = config.limits().admit(peer);
         if (admission.usage() == null) {

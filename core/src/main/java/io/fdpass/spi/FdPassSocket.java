@@ -44,7 +44,8 @@ public interface FdPassSocket {
     /**
      * A handler for a server to add first to the connection's pipeline, before its codec: it does on the socket what
      * the transport's channel does not do as an fdpass server needs (io_uring: reading, so that a client's half-close
-     * is seen as one, and sending descriptors); null where the channel does it all (epoll, kqueue). One per channel.
+     * is seen as one, and writing, descriptors included); null where the channel does it all (epoll, kqueue). One per
+     * channel.
      */
     default ChannelHandler connectionHandler() {
         return null;
@@ -100,13 +101,14 @@ public interface FdPassSocket {
     /**
      * The socket of a channel whose transport keeps a receive in flight (io_uring): the channel submits its next
      * receive as soon as its pipeline has handled the last, and that receive waits in the kernel for what comes. So
-     * fdpass never reads bytes from it, and takes descriptor messages itself only while nothing of the channel's is
-     * in flight: while the pipeline handles a completed receive, or once {@code readiness} says that the socket is
-     * readable while the client's codec holds the channel's reads. A server's connection reads and sends its
-     * descriptors through its {@link #connectionHandler()}. The rest is as {@link #unix}'s.
+     * a client's decoder reads no bytes from it, and takes descriptor messages itself only while nothing of the
+     * channel's is in flight: while the pipeline handles a completed receive, or once {@code readiness} says that
+     * the socket is readable while the client's codec holds the channel's reads. A server's connection is read and
+     * written by its {@link #connectionHandler()}, which never lets the channel read. The rest is as
+     * {@link #unix}'s.
      *
      * @param credentials reads the peer's credentials: typically the channel's {@code peerCredentials()}
-     * @param readiness tells when the socket is readable, without reading: one per channel
+     * @param readiness tells what the socket is ready for, without reading or writing: one per channel
      */
     static FdPassSocket completionBased(UnixChannel channel, Credentials credentials, Readiness readiness) {
         return new UnixSocket(channel, credentials, new AwaitingSocketReader(readiness), readiness);

@@ -14,9 +14,11 @@ import io.netty.channel.uring.IoUringServerDomainSocketChannel;
 
 /**
  * fdpass on Netty's io_uring transport (Linux 5.14 and later, as Netty requires). Its channel keeps a receive in
- * flight, so fdpass reads nothing from its socket but descriptor messages, at moments when none of the channel's is
- * in flight ({@link FdPassSocket#completionBased}), and waits for them with a poll of its own on the channel's ring
- * ({@link RingReadiness}).
+ * flight, and it falls short of what fdpass needs in its descriptor receive and send and in half-closure, so fdpass
+ * does those itself on the same socket ({@link FdPassSocket#completionBased}: a client takes descriptor messages at
+ * moments when none of the channel's receives is in flight, a server reads and writes its connections), and waits
+ * for the socket with polls of its own on the channel's ring ({@link RingReadiness}). docs/PLATFORMS.md, "io_uring",
+ * has what Netty 4.2.18's channel does and why.
  */
 public final class IoUringTransport implements FdPassTransport {
     /** The instance {@link java.util.ServiceLoader} finds; any other is equivalent. */
