@@ -63,6 +63,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     private boolean waiting;
     /** Whether the channel was asked to read while the reader waited: asked again once the descriptors have come. */
     private boolean readHeld;
+    private final Runnable onDescriptorsReadable = this::descriptorsReadable;
     /** Names of each request sent and not answered yet, oldest first: the REPLYs due, in order. */
     private final ArrayDeque<Integer> expectedCounts = new ArrayDeque<>();
 
@@ -372,7 +373,7 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
         }
         waiting = true;
         try {
-            reader.awaitReadable(this::descriptorsReadable);
+            reader.awaitReadable(onDescriptorsReadable);
         } catch (RuntimeException e) {
             waiting = false;
             fail(waitingCtx, "cannot wait for descriptor messages: " + e.getMessage());

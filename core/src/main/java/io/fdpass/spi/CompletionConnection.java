@@ -82,6 +82,9 @@ final class CompletionConnection extends ChannelDuplexHandler {
     private record Held(Object msg, ChannelPromise promise) {
     }
 
+    private final Runnable onReadable = this::readable;
+    private final Runnable onWritable = this::resumeSending;
+
     CompletionConnection(UnixChannel channel, FdPassSocket.Readiness readiness) {
         this.channel = channel;
         this.readiness = readiness;
@@ -117,7 +120,7 @@ final class CompletionConnection extends ChannelDuplexHandler {
     private void awaitReadable() {
         if (!readable && !inputShut && channel.isOpen()) {
             readable = true;
-            readiness.awaitReadable(this::readable);
+            readiness.awaitReadable(onReadable);
         }
     }
 
@@ -288,7 +291,7 @@ final class CompletionConnection extends ChannelDuplexHandler {
             }
             if (!done && (sent >= 0 || sent == -Errno.EAGAIN)) {
                 sendWaits = true; // the socket is full: the rest once it has room
-                readiness.awaitWritable(this::resumeSending);
+                readiness.awaitWritable(onWritable);
                 return;
             }
             held.poll();

@@ -101,6 +101,8 @@ final class RingReadiness implements FdPassSocket.Readiness, IoUringIoHandle {
     private final class Wait {
         private final short kind;
         private final int events;
+        /** The poll's submission: the same each time (the channel's descriptor does not change). */
+        private IoUringIoOps pollAdd;
         private long poll;
         private Runnable ready;
 
@@ -116,8 +118,11 @@ final class RingReadiness implements FdPassSocket.Readiness, IoUringIoHandle {
             if (!channel.isOpen()) {
                 throw new IllegalStateException("the channel is closed");
             }
-            long id = registration().submit(new IoUringIoOps(IORING_OP_POLL_ADD, (byte) 0, (short) 0,
-                    channel.fd().intValue(), 0L, 0L, 0, events, kind, (short) 0, (short) 0, 0, 0L));
+            if (pollAdd == null) {
+                pollAdd = new IoUringIoOps(IORING_OP_POLL_ADD, (byte) 0, (short) 0, channel.fd().intValue(), 0L, 0L,
+                        0, events, kind, (short) 0, (short) 0, 0, 0L);
+            }
+            long id = registration().submit(pollAdd);
             if (id == 0) {
                 throw new IllegalStateException("the channel's ring took no poll");
             }
