@@ -202,8 +202,9 @@ final class SendQueueBound {
                 config.log().heldBack(peer, heldFor, ctx.executor());
             } else {
                 config.counters().backpressurePause();
-                ServerEvents.BackpressurePause event = new ServerEvents.BackpressurePause();
-                if (event.isEnabled()) {
+                ServerEvents.BackpressurePause event = ServerEvents.mayRecord()
+                        ? new ServerEvents.BackpressurePause() : null;
+                if (event != null && event.isEnabled()) {
                     event.begin();
                     event.peerUid = peer.uid();
                     event.unreadBytes = knownOutq;
