@@ -1,7 +1,6 @@
 package io.fdpass.examples;
 
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -38,21 +37,21 @@ class CliTest {
         assertEquals("rw-rw-rw-", PosixFilePermissions.toString(Cli.Mode.parse("666").permissions()));
         assertEquals("rw-r-----", PosixFilePermissions.toString(Cli.Mode.parse("rw-r-----").permissions()));
         assertEquals("0640", Cli.Mode.parse("rw-r-----").toString());
-        assertThrows(CommandLine.TypeConversionException.class, () -> Cli.Mode.parse("4755"));
-        assertThrows(CommandLine.TypeConversionException.class, () -> Cli.Mode.parse("rw"));
+        assertThrows(IllegalArgumentException.class, () -> Cli.Mode.parse("4755"));
+        assertThrows(IllegalArgumentException.class, () -> Cli.Mode.parse("rw"));
     }
 
     @Test
     void parsesDurations() {
-        Cli.DurationConverter c = new Cli.DurationConverter();
-        assertEquals(Duration.ofSeconds(10), c.convert("10s"));
-        assertEquals(Duration.ofMillis(500), c.convert("500ms"));
-        assertEquals(Duration.ofMinutes(2), c.convert("2m"));
-        assertEquals(Duration.ZERO, c.convert("0"));
-        assertEquals(Duration.ofSeconds(3), c.convert("PT3S"));
-        assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("5"));
-        assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("PT-3S"));
-        assertThrows(CommandLine.TypeConversionException.class, () -> c.convert("soon"));
+        assertEquals(Duration.ofSeconds(10), Cli.duration("10s"));
+        assertEquals(Duration.ofMillis(500), Cli.duration("500ms"));
+        assertEquals(Duration.ofMinutes(2), Cli.duration("2m"));
+        assertEquals(Duration.ZERO, Cli.duration("0"));
+        assertEquals(Duration.ofSeconds(3), Cli.duration("PT3S"));
+        assertEquals("'5' needs a unit: ms, s, m or h (e.g. 10s)",
+                assertThrows(IllegalArgumentException.class, () -> Cli.duration("5")).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Cli.duration("PT-3S"));
+        assertThrows(IllegalArgumentException.class, () -> Cli.duration("soon"));
     }
 
     @Test
