@@ -9,7 +9,7 @@
 #   scripts/bench-startup.sh [--runs N] [--no-aot]
 #
 #   --runs N    runs of each (default 7)
-#   --no-aot    leave out the rows with the AOT caches, even where the build made them
+#   --no-aot    leave out the rows with the AOT caches, and run the launchers without theirs
 #
 # The jars are examples/target's (built first if missing: ./mvnw -B -ntp -q -DskipTests package -pl examples -am).
 # Where the build made the AOT caches beside them (fdpass-example-server.aot, fdpass-example-client.aot) and they fit
@@ -21,7 +21,7 @@
 # target is missed. Needs bash 5 (EPOCHREALTIME), a JDK 25 (found as ./mvnw does), gcc for the reference; the bench
 # folder is $FDPASS_BENCH_DIR, by default ../shared/bench next to this repository.
 set -uo pipefail
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P) # physical, as the AOT caches name their jars
 BENCH=${FDPASS_BENCH_DIR:-$REPO/../shared/bench}
 RUNS=7 AOT=1
 while [[ $# -gt 0 ]]; do
@@ -51,15 +51,15 @@ bench_setup bench-startup.sh
 CURRENT=""   # the server running now, stopped on exit
 trap 'stop "$CURRENT"; rm -rf "$WORK"' EXIT
 
-# The caches, where they are and this JVM takes them (the launchers' own test: bin/lib/launch.sh).
-SERVER_AOT=() CLIENT_AOT=()
+# The caches, where the build made them, used as the launchers use them (bin/lib/aot.sh); with --no-aot the
+# launchers run without theirs.
+SERVER_AOT=() CLIENT_AOT=() LAUNCHER_OPTS=-XX:AOTMode=off
 if [[ $AOT == 1 ]]; then
     # shellcheck source=../bin/lib/aot.sh
-    . "$REPO/bin/lib/aot.sh" 2>/dev/null || true
-    if declare -F fdpass_aot_options >/dev/null; then
-        fdpass_aot_options "$SERVER_JAR" && SERVER_AOT=("${fdpass_aot[@]}")
-        fdpass_aot_options "$CLIENT_JAR" && CLIENT_AOT=("${fdpass_aot[@]}")
-    fi
+    . "$REPO/bin/lib/aot.sh"
+    fdpass_aot "$SERVER_JAR" && SERVER_AOT=(-XX:AOTCache="$fdpass_aot_cache" "$FDPASS_AOT_QUIET")
+    fdpass_aot "$CLIENT_JAR" && CLIENT_AOT=(-XX:AOTCache="$fdpass_aot_cache" "$FDPASS_AOT_QUIET")
+    LAUNCHER_OPTS=""
 fi
 
 # A sleep without a process: read from a descriptor that never has anything to read.
@@ -140,7 +140,8 @@ clients() {
     if [[ ${#CLIENT_AOT[@]} -gt 0 ]]; then
         whole "example client jar + AOT cache, 3 names" "$JAVA" "${CLIENT_AOT[@]}" -jar "$CLIENT_JAR" --socket "$SOCK" "${NAMES[@]}"
     fi
-    whole "bin/fdpass-client, 3 names" env FDPASS_BUILD=never "$REPO/bin/fdpass-client" --socket "$SOCK" "${NAMES[@]}"
+    whole "bin/fdpass-client, 3 names" env FDPASS_BUILD=never FDPASS_JAVA_OPTS="$LAUNCHER_OPTS" \
+        "$REPO/bin/fdpass-client" --socket "$SOCK" "${NAMES[@]}"
 }
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -153,7 +154,8 @@ for ((run = 1; run <= RUNS; run++)); do
     if [[ ${#SERVER_AOT[@]} -gt 0 ]]; then
         server "example server jar + AOT cache" "$JAVA" "${SERVER_AOT[@]}" -jar "$SERVER_JAR" --socket "$SOCK" --root "$ROOT"
     fi
-    server "bin/fdpass-server" env FDPASS_BUILD=never "$REPO/bin/fdpass-server" --socket "$SOCK" --root "$ROOT"
+    server "bin/fdpass-server" env FDPASS_BUILD=never FDPASS_JAVA_OPTS="$LAUNCHER_OPTS" \
+        "$REPO/bin/fdpass-server" --socket "$SOCK" --root "$ROOT"
     with_ref_server clients || exit 1
     whole "fdpass-example-server.jar --help" "$JAVA" -jar "$SERVER_JAR" --help
     whole "fdpass-example-client.jar --help" "$JAVA" -jar "$CLIENT_JAR" --help
