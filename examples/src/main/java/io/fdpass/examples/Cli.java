@@ -1,5 +1,7 @@
 package io.fdpass.examples;
 
+import jdk.jfr.FlightRecorder;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -29,6 +31,23 @@ final class Cli {
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
 
     private Cli() {
+    }
+
+    /** Sets a system property unless the command line did ({@code -Dkey=value}). */
+    static void setDefault(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    /**
+     * Netty's Flight Recorder events (its allocator's) on only where a recording runs from the JVM's start
+     * ({@code -XX:StartFlightRecording}), unless {@code -Dio.netty.jfr.enabled} says otherwise. Netty reads the
+     * property once; the first use of each event class loads and instruments it, which a program's first
+     * connection would otherwise wait for. A recording started later gets fdpass's events, not Netty's.
+     */
+    static void nettyEventsOnlyWhenRecording() {
+        setDefault("io.netty.jfr.enabled", Boolean.toString(FlightRecorder.isInitialized()));
     }
 
     /** One line for people: the message, with the exception's kind where the message alone would be cryptic. */

@@ -72,10 +72,11 @@ public final class ClientMain {
 
     public static void main(String[] args) {
         // The libraries log through SLF4J; a client has nothing to say below WARN unless asked
-        // (-Dorg.slf4j.simpleLogger.defaultLogLevel=debug).
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        }
+        // (-Dorg.slf4j.simpleLogger.defaultLogLevel=debug), and a command's lines need no time of day (slf4j-simple
+        // would make a date formatter for it as it starts).
+        Cli.setDefault("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        Cli.setDefault("org.slf4j.simpleLogger.showDateTime", "false");
+        Cli.nettyEventsOnlyWhenRecording();
         System.exit(new ClientMain().run(args));
     }
 

@@ -110,6 +110,7 @@ public final class ServerMain {
     }
 
     public static void main(String[] args) {
+        Cli.nettyEventsOnlyWhenRecording();
         System.exit(new ServerMain().run(args));
     }
 
