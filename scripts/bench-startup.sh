@@ -3,8 +3,9 @@
 # descriptor it asked for, the example client's whole run for the seed's three names, and `--help` of each; beside
 # them, in the same run, a bare JVM (`java -version`) and the C reference server and client of the shared bench
 # folder. Each is timed --runs times, in rounds (one of each per round, so that a load that comes and goes meets all
-# of them), and printed as min / median / max milliseconds and as its median over the bare JVM's median, which moves
-# less between machines than milliseconds do.
+# of them), and printed as min / median / max milliseconds and as multiples of the bare JVM's start, which move less
+# between machines than milliseconds do: median over median (what the targets judge), and min over min (what a load
+# on the machine disturbs least).
 #
 #   scripts/bench-startup.sh [--runs N] [--no-aot]
 #
@@ -13,8 +14,9 @@
 #
 # The jars are examples/target's (built first if missing: ./mvnw -B -ntp -q -DskipTests package -pl examples -am).
 # Where the build made the AOT caches beside them (fdpass-example-server.aot, fdpass-example-client.aot) and they fit
-# this JVM and these jars, the jar rows are timed with and without them. The clients ask the C reference server, so
-# that a client's row is the client's own time; "first descriptor" is the C client's (fdref-client --verify), started
+# this JVM and these jars, the jar rows are timed with and without them, and the server jar's --version with its
+# cache is the floor under those rows (the same JVM and cache, doing nothing). The clients ask the C reference server,
+# so that a client's row is the client's own time; "first descriptor" is the C client's (fdref-client --verify), started
 # as soon as the socket exists. The targets (issue 24): the server's socket within 3 times the bare JVM's start, its
 # first descriptor within 4, the client's whole run within 3; the last column judges the best way the project ships
 # (the jar with its AOT cache where there is one). Exit status: 0, or 1 if a run failed, 2 on usage errors, 3 if a
@@ -159,24 +161,31 @@ for ((run = 1; run <= RUNS; run++)); do
     with_ref_server clients || exit 1
     whole "fdpass-example-server.jar --help" "$JAVA" -jar "$SERVER_JAR" --help
     whole "fdpass-example-client.jar --help" "$JAVA" -jar "$CLIENT_JAR" --help
+    if [[ ${#SERVER_AOT[@]} -gt 0 ]]; then
+        # The floor under the jar's rows with the cache: the same JVM and cache, printing a version.
+        whole "fdpass-example-server.jar + AOT cache --version" "$JAVA" "${SERVER_AOT[@]}" -jar "$SERVER_JAR" --version
+    fi
 done
 
-# min, median, max in ms (one decimal) and the median in microseconds, of the samples of KEY.
+# min, median, max in ms (one decimal), then the median and the min in microseconds, of the samples of KEY.
 stats() {
     tr ' ' '\n' <<<"${SAMPLES[$1]}" | sed '/^$/d' | sort -n | awk '
         { v[NR] = $1 }
         END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-              printf "%.1f %.1f %.1f %d\n", v[1] / 1000, m / 1000, v[NR] / 1000, m }'
+              printf "%.1f %.1f %.1f %d %d\n", v[1] / 1000, m / 1000, v[NR] / 1000, m, v[1] }'
 }
-read -r _ _ _ jvm < <(stats "bare JVM: java -version")
+read -r _ _ _ jvm jvm_min < <(stats "bare JVM: java -version")
 commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | head -1)
 echo "commit $commit${dirty:+ (with uncommitted changes)}, $(date -u +%Y-%m-%d), $("$JAVA" -version 2>&1 | sed -n 2p)," \
     "$(nproc) cores, load average before $load, after $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-66s %9s %9s %9s %8s\n' "what ($RUNS runs)" "min ms" "median" "max" "× JVM"
+# The multiples: median over the JVM's median (the targets'), and min over min, the least disturbed by a load.
+printf '%-62s %8s %8s %8s %7s %7s\n' "what ($RUNS runs)" "min ms" "median" "max" "× JVM" "(min)"
 for key in "${ORDER[@]}"; do
-    read -r lo mid hi us < <(stats "$key")
-    printf '%-66s %9s %9s %9s %8s\n' "$key" "$lo" "$mid" "$hi" "$(awk -v a="$us" -v b="$jvm" 'BEGIN { printf "%.1f", a / b }')"
+    read -r lo mid hi us us_min < <(stats "$key")
+    printf '%-62s %8s %8s %8s %7s %7s\n' "$key" "$lo" "$mid" "$hi" \
+        "$(awk -v a="$us" -v b="$jvm" 'BEGIN { printf "%.1f", a / b }')" \
+        "$(awk -v a="$us_min" -v b="$jvm_min" 'BEGIN { printf "%.1f", a / b }')"
 done
 
 # The targets, on the best way shipped: with the AOT caches where they are.
@@ -186,14 +195,14 @@ echo
 for target in "example server jar:exec to socket:3" "example server jar:exec to first descriptor:4"; do
     IFS=: read -r what event limit <<<"$target"
     key=$(best "$what: $event" "$what + AOT cache: $event")
-    read -r _ _ _ us < <(stats "$key")
+    read -r _ _ _ us _ < <(stats "$key")
     ratio=$(awk -v a="$us" -v b="$jvm" 'BEGIN { printf "%.1f", a / b }')
     verdict=$(awk -v r="$ratio" -v l="$limit" 'BEGIN { print (r <= l ? "met" : "missed") }')
     [[ $verdict == met ]] || missed=1
     echo "target: $key <= $limit × JVM: $ratio, $verdict"
 done
 key=$(best "example client jar, 3 names" "example client jar + AOT cache, 3 names")
-read -r _ _ _ us < <(stats "$key")
+read -r _ _ _ us _ < <(stats "$key")
 ratio=$(awk -v a="$us" -v b="$jvm" 'BEGIN { printf "%.1f", a / b }')
 verdict=$(awk -v r="$ratio" 'BEGIN { print (r <= 3 ? "met" : "missed") }')
 [[ $verdict == met ]] || missed=1

@@ -27,7 +27,8 @@ import java.util.function.Consumer;
  */
 public final class ServerMain {
     static final String NAME = "fdpass-example-server";
-    private static final Logger log = LoggerFactory.getLogger(NAME);
+    /** Made as the server starts: --help and --version need no logging. */
+    private Logger log;
 
     private Path socket;
     private Duration statsInterval;
@@ -120,6 +121,7 @@ public final class ServerMain {
     }
 
     private int serve() {
+        log = LoggerFactory.getLogger(NAME);
         FdPassServer.Builder builder = FdPassServer.builder()
                 .root(root)
                 .allowMounts(allowMounts)
