@@ -11,11 +11,11 @@ module io.fdpass {
     requires jdk.jfr;
 
     exports io.fdpass;
+    exports io.fdpass.client;
     exports io.fdpass.codec;
+    exports io.fdpass.confinement;
+    exports io.fdpass.server;
     exports io.fdpass.spi;
 
     uses io.fdpass.spi.FdPassTransport;
-    uses io.fdpass.codec.FdPassSocketReader;
-
-    provides io.fdpass.codec.FdPassSocketReader with io.fdpass.client.NativeSocketReader;
 }

@@ -1,6 +1,5 @@
 package io.fdpass.client;
 
-import io.fdpass.FdPassClientStats;
 import io.fdpass.internal.EnumCounters;
 
 import java.util.concurrent.atomic.LongAdder;
@@ -9,7 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
  * A client's counters, written by its connections and its received files; users read it as
  * {@link FdPassClientStats}.
  */
-public final class ClientCounters implements FdPassClientStats {
+final class ClientCounters implements FdPassClientStats {
     private final LongAdder requests = new LongAdder();
     private final LongAdder replies = new LongAdder();
     private final LongAdder descriptorsReceived = new LongAdder();

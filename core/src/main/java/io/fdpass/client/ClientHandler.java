@@ -1,9 +1,7 @@
 package io.fdpass.client;
 
-import io.fdpass.FdPassClientStats;
 import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
-import io.fdpass.ReceivedReply;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassHello;
@@ -26,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * loop only. A request that nobody waits for any more (timed out, cancelled) keeps its place in line: its reply
  * still arrives, and its descriptors are closed.
  */
-public final class ClientHandler extends ChannelInboundHandlerAdapter {
+final class ClientHandler extends ChannelInboundHandlerAdapter {
     private static final FileDescriptor[] NO_DESCRIPTORS = {};
 
     private final CompletableFuture<FdPassHello> hello = new CompletableFuture<>();

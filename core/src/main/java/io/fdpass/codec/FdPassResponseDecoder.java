@@ -56,18 +56,22 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     /** Names of each request sent and not answered yet, oldest first: the REPLYs due, in order. */
     private final ArrayDeque<Integer> expectedCounts = new ArrayDeque<>();
 
-    public FdPassResponseDecoder() {
-        this(DEFAULT_MAX_FRAME_LENGTH);
-    }
-
-    /** @param maxFrameLength the largest frame {@code length} accepted, 1029..65536 (room for the longest ERROR) */
-    public FdPassResponseDecoder(int maxFrameLength) {
-        this(maxFrameLength, FdPassSocketReader.load());
+    /**
+     * A decoder that accepts frames up to protocol v1's widest limit, 65536 bytes.
+     *
+     * @param reader what it does with its socket and descriptors beyond Netty's API: the channel's transport's
+     *        ({@code FdPassTransport.of(channel).socket(channel).reader()})
+     */
+    public FdPassResponseDecoder(FdPassSocketReader reader) {
+        this(DEFAULT_MAX_FRAME_LENGTH, reader);
     }
 
     /**
+     * A decoder that accepts frames up to {@code maxFrameLength}.
+     *
      * @param maxFrameLength the largest frame {@code length} accepted, 1029..65536 (room for the longest ERROR)
-     * @param reader what it does with its socket and descriptors beyond Netty's API
+     * @param reader what it does with its socket and descriptors beyond Netty's API: the channel's transport's
+     *        ({@code FdPassTransport.of(channel).socket(channel).reader()})
      */
     public FdPassResponseDecoder(int maxFrameLength, FdPassSocketReader reader) {
         this.maxFrameLength = Checks.checkInRange(maxFrameLength, FdPassProtocol.MIN_CLIENT_FRAME_LENGTH,

@@ -3,7 +3,6 @@ package io.fdpass.codec;
 import io.netty.channel.unix.FileDescriptor;
 
 import java.nio.ByteBuffer;
-import java.util.ServiceLoader;
 
 /**
  * What {@link FdPassResponseDecoder} does with its Unix socket and its descriptors beyond Netty's API, through system
@@ -13,21 +12,15 @@ import java.util.ServiceLoader;
  * would otherwise take in descriptors mode). The decoder reads only on the channel's event loop, the socket's one
  * reader, while the channel is open and auto-reads.
  *
- * <p>fdpass-core provides the implementation, found with {@link ServiceLoader} ({@link #load()}), so that this
- * package holds no system call of its own.
+ * <p>The channel's transport supplies it ({@code FdPassTransport.of(channel).socket(channel).reader()}), so that
+ * this package holds no system call of its own. A transport whose channel keeps a receive in flight (io_uring) reads
+ * nothing itself: its reader says so, and the decoder then takes everything through the channel's own reads.
  */
 public interface FdPassSocketReader {
     /** {@link #receiveDescriptor} took nothing: no message there yet, the end of stream, or an error. */
     int NOTHING = -1;
     /** {@link #receiveDescriptor} took a message that did not carry exactly one descriptor, and closed what it did. */
     int NOT_ONE_DESCRIPTOR = Integer.MIN_VALUE;
-
-    /** The implementation on the class or module path. */
-    static FdPassSocketReader load() {
-        return ServiceLoader.load(FdPassSocketReader.class, FdPassSocketReader.class.getClassLoader()).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no " + FdPassSocketReader.class.getName()
-                        + " on the class or module path: fdpass-core is incomplete"));
-    }
 
     /** Whether {@link #receiveDescriptor} works on this platform. */
     boolean receivesDescriptors();

@@ -24,7 +24,7 @@ import io.netty.channel.unix.UnixChannel;
  * were sent no descriptor, so closing them at once loses their clients nothing (protocol v1, "Closing"). One per
  * listening channel; on its event loop only.
  */
-public final class AcceptGuard extends ChannelInboundHandlerAdapter {
+final class AcceptGuard extends ChannelInboundHandlerAdapter {
     /** Connections refused in one go at most, so that a flood of them does not hold the event loop. */
     private static final int MAX_REFUSED_AT_ONCE = 256;
     static final String NO_DESCRIPTOR = "too many connections: the server has no descriptor free";

@@ -5,6 +5,7 @@ import io.fdpass.Peer;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Who may hold a connection: at most {@code maxConnections} in all, at most {@code maxConnectionsPerUid} for one
@@ -12,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * user cannot take every slot. A connection is judged once its peer's credentials are known, right after HELLO
  * (protocol v1: ERROR TOO_MANY_CONNECTIONS). Shared by a server's connections; thread-safe.
  */
-public final class ConnectionLimits {
+final class ConnectionLimits {
     private final int maxConnections;
     private final int maxPerUid;
     private final AccessPolicy policy;
@@ -34,9 +35,22 @@ public final class ConnectionLimits {
         /** Guarded by the map's lock on this uid (compute). */
         int connections;
         final AtomicInteger inFlight = new AtomicInteger();
+        /** Descriptors given back so far, ever growing: whether the uid's clients read anything meanwhile. */
+        private final AtomicLong givenBack = new AtomicLong();
 
         Usage(int uid) {
             this.uid = uid;
+        }
+
+        /** {@code n} of its descriptors in flight were read, or never sent. */
+        void released(int n) {
+            inFlight.addAndGet(-n);
+            givenBack.addAndGet(n);
+        }
+
+        /** How many of its descriptors left the count so far: a mark to tell, later, whether any did since. */
+        long givenBack() {
+            return givenBack.get();
         }
     }
 
@@ -49,7 +63,10 @@ public final class ConnectionLimits {
     record Admission(Usage usage, Refusal refusal, String message) {
     }
 
-    /** Judges a new connection; an admitted one counts until {@link #closed} and {@link #release}. */
+    /**
+     * Judges a new connection; an admitted one counts until {@link #closed} and {@link #release}, which its
+     * {@link ConnectionLease} calls, once each.
+     */
     Admission admit(Peer peer) {
         if (!policy.admits(peer)) {
             return new Admission(null, Refusal.POLICY, "uid " + Integer.toUnsignedString(peer.uid())

@@ -2,45 +2,63 @@ package io.fdpass.server;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.concurrent.Ticker;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 
 /**
- * A connection's two timeouts (protocol v1, TIMED_OUT): a frame begun and not completed within the frame timeout,
- * and a connection with nothing unanswered that has been idle (nothing received, nothing answered) past the idle
- * timeout. Time the server spends not reading the connection (backpressure) is not the client's: a frame's timeout
- * starts again when reading resumes. Each timer is scheduled once per period and re-armed for the time left when it
- * fires, as Netty's {@code IdleStateHandler} does, so that reads and answers only store a time. On the connection's
- * event loop only.
+ * A connection's three timeouts (ERROR TIMED_OUT): a frame begun and not completed within the frame timeout; a
+ * connection with nothing unanswered that has been idle (nothing received, nothing answered) past the idle timeout;
+ * and a connection held back because of its own client (it has not read what it was sent, or its connection's or its
+ * uid's share of descriptors in flight is used up) whose client read nothing within the stall timeout. Time the
+ * server spends not reading the connection is not the client's: a frame's timeout starts again when reading
+ * resumes. Each timer is scheduled once per period and re-armed for the time left when it fires, as Netty's
+ * {@code IdleStateHandler} does, so that reads and answers only store a time; time is the executor's
+ * {@link Ticker}'s. On the connection's event loop only.
  */
 final class ConnectionTimeouts {
+    /** Which timeout passed. */
+    enum Kind {
+        FRAME, IDLE, STALL
+    }
+
     private final EventExecutor executor;
+    private final Ticker ticker;
     private final long frameNanos;
     private final long idleNanos;
+    private final long stallNanos;
     private final BooleanSupplier unanswered;
-    private final Consumer<String> onTimeout;
+    private final BiConsumer<Kind, String> onTimeout;
 
     /** When the frame being read began, or 0 while no frame is begun (or the server is not reading). */
     private long frameStart;
     private boolean reading = true;
     private long lastActivity;
+    /** When the client last read something while held back, or 0 while not held back by it. */
+    private long stallStart;
+    /** What the client had read when it last did, while held back: see {@link #heldBack}. */
+    private long stallMark;
     private ScheduledFuture<?> frameTimer;
     private ScheduledFuture<?> idleTimer;
+    private ScheduledFuture<?> stallTimer;
     private boolean done;
 
     /**
      * @param frameMillis the frame timeout; 0 for none
      * @param idleMillis the idle timeout; 0 for none
+     * @param stallMillis the stall timeout; 0 for none
      * @param unanswered whether the connection has requests read and not answered
-     * @param onTimeout told once, with why, when either passes
+     * @param onTimeout told once, which and why, when any passes
      */
-    ConnectionTimeouts(EventExecutor executor, long frameMillis, long idleMillis, BooleanSupplier unanswered,
-            Consumer<String> onTimeout) {
+    ConnectionTimeouts(EventExecutor executor, long frameMillis, long idleMillis, long stallMillis,
+            BooleanSupplier unanswered, BiConsumer<Kind, String> onTimeout) {
         this.executor = executor;
+        this.ticker = executor.ticker();
         this.frameNanos = TimeUnit.MILLISECONDS.toNanos(frameMillis);
         this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
+        this.stallNanos = TimeUnit.MILLISECONDS.toNanos(stallMillis);
         this.unanswered = unanswered;
         this.onTimeout = onTimeout;
         activity();
@@ -48,7 +66,7 @@ final class ConnectionTimeouts {
 
     /** Something was received or answered: the connection is not idle. */
     void activity() {
-        lastActivity = System.nanoTime();
+        lastActivity = ticker.nanoTime();
         if (idleNanos > 0 && idleTimer == null && !done) {
             idleTimer = executor.schedule(this::idleCheck, idleNanos, TimeUnit.NANOSECONDS);
         }
@@ -84,14 +102,36 @@ final class ConnectionTimeouts {
         }
     }
 
+    /**
+     * The connection is held back because of its own client; {@code mark} grows whenever that client reads (what
+     * its uid had given back, less what its socket holds unread). The stall clock starts, or starts again if the
+     * client read something since it last ran.
+     */
+    void heldBack(long mark) {
+        if (stallNanos == 0 || done) {
+            return;
+        }
+        if (stallStart == 0 || mark > stallMark) {
+            stallStart = ticker.nanoTime();
+            stallMark = mark;
+        }
+        if (stallTimer == null) {
+            stallTimer = executor.schedule(this::stallCheck, stallNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** The connection is not held back by its client any more: the stall clock stops. */
+    void notHeldBack() {
+        stallStart = 0;
+    }
+
     /** No timeout applies any more (an ERROR is due, or the connection closed). */
     void cancel() {
         done = true;
-        if (frameTimer != null) {
-            frameTimer.cancel(false);
-        }
-        if (idleTimer != null) {
-            idleTimer.cancel(false);
+        for (ScheduledFuture<?> timer : new ScheduledFuture<?>[] {frameTimer, idleTimer, stallTimer}) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
         }
     }
 
@@ -100,12 +140,13 @@ final class ConnectionTimeouts {
         if (done || frameStart == 0 || !reading) {
             return;
         }
-        long left = frameStart + frameNanos - System.nanoTime();
+        long left = frameStart + frameNanos - ticker.nanoTime();
         if (left > 0) {
             frameTimer = executor.schedule(this::frameCheck, left, TimeUnit.NANOSECONDS);
             return;
         }
-        timedOut("a frame begun " + TimeUnit.NANOSECONDS.toMillis(frameNanos) + " ms ago is not complete");
+        timedOut(Kind.FRAME, "a frame begun " + TimeUnit.NANOSECONDS.toMillis(frameNanos)
+                + " ms ago is not complete");
     }
 
     private void idleCheck() {
@@ -113,17 +154,32 @@ final class ConnectionTimeouts {
         if (done) {
             return;
         }
-        long left = lastActivity + idleNanos - System.nanoTime();
+        long left = lastActivity + idleNanos - ticker.nanoTime();
         if (left > 0 || unanswered.getAsBoolean() || frameStart != 0) {
             // Requests being answered, or a frame being read, are not idleness: the frame timeout covers the latter.
             idleTimer = executor.schedule(this::idleCheck, left > 0 ? left : idleNanos, TimeUnit.NANOSECONDS);
             return;
         }
-        timedOut("idle for " + TimeUnit.NANOSECONDS.toMillis(idleNanos) + " ms with nothing unanswered");
+        timedOut(Kind.IDLE, "idle for " + TimeUnit.NANOSECONDS.toMillis(idleNanos)
+                + " ms with nothing unanswered");
     }
 
-    private void timedOut(String why) {
+    private void stallCheck() {
+        stallTimer = null;
+        if (done || stallStart == 0) {
+            return;
+        }
+        long left = stallStart + stallNanos - ticker.nanoTime();
+        if (left > 0) {
+            stallTimer = executor.schedule(this::stallCheck, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        timedOut(Kind.STALL, "held back for " + TimeUnit.NANOSECONDS.toMillis(stallNanos)
+                + " ms: its clients read nothing of what they were sent");
+    }
+
+    private void timedOut(Kind kind, String why) {
         cancel();
-        onTimeout.accept(why);
+        onTimeout.accept(kind, why);
     }
 }

@@ -1,80 +1,99 @@
 package io.fdpass.server;
 
-import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.Errno;
 import io.fdpass.internal.Limits;
 import io.fdpass.internal.Platform;
-import io.fdpass.internal.SocketCalls;
 import io.fdpass.server.ConnectionLimits.Usage;
 import io.netty.channel.unix.Errors;
-import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Ticker;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * The server's bound on descriptors in flight: sent, and not received by their client yet. Linux counts them against
  * the sending user's RLIMIT_NOFILE, for all of that user's processes together, and past it fails every send of a
  * descriptor (ETOOMANYREFS), whichever client it is for. The client decides when they leave the count, by reading
- * them or by closing; a server that closes its end does not end it (they wait in the client's socket). So the server
- * keeps its descriptors in flight below that limit, per connection, per uid and in total, and holds a connection back
- * when it would go past its share ({@link SendQueueBound} asks before each reply), rather than fail anyone's send.
+ * them or by closing its socket; a server that closes its end does not end it (they wait in the client's socket).
+ * So the server keeps its descriptors in flight below that limit, and holds a connection back when it would go past
+ * its share, rather than fail anyone's send. This class computes the shares and counts what is in flight per uid
+ * and in all; each connection's {@link ConnectionLease} asks it before each reply and gives back what it took.
  *
  * <p>The bounds come from the soft RLIMIT_NOFILE, read at start and again at most once a second when a connection
  * asks, and at once after a send failed with ETOOMANYREFS: in total three quarters of it (the rest is left to the
- * user's other processes, whose descriptors in flight count against the same limit), per uid a quarter of that, per
- * connection a quarter of that; none below one request's worth ({@code maxNames}).
+ * user's other processes, whose descriptors in flight count against the same limit). A quarter of the total is a
+ * reserve that only a uid with nothing in flight may draw on, one request's worth at a time; the rest is shared, and
+ * one uid may have at most an eighth of it in flight, one connection a quarter of its uid's share. So clients that
+ * stop reading pin their uid's share at most, and it takes {@link #uidsToExhaust()} uids of them to leave another
+ * uid waiting; none of the bounds is below one request's worth ({@code maxNames}).
  *
- * <p>A connection that closes while its client has not read what it was sent (after the linger timeout) leaves
- * those descriptors in flight. The budget then keeps a descriptor of its socket, shut down so that the client sees
- * the end of the stream, and polls it until the client has read or closed; till then they count, and so does the
- * connection for its uid ({@link ConnectionLimits}). Thread-safe; one per server.
+ * <p>Thread-safe; one per server. {@link #close()} ends the watches of the connections closed with descriptors in
+ * flight.
  */
-public final class DescriptorBudget implements AutoCloseable {
+final class DescriptorBudget implements AutoCloseable {
     /**
      * The least kernel memory that a descriptor message takes in a Unix socket's send queue (SIOCOUTQ counts an skb's
      * truesize: 768 bytes here for one byte and its descriptor; an sk_buff and its shared info alone take more than
      * this). So a queue of {@code n} bytes holds at most {@code n / 512} descriptors.
      */
     static final int MIN_MESSAGE_MEMORY = 512;
+    /** The shared part's share of one uid: an eighth. */
+    static final int UIDS_PER_SHARED = 8;
     private static final long REREAD_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** Waits between polls of a socket closed with descriptors in flight, in milliseconds. */
-    private static final long[] RETAINED_POLL_MILLIS = {10, 20, 50, 100, 200, 500, 1000};
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(DescriptorBudget.class);
 
+    /** What a uid asked for and was refused, and why. */
+    enum Refusal {
+        /** The connection has its share in flight. */
+        CONNECTION,
+        /** Its uid has its share in flight. */
+        UID,
+        /** The server has its total in flight (the reserve included, or the reserve is not the uid's to draw on). */
+        TOTAL
+    }
+
     private final int maxNames;
-    private final ConnectionLimits limits;
+    private final Ticker ticker;
+    private final LongSupplier openFileLimit;
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final Set<Retained> retained = ConcurrentHashMap.newKeySet();
+    private final Set<ConnectionLease> watching = ConcurrentHashMap.newKeySet();
     private volatile long openFiles;
     private volatile int total;
+    private volatile int shared;
     private volatile int perUid;
     private volatile int perConnection;
     private volatile long nextRead;
     private volatile boolean closed;
 
-    public DescriptorBudget(int maxNames, ConnectionLimits limits) {
+    DescriptorBudget(int maxNames, Ticker ticker) {
+        this(maxNames, ticker, Limits::openFiles);
+    }
+
+    /** @param openFileLimit reads the soft RLIMIT_NOFILE, or a negative number where there is none */
+    DescriptorBudget(int maxNames, Ticker ticker, LongSupplier openFileLimit) {
         this.maxNames = maxNames;
-        this.limits = limits;
+        this.ticker = ticker;
+        this.openFileLimit = openFileLimit;
         readLimit();
     }
 
     private void readLimit() {
-        long limit = Limits.openFiles();
+        long limit = openFileLimit.getAsLong();
         if (limit < 0) {
             limit = 1024; // no getrlimit here: the usual default
         }
         openFiles = limit;
         int all = (int) Math.min(limit - limit / 4, 1 << 24);
         total = Math.max(maxNames, all);
-        perUid = Math.max(maxNames, total / 4);
+        shared = Math.max(maxNames, total - total / 4);
+        perUid = Math.max(maxNames, shared / UIDS_PER_SHARED);
         perConnection = Math.max(maxNames, perUid / 4);
-        nextRead = System.nanoTime() + REREAD_NANOS;
+        nextRead = ticker.nanoTime() + REREAD_NANOS;
     }
 
     /** What one connection may have in flight. */
@@ -82,34 +101,70 @@ public final class DescriptorBudget implements AutoCloseable {
         return perConnection;
     }
 
-    /** Descriptors in flight now, as far as the server knows (an upper bound), over every connection. */
-    public int inFlight() {
-        return inFlight.get();
+    /** What one uid may have in flight. */
+    int perUid() {
+        return perUid;
+    }
+
+    /** What all uids together may have in flight but for the reserve. */
+    int shared() {
+        return shared;
     }
 
     /** What all connections together may have in flight. */
-    public int total() {
+    int total() {
         return total;
     }
 
     /**
-     * Counts {@code n} more descriptors in flight for a connection of {@code usage}'s uid, if they fit its uid's share
-     * and the total; null if they do, else why not.
+     * How many uids whose clients never read it takes to leave a uid with nothing in flight waiting, each asking a
+     * request's worth ({@code maxNames}) at a time until refused: enough to fill the shared part with their shares,
+     * and then as many as the reserve has requests' worth, since each may draw one on its first request.
      */
-    String tryAcquire(Usage usage, int n) {
-        if (System.nanoTime() - nextRead > 0) {
+    int uidsToExhaust() {
+        int inFlight = 0;
+        int uids = 0;
+        while (inFlight + maxNames <= total) { // a uid with nothing in flight still gets its first request's worth
+            uids++;
+            int ofUid = maxNames;
+            inFlight += maxNames;
+            while (ofUid + maxNames <= perUid && inFlight + maxNames <= shared) {
+                ofUid += maxNames;
+                inFlight += maxNames;
+            }
+        }
+        return uids;
+    }
+
+    /** Descriptors in flight now, as far as the server knows (an upper bound), over every connection. */
+    int inFlight() {
+        return inFlight.get();
+    }
+
+    /**
+     * Counts {@code n} more descriptors in flight for a connection of {@code usage}'s uid, if they fit; null if they
+     * do, else why not. A uid with nothing in flight may draw a request's worth on the reserve; one with something
+     * in flight only on the shared part, within its share.
+     */
+    Refusal tryAcquire(Usage usage, int n) {
+        if (ticker.nanoTime() - nextRead > 0) {
             readLimit();
         }
-        if (!add(usage.inFlight, n, perUid)) {
-            return "uid " + Integer.toUnsignedString(usage.uid) + " has " + usage.inFlight.get() + " descriptors in "
-                    + "flight, " + perUid + " at most";
-        }
-        if (!add(inFlight, n, total)) {
+        for (;;) {
+            int ofUid = usage.inFlight.get();
+            boolean fromReserve = ofUid == 0 && n <= maxNames;
+            if (!fromReserve && ofUid + n > perUid) {
+                return Refusal.UID;
+            }
+            if (!usage.inFlight.compareAndSet(ofUid, ofUid + n)) {
+                continue; // another connection of the uid counted meanwhile: judge again
+            }
+            if (add(inFlight, n, fromReserve ? total : shared)) {
+                return null;
+            }
             usage.inFlight.addAndGet(-n);
-            return "the server has " + inFlight.get() + " descriptors in flight, " + total + " at most (RLIMIT_NOFILE "
-                    + openFiles + ")";
+            return Refusal.TOTAL;
         }
-        return null;
     }
 
     private static boolean add(AtomicInteger counter, int n, int max) {
@@ -124,11 +179,24 @@ public final class DescriptorBudget implements AutoCloseable {
         }
     }
 
+    /** Gives back {@code n} descriptors counted for {@code usage}'s uid: read, or never sent. */
     void release(Usage usage, int n) {
         if (n > 0) {
-            usage.inFlight.addAndGet(-n);
+            usage.released(n);
             inFlight.addAndGet(-n);
         }
+    }
+
+    /** Why a request of a connection with {@code counted} in flight was refused, in a line for the log. */
+    String describe(Refusal refusal, Usage usage, int counted) {
+        return switch (refusal) {
+            case CONNECTION -> "this connection has " + counted + " descriptors in flight, " + perConnection
+                    + " at most";
+            case UID -> "uid " + Integer.toUnsignedString(usage.uid) + " has " + usage.inFlight.get()
+                    + " descriptors in flight, " + perUid + " at most";
+            case TOTAL -> "the server has " + inFlight.get() + " descriptors in flight, " + shared + " at most for "
+                    + "uids with some in flight, " + total + " in all (RLIMIT_NOFILE " + openFiles + ")";
+        };
     }
 
     /**
@@ -147,96 +215,43 @@ public final class DescriptorBudget implements AutoCloseable {
     }
 
     /**
-     * An upper bound on the descriptors still in a socket's send queue of {@code outq} bytes, of {@code counted} sent
-     * since it was last seen empty: on Linux SIOCOUTQ counts the memory of each message, at least
+     * An upper bound on the descriptors still in a socket's send queue of {@code unreadBytes}, of {@code counted}
+     * sent since it was last seen empty: on Linux SIOCOUTQ counts the memory of each message, at least
      * {@link #MIN_MESSAGE_MEMORY}; elsewhere only an empty queue says something.
      */
-    static int stillInFlight(int outq, int counted) {
-        if (outq <= 0) {
+    static int stillInFlight(int unreadBytes, int counted) {
+        if (unreadBytes <= 0) {
             return 0;
         }
-        return Platform.LINUX ? Math.min(counted, outq / MIN_MESSAGE_MEMORY) : counted;
+        return Platform.LINUX ? Math.min(counted, unreadBytes / MIN_MESSAGE_MEMORY) : counted;
     }
 
     /**
-     * Takes over a socket about to be closed with {@code count} descriptors maybe still unread in it: keeps a
-     * descriptor of it, shut down, and polls it on {@code executor} until its client read them or closed. The
-     * connection goes on counting for its uid until then.
-     *
-     * @return false if it could not (no descriptor to spare): the count is then released, since nothing can follow it
+     * A lease whose connection closed with descriptors in flight watches its socket; false if the server is closing
+     * (then it must not).
      */
-    boolean retain(int socketFd, Usage usage, int count, EventExecutor executor) {
-        int fd = closed ? -1 : Descriptors.dup(socketFd);
-        if (fd < 0) {
-            release(usage, count);
-            limits.release(usage);
+    boolean watch(ConnectionLease lease) {
+        if (closed) {
             return false;
         }
-        SocketCalls.shutdown(fd, SocketCalls.SHUT_RDWR);
-        Retained r = new Retained(fd, usage, count, executor);
-        retained.add(r);
-        r.schedule();
+        watching.add(lease);
+        if (closed) { // close() ran meanwhile and may not have seen it
+            watching.remove(lease);
+            return false;
+        }
         return true;
     }
 
-    /** Closes the sockets kept for their descriptors in flight: the server is closing. */
+    void unwatched(ConnectionLease lease) {
+        watching.remove(lease);
+    }
+
+    /** Ends the watches of connections closed with descriptors in flight: the server is closing. */
     @Override
     public void close() {
         closed = true;
-        for (Retained r : retained) {
-            r.finish();
-        }
-    }
-
-    /** A closed connection's socket, kept while its client has descriptors of it to read. */
-    private final class Retained implements Runnable {
-        private final int fd;
-        private final Usage usage;
-        private final EventExecutor executor;
-        private int count;
-        private int polls;
-        private boolean done;
-
-        Retained(int fd, Usage usage, int count, EventExecutor executor) {
-            this.fd = fd;
-            this.usage = usage;
-            this.count = count;
-            this.executor = executor;
-        }
-
-        void schedule() {
-            try {
-                executor.schedule(this, RETAINED_POLL_MILLIS[Math.min(polls++, RETAINED_POLL_MILLIS.length - 1)],
-                        TimeUnit.MILLISECONDS);
-            } catch (RejectedExecutionException e) {
-                finish(); // the event loop is gone, and with it the server
-            }
-        }
-
-        @Override
-        public synchronized void run() {
-            if (done) {
-                return;
-            }
-            int left = stillInFlight(SocketCalls.socketOutq(fd), count);
-            release(usage, count - left);
-            count = left;
-            if (count == 0) {
-                finish();
-            } else {
-                schedule();
-            }
-        }
-
-        synchronized void finish() {
-            if (!done) {
-                done = true;
-                Descriptors.close(fd);
-                release(usage, count);
-                count = 0;
-                retained.remove(this);
-                limits.release(usage);
-            }
+        for (ConnectionLease lease : watching) {
+            lease.giveBack();
         }
     }
 }

@@ -18,6 +18,8 @@ import java.util.concurrent.Executor;
  *        the socket's send buffer allows
  * @param frameTimeoutMillis how long a frame begun may take to complete; 0 for ever
  * @param idleTimeoutMillis how long a connection with nothing unanswered may stay idle; 0 for ever
+ * @param stallTimeoutMillis how long a connection held back because of its clients may wait for them to read
+ *        anything; 0 for ever
  * @param openExecutor where {@code source} runs when it {@link FileSource#mayBlock() may block}; null to always open
  *        on the event loop
  * @param limits who may hold a connection
@@ -25,9 +27,9 @@ import java.util.concurrent.Executor;
  * @param counters where the connections count what they do
  * @param log where they log who connected and what was refused
  */
-public record ServerConfig(FdPassHello hello, FileSource source, AccessPolicy policy, long lingerMillis,
-        int maxUnreadBytes, long frameTimeoutMillis, long idleTimeoutMillis, Executor openExecutor,
-        ConnectionLimits limits, DescriptorBudget budget, ServerCounters counters, ActivityLog log) {
+record ServerConfig(FdPassHello hello, FileSource source, AccessPolicy policy, long lingerMillis,
+        int maxUnreadBytes, long frameTimeoutMillis, long idleTimeoutMillis, long stallTimeoutMillis,
+        Executor openExecutor, ConnectionLimits limits, DescriptorBudget budget, ServerCounters counters, ActivityLog log) {
     public ServerConfig {
         Objects.requireNonNull(hello, "hello");
         Objects.requireNonNull(source, "source");

@@ -1,6 +1,5 @@
 package io.fdpass.server;
 
-import io.fdpass.FdPassServerStats;
 import io.fdpass.Peer;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
@@ -14,7 +13,7 @@ import java.util.function.IntSupplier;
  * The server's counters, written by its connections' handlers: thread-safe, a few uncontended additions per
  * request. One instance per server; users read it as {@link FdPassServerStats}.
  */
-public final class ServerCounters implements FdPassServerStats {
+final class ServerCounters implements FdPassServerStats {
     private final LongAdder connectionsAccepted = new LongAdder();
     private final LongAdder connectionsOpen = new LongAdder();
     private final LongAdder connectionsRefused = new LongAdder();

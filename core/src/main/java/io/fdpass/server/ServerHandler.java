@@ -6,9 +6,9 @@ import io.fdpass.codec.FdPassDecoderException;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FdPassServerCodec;
-import io.fdpass.internal.Transports;
 import io.fdpass.server.Answers.Answer;
 import io.fdpass.server.Answers.Queued;
+import io.fdpass.spi.FdPassSocket;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,131 +17,129 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.VoidChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.util.AttributeKey;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
-import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * Serves one connection: sends HELLO, refuses the connection there if it is over the {@link ConnectionLimits},
- * answers each {@link FdPassRequest} with a REPLY and one descriptor per opened name, in request order, holds back
- * under backpressure, and answers a faulty frame, a timeout ({@link ConnectionTimeouts}) or a
- * {@link ShutdownEvent} with an ERROR and the protocol's closing rule. Place it after its {@link FdPassServerCodec};
- * one instance per connection.
+ * Serves one admitted connection: sends HELLO, answers each {@link FdPassRequest} with a REPLY and one descriptor per
+ * opened name, in request order, holds back under backpressure, and answers a faulty frame, a timeout
+ * ({@link ConnectionTimeouts}) or a {@link ShutdownEvent} with an ERROR and the protocol's closing rule
+ * ({@link Closing}). Its {@link ConnectionLease} holds what the connection counts against the server's limits. Place
+ * it after its {@link FdPassServerCodec}; one instance per connection. A connection over the limits gets a
+ * {@link RefusedHandler} instead.
  *
  * <p>Backpressure has three bounds. A connection stops being read while it has {@code maxUnanswered} requests
  * unanswered, and no REPLY is written while its send queue is over its {@link SendQueueBound}, or while its
- * descriptors would not fit its share of the {@link DescriptorBudget}.
+ * descriptors would not fit its share of the {@link DescriptorBudget} ({@link HoldBack}).
  */
-public final class ServerHandler extends ChannelInboundHandlerAdapter {
-    /** The connection's peer, set once its credentials are read, before any later handler sees it active. */
-    public static final AttributeKey<Peer> PEER = AttributeKey.valueOf(ServerHandler.class, "peer");
-
-    /** How long a refused connection lingers at most: it was sent HELLO and the ERROR, and no descriptor. */
-    static final long REFUSED_LINGER_MILLIS = 1000;
+final class ServerHandler extends ChannelInboundHandlerAdapter {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(ServerHandler.class);
+
+    /** Where a served connection is in its life. */
+    private enum Phase {
+        /** Reads requests and answers them. */
+        SERVING,
+        /** Its client ended its input: what it sent is answered, then it closes once its client has read it all. */
+        ENDING,
+        /** An ERROR follows the answers to the requests already read; nothing more is read. */
+        ERROR_DUE,
+        /** The ERROR is written: input is read and dropped until the client has read everything, or closed. */
+        ERROR_SENT,
+        /** Closed, or closing: nothing more is written. */
+        CLOSED
+    }
 
     private final ServerConfig config;
     private final ServerCounters counters;
     private final FdPassServerCodec codec;
+    private final FdPassSocket socket;
+    private final Peer peer;
+    private final ConnectionLease lease;
+    private final ArrayDeque<Queued> queued = new ArrayDeque<>();
+    private Phase phase = Phase.SERVING;
+    /** The ERROR due or sent. */
+    private FdPassError error;
 
     private ChannelHandlerContext ctx;
     /** For the writes of an answer but its last: one that fails fails that one too, which is listened to. */
     private ChannelPromise unnotified;
-    private Peer peer;
     private Answers answers;
     private SendQueueBound sendQueue;
+    private HoldBack holdBack;
     private ConnectionTimeouts timeouts;
     private Closing closing;
-    private boolean refused;
-    /** Whether a request was decoded during the read under way. */
-    private boolean framesCompleted;
 
-    private final ArrayDeque<Queued> queued = new ArrayDeque<>();
     /** Requests handed to the open executor, answers not back yet. */
     private int opening;
     /** Frames written to the channel whose writes have not completed, the ERROR included. */
     private int writing;
-    private FdPassError error;
-    private boolean errorSent;
-    private boolean inputClosed;
-    private boolean draining;
-    private boolean drainAgain;
-    private boolean descriptorWriteFailed;
-    /** Whether a request is being read, so that the flush can wait for the end of the read. */
-    private boolean inChannelRead;
     /** Names of the requests answered but not flushed yet: a bound on the descriptors that wait for the flush. */
     private int unflushedNames;
+    /** Whether a request was decoded during the read under way. */
+    private boolean framesCompleted;
+    /** Whether a request is being read, so that the flush can wait for the end of the read. */
+    private boolean inChannelRead;
+    /** Whether {@link #drain} is running, and whether it must run again once done. */
+    private boolean draining;
+    private boolean drainAgain;
 
-    /** @param codec the codec before it in the pipeline, asked whether a frame is begun */
-    public ServerHandler(ServerConfig config, FdPassServerCodec codec) {
+    /**
+     * @param codec the codec before it in the pipeline, asked whether a frame is begun
+     * @param lease what the connection was admitted with
+     */
+    ServerHandler(ServerConfig config, FdPassServerCodec codec, FdPassSocket socket, Peer peer,
+            ConnectionLease lease) {
         this.config = config;
         this.counters = config.counters();
         this.codec = codec;
+        this.socket = socket;
+        this.peer = peer;
+        this.lease = lease;
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.unnotified = new VoidChannelPromise(ctx.channel(), false);
+        answers = new Answers(config, peer, ctx.executor());
+        sendQueue = new SendQueueBound(socket, config.maxUnreadBytes(), config.hello().maxNames());
+        holdBack = new HoldBack(ctx.executor(), config, peer, this::drain);
+        timeouts = new ConnectionTimeouts(ctx.executor(), config.frameTimeoutMillis(), config.idleTimeoutMillis(),
+                config.stallTimeoutMillis(), () -> !queued.isEmpty() || opening != 0 || writing != 0,
+                this::timedOut);
+        closing = new Closing(ctx, socket, peer, config.lingerMillis(), lease::beforeClose);
         // The closing rule needs the connection open after the client's end of stream, to answer and then close.
         ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        try {
-            peer = Transports.peer(ctx.channel());
-        } catch (IOException e) {
-            logger.warn("{} closed: cannot read the peer's credentials", ctx.channel(), e);
-            ctx.close();
-            return;
-        }
-        ctx.channel().attr(PEER).set(peer);
-        ConnectionLimits.Admission admission = config.limits().admit(peer);
-        sendQueue = new SendQueueBound(ctx, config, peer, admission.usage(), this::drain);
-        closing = new Closing(ctx, peer, sendQueue);
-        if (admission.usage() == null) {
-            refuse(admission);
-            return; // and no later handler hears of it
-        }
-        answers = new Answers(config, peer, ctx.executor());
-        timeouts = new ConnectionTimeouts(ctx.executor(), config.frameTimeoutMillis(), config.idleTimeoutMillis(),
-                () -> !queued.isEmpty() || opening != 0 || writing != 0, this::timedOut);
         counters.connectionOpened();
         config.log().connected(peer, ctx.executor());
-        ctx.channel().closeFuture().addListener(f -> {
-            counters.connectionClosed();
-            config.limits().closed();
-        });
+        ctx.channel().closeFuture().addListener(f -> counters.connectionClosed());
         ctx.writeAndFlush(config.hello()).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         super.channelActive(ctx);
     }
 
-    /**
-     * HELLO, then ERROR TOO_MANY_CONNECTIONS, then the closing rule, with a short linger: nothing but those two
-     * frames was sent, and whatever the client sends is discarded.
-     */
-    private void refuse(ConnectionLimits.Admission admission) {
-        refused = true;
-        counters.connectionRefused(admission.refusal(), peer.uid(), config.limits().open());
-        config.log().connectionRefused(peer, admission.message(), ctx.executor());
-        error = new FdPassError(ErrorCode.TOO_MANY_CONNECTIONS, admission.message());
-        ctx.write(config.hello());
-        drain();
-    }
-
-    private void timedOut(String why) {
-        if (error == null) {
+    private void timedOut(ConnectionTimeouts.Kind kind, String why) {
+        if (phase == Phase.SERVING || phase == Phase.ENDING) {
             error = new FdPassError(ErrorCode.TIMED_OUT, why);
+            phase = Phase.ERROR_DUE;
             config.log().timedOut(peer, why, ctx.executor());
-            drain();
+        } else if (phase != Phase.ERROR_DUE) {
+            return;
         }
+        if (kind == ConnectionTimeouts.Kind.STALL) {
+            // Held back because its clients read nothing: what it asked for stays unanswered, rather than wait, and
+            // the ERROR due (this one, or the one a faulty frame made due) goes out.
+            queued.clear();
+        }
+        drain();
     }
 
     @Override
@@ -151,7 +149,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         framesCompleted = true;
-        if (error == null) {
+        if (phase == Phase.SERVING || phase == Phase.ENDING) {
             queued.add(Queued.of(request));
             inChannelRead = true;
             try {
@@ -167,7 +165,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         if (unflushedNames > 0) {
             flush();
         }
-        if (timeouts != null && error == null) {
+        if (phase == Phase.SERVING || phase == Phase.ENDING) {
             timeouts.afterRead(codec.isInsideFrame(), framesCompleted);
         }
         framesCompleted = false;
@@ -177,8 +175,9 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof FdPassDecoderException e) {
-            if (error == null) {
+            if (phase == Phase.SERVING || phase == Phase.ENDING) {
                 error = FdPassError.shortened(e.errorCode(), e.getMessage());
+                phase = Phase.ERROR_DUE;
                 logger.debug("{} {}: {}", ctx.channel(), peer, error);
             }
             drain();
@@ -191,19 +190,22 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt == ShutdownEvent.INSTANCE) {
-            if (error == null) {
+            if (phase == Phase.SERVING || phase == Phase.ENDING) {
                 error = new FdPassError(ErrorCode.SHUTTING_DOWN, "the server is shutting down");
+                phase = Phase.ERROR_DUE;
             }
             // Bounded even if the client never reads what is still due to it.
-            startLinger();
+            closing.startLinger();
             drain();
             return;
         }
         if (evt instanceof ChannelInputShutdownEvent) {
             // A client that half-closed still reads its replies; one that closed for good empties the send queue
             // as the kernel drops what it had not read. Either way: answer, then wait for an empty queue.
-            inputClosed = true;
-            startLinger();
+            if (phase == Phase.SERVING) {
+                phase = Phase.ENDING;
+            }
+            closing.startLinger();
             closing.scheduleCheck(this::closeIfDone);
             drain();
         }
@@ -212,15 +214,10 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        if (sendQueue != null) {
-            sendQueue.retire();
-        }
-        if (timeouts != null) {
-            timeouts.cancel();
-        }
-        if (closing != null) {
-            closing.cancel();
-        }
+        phase = Phase.CLOSED;
+        holdBack.cancel();
+        timeouts.cancel();
+        closing.cancel();
         queued.clear();
         super.channelInactive(ctx);
     }
@@ -231,16 +228,18 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         draining = true;
-        boolean overBound = false;
+        boolean held = false;
         try {
             do {
                 drainAgain = false;
-                while (!queued.isEmpty() && opening == 0 && ctx.channel().isActive()) {
-                    if (overBound = !sendQueue.mayAnswer(queued.peek().request().count())) {
-                        sendQueue.holdBack();
+                while (!queued.isEmpty() && opening == 0 && phase != Phase.CLOSED && ctx.channel().isActive()) {
+                    HoldBack.Reason wait = tryAnswer(queued.peek().request().count());
+                    if (held = wait != null) {
+                        hold(wait);
                         break;
                     }
-                    sendQueue.release();
+                    holdBack.release();
+                    timeouts.notHeldBack();
                     if (config.openExecutor() == null) {
                         Queued next = queued.poll();
                         int names = next.request().count();
@@ -253,7 +252,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
                         openElsewhere();
                     }
                 }
-                if (error != null && !errorSent && queued.isEmpty() && opening == 0 && ctx.channel().isActive()) {
+                if (phase == Phase.ERROR_DUE && queued.isEmpty() && opening == 0 && ctx.channel().isActive()) {
                     sendError();
                 }
             } while (drainAgain);
@@ -265,8 +264,31 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         if (unflushedNames > 0 && !inChannelRead) {
             flush();
         }
-        updateReading(overBound);
+        updateReading(held);
         closeIfDone();
+    }
+
+    /**
+     * Why a request of {@code names} names cannot be answered now, or null if it can: then its descriptors are
+     * counted in the lease until it says how many opened.
+     */
+    private HoldBack.Reason tryAnswer(int names) {
+        if (!sendQueue.hasRoom()) {
+            return HoldBack.Reason.SEND_QUEUE;
+        }
+        DescriptorBudget.Refusal refusal = lease.tryReserve(names);
+        return refusal == null ? null : HoldBack.Reason.of(refusal);
+    }
+
+    private void hold(HoldBack.Reason wait) {
+        holdBack.hold(wait.refusal == null ? null : () -> lease.describe(wait.refusal),
+                sendQueue.knownUnread());
+        if (wait.byItsClients()) {
+            // Grows as its clients read: what its uid gave back, less what its own socket holds unread.
+            timeouts.heldBack(lease.uidGivenBack() - sendQueue.knownUnread());
+        } else {
+            timeouts.notHeldBack();
+        }
     }
 
     private void flush() {
@@ -274,29 +296,27 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         ctx.flush();
     }
 
-    private void updateReading(boolean overBound) {
-        boolean read;
-        if (errorSent) {
-            read = true; // read and discard until the client closes: see closeIfDone
-        } else if (error != null) {
-            read = false;
-        } else {
-            read = !overBound && queued.size() + opening + writing < config.hello().maxUnanswered();
-        }
+    private void updateReading(boolean held) {
+        boolean read = switch (phase) {
+            case SERVING, ENDING -> !held && queued.size() + opening + writing < config.hello().maxUnanswered();
+            case ERROR_DUE -> false;
+            case ERROR_SENT -> true; // read and discard until the client closes: see closeIfDone
+            case CLOSED -> ctx.channel().config().isAutoRead();
+        };
         if (ctx.channel().config().isAutoRead() != read) {
             ctx.channel().config().setAutoRead(read);
-            if (timeouts != null && error == null) {
+            if (phase == Phase.SERVING || phase == Phase.ENDING) {
                 timeouts.reading(read, codec.isInsideFrame());
             }
         }
     }
 
-    /** Opens the head request, counted in the budget already, and those behind it that the budget admits too. */
+    /** Opens the head request, counted in the lease already, and those behind it that it admits too. */
     private void openElsewhere() {
         List<Queued> taken = new ArrayList<>();
         do {
             taken.add(queued.poll());
-        } while (!queued.isEmpty() && sendQueue.mayAnswer(queued.peek().request().count()));
+        } while (!queued.isEmpty() && tryAnswer(queued.peek().request().count()) == null);
         Queued[] batch = taken.toArray(Queued[]::new);
         opening = batch.length;
         try {
@@ -341,7 +361,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
     private void write(Answer answer) {
         OutboundDescriptor[] descriptors = answer.descriptors();
         int n = descriptors.length;
-        sendQueue.answered(answer.reply().count(), n);
+        lease.opened(answer.reply().count(), n);
         sendQueue.writing(SendQueueBound.cost(n));
         writing++;
         AnswerWritten written = new AnswerWritten(answer);
@@ -374,35 +394,32 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
                 if (answer.event() != null) {
                     answer.event().commit();
                 }
-            } else if (descriptors > 0 && !descriptorWriteFailed) {
+            } else if (descriptors > 0 && phase != Phase.CLOSED) {
                 // The REPLY promised these descriptors: the connection is broken and must end at once. When the
                 // write failed with an IOException (EPIPE, ETOOMANYREFS), Netty has closed the channel already,
                 // before failing the writes: log it all the same, once, or nothing says why it ended.
-                descriptorWriteFailed = true;
                 logger.debug("{} {}: sending a descriptor failed, closing", ctx.channel(), peer, future.cause());
                 config.budget().sendFailed(future.cause());
                 closeNow();
             }
             writing--;
-            sendQueue.written(SendQueueBound.cost(descriptors), descriptors);
-            if (timeouts != null) {
-                timeouts.activity();
-            }
-            if (!queued.isEmpty() || error != null || inputClosed) {
+            sendQueue.written(SendQueueBound.cost(descriptors));
+            lease.written(descriptors);
+            timeouts.activity();
+            if (!queued.isEmpty() || phase != Phase.SERVING) {
                 drain();
-            } else if (!errorSent) {
+            } else {
                 updateReading(false);
             }
         }
     }
 
     private void sendError() {
-        errorSent = true;
+        phase = Phase.ERROR_SENT;
         counters.errorSent(error, peer);
         writing++;
-        if (timeouts != null) {
-            timeouts.cancel();
-        }
+        timeouts.cancel();
+        holdBack.cancel();
         ctx.writeAndFlush(error).addListener(future -> {
             writing--;
             if (!future.isSuccess()) {
@@ -411,20 +428,13 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
                 closeIfDone();
             }
         });
-        startLinger();
+        closing.startLinger();
         closing.scheduleCheck(this::closeIfDone);
     }
 
-    private void startLinger() {
-        closing.startLinger(refused ? Math.min(config.lingerMillis(), REFUSED_LINGER_MILLIS) : config.lingerMillis());
-    }
-
     private void closeNow() {
-        if (closing != null) {
-            closing.closeNow();
-        } else {
-            ctx.close();
-        }
+        phase = Phase.CLOSED;
+        closing.closeNow();
     }
 
     /**
@@ -440,8 +450,7 @@ public final class ServerHandler extends ChannelInboundHandlerAdapter {
         if (!queued.isEmpty() || opening != 0 || writing != 0) {
             return false;
         }
-        boolean ending = errorSent || inputClosed && error == null;
-        if (ending && sendQueue.isEmpty()) {
+        if ((phase == Phase.ERROR_SENT || phase == Phase.ENDING) && closing.clientReadAll()) {
             closeNow();
             return true;
         }

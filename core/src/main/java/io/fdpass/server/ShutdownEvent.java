@@ -4,7 +4,7 @@ package io.fdpass.server;
  * The user event that shuts a connection down gracefully: requests already decoded are answered, then ERROR
  * SHUTTING_DOWN, then the closing rule. Fire it through the pipeline of a connection {@link ServerHandler} serves.
  */
-public final class ShutdownEvent {
+final class ShutdownEvent {
     public static final ShutdownEvent INSTANCE = new ShutdownEvent();
 
     private ShutdownEvent() {

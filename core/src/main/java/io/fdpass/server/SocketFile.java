@@ -42,7 +42,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param path where it is
  * @param key its file key when it was created, to recognize it
  */
-public record SocketFile(Path path, Object key) {
+record SocketFile(Path path, Object key) {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(SocketFile.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;

@@ -1,5 +1,6 @@
 package io.fdpass.codec;
 
+import io.fdpass.spi.FdPassSocket;
 import io.fdpass.testing.LeakCheck;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -93,7 +94,7 @@ class FdPassEncodersTest {
 
     /** HELLO, then the given frames; the REPLY example is the last one fed (its descriptor is never fed). */
     private static Object[] decodeResponses(String hex) {
-        EmbeddedChannel ch = CodecTests.channel(new FdPassResponseDecoder());
+        EmbeddedChannel ch = CodecTests.channel(new FdPassResponseDecoder(FdPassSocket.unixReader()));
         assertTrue(ch.writeInbound(buf(hex)));
         Object[] out = ch.inboundMessages().toArray();
         ch.inboundMessages().clear();

@@ -3,6 +3,7 @@ package io.fdpass.codec;
 import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
+import io.fdpass.spi.FdPassSocket;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.LeakCheck;
 import io.fdpass.testing.ReadModeChannel;
@@ -93,7 +94,7 @@ class FdPassResponseDecoderTest {
 
     private static ReadModeChannel channel() {
         ReadModeChannel ch = CodecTests.readModeChannel();
-        ch.pipeline().addLast(new FdPassResponseDecoder());
+        ch.pipeline().addLast(new FdPassResponseDecoder(FdPassSocket.unixReader()));
         return ch;
     }
 
@@ -230,7 +231,7 @@ class FdPassResponseDecoderTest {
                     ctx.write(msg, promise);
                 }
             }
-        }, new FdPassClientCodec());
+        }, new FdPassClientCodec(FdPassSocket.unixReader()));
         // What the transport asks of the allocator that the codec installed, as it starts a read.
         RecvByteBufAllocator.Handle reads = ch.config().getRecvByteBufAllocator().newHandle();
         assertTrue(ch.writeInbound(buf(HELLO_BYTES)));
@@ -607,16 +608,16 @@ class FdPassResponseDecoderTest {
     @Test
     void constructorChecksItsLimit() {
         assertEquals("maxFrameLength: 1028 (expected: 1029..65536)",
-                assertThrows(IllegalArgumentException.class, () -> new FdPassResponseDecoder(1028)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> new FdPassResponseDecoder(1028, FdPassSocket.unixReader())).getMessage());
         assertEquals("maxFrameLength: 65537 (expected: 1029..65536)",
-                assertThrows(IllegalArgumentException.class, () -> new FdPassResponseDecoder(65537)).getMessage());
-        new FdPassResponseDecoder(1029);
+                assertThrows(IllegalArgumentException.class, () -> new FdPassResponseDecoder(65537, FdPassSocket.unixReader())).getMessage());
+        new FdPassResponseDecoder(1029, FdPassSocket.unixReader());
     }
 
     @Test
     void clientCodecInstallsTheExactAllocator() {
         ReadModeChannel ch = CodecTests.readModeChannel();
-        ch.pipeline().addLast(new FdPassClientCodec());
+        ch.pipeline().addLast(new FdPassClientCodec(FdPassSocket.unixReader()));
         assertInstanceOf(FdPassRecvByteBufAllocator.class, ch.config().getRecvByteBufAllocator());
         assertTrue(ch.writeInbound(buf(concat(HELLO_BYTES, bytes(REPLY_HEX)))));
         assertEquals(HELLO, ch.readInbound());

@@ -2,6 +2,7 @@ package io.fdpass.codec;
 
 import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.Platform;
+import io.fdpass.spi.FdPassSocket;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.LeakCheck;
 import io.fdpass.testing.ReadModeChannel;
@@ -70,7 +71,7 @@ class FdPassRoundTripTest {
     @Test
     void clientEncoderToServerDecoder() {
         Random random = new Random(0xFD9A55L);
-        EmbeddedChannel client = CodecTests.channel(new FdPassClientCodec());
+        EmbeddedChannel client = CodecTests.channel(new FdPassClientCodec(FdPassSocket.unixReader()));
         EmbeddedChannel server = CodecTests.channel(new FdPassServerCodec());
         List<FdPassRequest> sent = new ArrayList<>();
         for (int i = 0; i < MESSAGES; i++) {
@@ -106,7 +107,7 @@ class FdPassRoundTripTest {
         Random random = new Random(0x5E4DE5L);
         EmbeddedChannel server = CodecTests.channel(new FdPassServerCodec());
         ReadModeChannel client = CodecTests.readModeChannel();
-        FdPassResponseDecoder decoder = new FdPassResponseDecoder();
+        FdPassResponseDecoder decoder = new FdPassResponseDecoder(FdPassSocket.unixReader());
         client.pipeline().addLast(decoder);
 
         List<FdPassMessage> sent = new ArrayList<>();

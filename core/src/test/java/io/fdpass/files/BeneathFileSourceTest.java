@@ -69,7 +69,7 @@ class BeneathFileSourceTest {
 
     @Test
     void isTheDefaultSource() throws IOException {
-        try (FileSource source = FileSource.beneath(root)) {
+        try (FileSource source = BeneathFileSource.open(root, false)) {
             assertInstanceOf(BeneathFileSource.class, source);
         }
     }
@@ -124,7 +124,7 @@ class BeneathFileSourceTest {
         IOException e = assertThrows(IOException.class, () -> BeneathFileSource.open(pseudo));
         assertEquals("root: " + pseudo + " (a pseudo filesystem, type " + (Platform.DARWIN ? "devfs" : "0x9fa0")
                 + ", whose files are views of the kernel)", e.getMessage());
-        assertThrows(IOException.class, () -> FileSource.beneath(pseudo, true));
+        assertThrows(IOException.class, () -> BeneathFileSource.open(pseudo, true));
     }
 
     @Test

@@ -186,7 +186,7 @@ class MountsBeneathTheRootTest {
         mountRoot(nodevRoot);
         String way = nodevRoot ? "openat2, nodev: open then check" : "openat2, type first (root mount allows devices)";
         try (BeneathFileSource byDefault = BeneathFileSource.open(root);
-             FileSource acrossMounts = FileSource.beneath(root, true)) {
+             FileSource acrossMounts = BeneathFileSource.open(root, true)) {
             assertEquals("BeneathFileSource(" + root + ", " + way + "; mounts beneath the root not crossed)",
                     byDefault.toString());
             assertEquals("BeneathFileSource(" + root + ", " + way

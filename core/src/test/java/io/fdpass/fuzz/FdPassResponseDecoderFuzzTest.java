@@ -10,6 +10,7 @@ import io.fdpass.internal.Errno;
 import io.fdpass.internal.FileStat;
 import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
+import io.fdpass.spi.FdPassSocket;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.LeakCheck;
 import io.fdpass.testing.ReadModeChannel;
@@ -126,7 +127,7 @@ class FdPassResponseDecoderFuzzTest {
         UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(direct);
         ReadModeChannel ch = new ReadModeChannel();
         ch.config().setAllocator(alloc);
-        FdPassResponseDecoder decoder = new FdPassResponseDecoder(maxFrameLength);
+        FdPassResponseDecoder decoder = new FdPassResponseDecoder(maxFrameLength, FdPassSocket.unixReader());
         ch.pipeline().addLast(decoder);
         ReferenceClient expected = new ReferenceClient(maxFrameLength);
         List<Integer> open = new ArrayList<>();

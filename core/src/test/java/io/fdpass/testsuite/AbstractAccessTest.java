@@ -1,15 +1,15 @@
 package io.fdpass.testsuite;
 
 import io.fdpass.AccessPolicy;
-import io.fdpass.FdPassClient;
 import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
-import io.fdpass.FdPassServer;
-import io.fdpass.FdPassServerStats;
 import io.fdpass.Peer;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FileStatus;
+import io.fdpass.server.FdPassServer;
+import io.fdpass.server.FdPassServerStats;
 import io.fdpass.testing.Ids;
 import org.junit.jupiter.api.Test;
 

@@ -1,12 +1,12 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
 import io.fdpass.FdPassErrorException;
-import io.fdpass.FdPassServer;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
+import io.fdpass.server.FdPassServer;
 import io.fdpass.testing.Ids;
 import io.fdpass.testing.LogLines;
 import io.netty.channel.unix.FileDescriptor;

@@ -1,9 +1,9 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.internal.Descriptors;
+import io.fdpass.server.FdPassServer;
 import io.fdpass.testing.TestSyscalls;
 import org.junit.jupiter.api.Test;
 

@@ -1,14 +1,15 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassClientStats;
 import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
-import io.fdpass.FdPassServer;
 import io.fdpass.FileSource;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.FdPassClientStats;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.internal.Descriptors;
+import io.fdpass.server.FdPassServer;
+import io.fdpass.server.FileSources;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.TestSyscalls;
 import org.junit.jupiter.api.Assumptions;
@@ -41,7 +42,7 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
     @Test
     void droppingTheConnectionFailsRequestsInFlightAndLeaksNothing() throws Exception {
         int baseline = Fds.count();
-        try (BlockingSource source = new BlockingSource(FileSource.beneath(root));
+        try (BlockingSource source = new BlockingSource(FileSources.beneath(root));
              FdPassServer server = server().fileSource(source).start()) {
             List<CompletableFuture<ReceivedReply>> inFlight = new ArrayList<>();
             FdPassClient client = connect();
@@ -68,7 +69,7 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
     @Test
     void aRequestNobodyWaitsForAnyMoreHasItsDescriptorsClosed() throws Exception {
         int baseline = Fds.count();
-        try (BlockingSource source = new BlockingSource(FileSource.beneath(root));
+        try (BlockingSource source = new BlockingSource(FileSources.beneath(root));
              FdPassServer server = server().fileSource(source).start();
              FdPassClient client = client().requestTimeout(Duration.ofMillis(50)).connect()) {
             CompletableFuture<ReceivedReply> late = client.request("courses.txt", "contacts.txt");
@@ -91,7 +92,7 @@ public abstract class AbstractConnectionTest extends AbstractFdPassTest {
 
     @Test
     void shutdownAnswersWhatWasReadThenFailsTheRestWithShuttingDown() throws Exception {
-        try (BlockingSource source = new BlockingSource(FileSource.beneath(root))) {
+        try (BlockingSource source = new BlockingSource(FileSources.beneath(root))) {
             FdPassServer server = server().fileSource(source).maxUnanswered(1).start();
             try (FdPassClient client = connect()) {
                 CompletableFuture<ReceivedReply> read = client.request("courses.txt");

@@ -1,12 +1,13 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
-import io.fdpass.FdPassServerInitializer;
 import io.fdpass.FileSource;
 import io.fdpass.OpenResult;
 import io.fdpass.Peer;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
+import io.fdpass.server.FdPassServer;
+import io.fdpass.server.FdPassServerInitializer;
+import io.fdpass.server.FileSources;
 import io.fdpass.testing.Fds;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -78,7 +79,7 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
         int baseline = Fds.count();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport().newIoHandlerFactory());
         ChannelGroup accepted = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-        try (BlockingSource source = new BlockingSource(FileSource.beneath(root));
+        try (BlockingSource source = new BlockingSource(FileSources.beneath(root));
              FdPassServerInitializer fdpass = FdPassServer.builder().fileSource(source).buildInitializer()) {
             Channel files = new ServerBootstrap().group(group).channel(transport().serverChannelClass())
                     .childHandler(new ChannelInitializer<>() {
@@ -121,7 +122,7 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
         int baseline = Fds.count();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport().newIoHandlerFactory());
         CountDownLatch opened = new CountDownLatch(2);
-        try (BlockingSource blocking = new BlockingSource(FileSource.beneath(root))) {
+        try (BlockingSource blocking = new BlockingSource(FileSources.beneath(root))) {
             FileSource source = new FileSource() {
                 @Override
                 public OpenResult open(String name, Peer peer) {

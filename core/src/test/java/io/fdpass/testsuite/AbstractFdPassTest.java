@@ -1,8 +1,7 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
-import io.fdpass.internal.Transports;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.server.FdPassServer;
 import io.fdpass.spi.FdPassTransport;
 import io.fdpass.testing.LeakCheck;
 import org.junit.jupiter.api.AfterEach;
@@ -14,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -38,7 +38,7 @@ public abstract class AbstractFdPassTest {
     @BeforeEach
     void requireTransport() throws IOException {
         FdPassTransport transport = transport();
-        assumeTrue(transport.isAvailable(), () -> Transports.whyUnavailable(transport));
+        assumeTrue(transport.isAvailable(), () -> assertThrows(IllegalStateException.class, transport::ensureAvailable).getMessage());
         root = Files.createDirectory(dir.resolve("root"));
         socket = dir.resolve("fdpass.sock");
         write("courses.txt", COURSES);

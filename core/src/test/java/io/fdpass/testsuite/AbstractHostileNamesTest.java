@@ -1,10 +1,10 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FileStatus;
+import io.fdpass.server.FdPassServer;
 import io.fdpass.testing.Mounts;
 import io.fdpass.testing.TestSyscalls;
 import org.junit.jupiter.api.AfterEach;

@@ -1,11 +1,11 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
+import io.fdpass.server.FdPassServer;
 import io.netty.channel.unix.FileDescriptor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

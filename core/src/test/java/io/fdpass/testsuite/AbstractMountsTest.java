@@ -1,10 +1,11 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
 import io.fdpass.FileSource;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FileStatus;
+import io.fdpass.server.FdPassServer;
+import io.fdpass.server.FileSources;
 import io.fdpass.testing.Mounts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -97,7 +98,7 @@ public abstract class AbstractMountsTest extends AbstractFdPassTest {
 
     @Test
     void allowMountsIsForARoot() throws Exception {
-        try (FileSource source = FileSource.beneath(root)) {
+        try (FileSource source = FileSources.beneath(root)) {
             FdPassServer.Builder builder = server().fileSource(source).allowMounts(true);
             IllegalStateException e = assertThrows(IllegalStateException.class, builder::buildInitializer);
             assertEquals("allowMounts applies to a root, not to a fileSource", e.getMessage());

@@ -1,13 +1,13 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FileStatus;
-import io.fdpass.fuzz.RequestFrameJudge;
 import io.fdpass.fuzz.RequestFrameJudge.Judgement;
+import io.fdpass.fuzz.RequestFrameJudge;
+import io.fdpass.server.FdPassServer;
 import io.fdpass.testing.Fds;
 import io.netty.channel.unix.FileDescriptor;
 import org.junit.jupiter.api.Test;

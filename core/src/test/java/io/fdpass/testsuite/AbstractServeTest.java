@@ -1,12 +1,12 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
-import io.fdpass.ReceivedFile;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedFile;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FileStatus;
 import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.Opens;
+import io.fdpass.server.FdPassServer;
 import io.fdpass.testing.Fds;
 import org.junit.jupiter.api.Test;
 

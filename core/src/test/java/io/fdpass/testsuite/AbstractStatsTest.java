@@ -1,15 +1,15 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.FdPassClient;
 import io.fdpass.FdPassErrorException;
-import io.fdpass.FdPassServer;
-import io.fdpass.FdPassServerStats;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassError;
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FileStatus;
 import io.fdpass.internal.Descriptors;
+import io.fdpass.server.FdPassServer;
+import io.fdpass.server.FdPassServerStats;
 import io.fdpass.testing.Ids;
 import io.netty.channel.unix.FileDescriptor;
 import jdk.jfr.Recording;

@@ -1,7 +1,7 @@
 package io.fdpass.testsuite;
 
-import io.fdpass.Confinement;
-import io.fdpass.FdPassServer;
+import io.fdpass.confinement.Confinement;
+import io.fdpass.server.FdPassServer;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

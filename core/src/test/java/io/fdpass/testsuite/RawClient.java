@@ -3,6 +3,7 @@ package io.fdpass.testsuite;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassRequestEncoder;
 import io.fdpass.codec.FdPassResponseDecoder;
+import io.fdpass.spi.FdPassSocket;
 import io.fdpass.spi.FdPassTransport;
 import io.fdpass.testing.Sockets;
 import io.netty.bootstrap.Bootstrap;
@@ -71,7 +72,7 @@ final class RawClient implements AutoCloseable {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        FdPassResponseDecoder decoder = new FdPassResponseDecoder();
+                        FdPassResponseDecoder decoder = new FdPassResponseDecoder(FdPassSocket.unixReader());
                         RawClient.this.decoder = decoder;
                         ch.config().setRecvByteBufAllocator(decoder.newRecvByteBufAllocator());
                         ch.pipeline().addLast(decoder, FdPassRequestEncoder.INSTANCE);

@@ -1,6 +1,6 @@
 package io.fdpass.epoll;
 
-import io.fdpass.Peer;
+import io.fdpass.spi.FdPassSocket;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;
@@ -10,8 +10,6 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketChannel;
-
-import java.io.IOException;
 
 /** fdpass on Netty's epoll transport (Linux). */
 public final class EpollTransport implements FdPassTransport {
@@ -84,8 +82,9 @@ public final class EpollTransport implements FdPassTransport {
     }
 
     @Override
-    public Peer peer(Channel channel) throws IOException {
-        return FdPassTransport.peerOf(((EpollDomainSocketChannel) channel).peerCredentials());
+    public FdPassSocket socket(Channel channel) {
+        EpollDomainSocketChannel unix = (EpollDomainSocketChannel) channel;
+        return FdPassSocket.unix(unix, unix::peerCredentials);
     }
 
     @Override

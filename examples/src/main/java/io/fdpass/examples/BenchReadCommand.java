@@ -1,8 +1,8 @@
 package io.fdpass.examples;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.ReceivedFile;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedFile;
+import io.fdpass.client.ReceivedReply;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;

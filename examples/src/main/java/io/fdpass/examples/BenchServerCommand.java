@@ -1,8 +1,8 @@
 package io.fdpass.examples;
 
 import io.fdpass.AccessPolicy;
-import io.fdpass.FdPassServer;
-import io.fdpass.FdPassServerStats;
+import io.fdpass.server.FdPassServer;
+import io.fdpass.server.FdPassServerStats;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

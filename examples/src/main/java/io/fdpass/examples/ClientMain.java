@@ -1,12 +1,12 @@
 package io.fdpass.examples;
 
-import io.fdpass.Confinement;
-import io.fdpass.FdPassClient;
 import io.fdpass.FdPassErrorException;
 import io.fdpass.FdPassException;
-import io.fdpass.ReceivedFile;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedFile;
+import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FileStatus;
+import io.fdpass.confinement.Confinement;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,7 +39,7 @@ public final class ClientMain {
     private final List<String> names = new ArrayList<>();
     private final PrintStream out = System.out;
     private final PrintStream err = System.err;
-    private final Options options = options();
+    final Options options = options();
 
     private Options options() {
         Options cli = new Options(NAME,
@@ -57,7 +57,6 @@ public final class ClientMain {
                 .exitStatus("3", "no answer: no server, not an fdpass server, connection refused or lost")
                 .exitStatus("4", "--sandbox: no sandbox here (no Landlock)");
         cli.value("--socket", "PATH", "The server's socket.", v -> socket = Path.of(v)).required();
-        cli.flag("--stats", "After the reply, print the client's counters to stderr.", () -> stats = true);
         cli.value("--bytes", "N", "How many bytes to show from the start of each file, 0..1048576 (default: 16).",
                 v -> bytes = Cli.integer(v));
         cli.value("--timeout", "DURATION", "How long connecting (until the server's HELLO) and the reply may each "
@@ -66,6 +65,7 @@ public final class ClientMain {
                 + "this jar from then on.", () -> sandbox = true);
         cli.value("--try-open", "DIR", "First try to open DIR/NAME directly, for each NAME, and print what happened "
                 + "(with --sandbox: permission denied).", v -> tryOpen = Path.of(v));
+        cli.flag("--stats", "After the reply, print the client's counters to stderr.", () -> stats = true);
         cli.parameters("NAME", 1, Integer.MAX_VALUE, "Files to ask for, relative to the server's root.", names::add);
         return cli;
     }
@@ -196,17 +196,8 @@ public final class ClientMain {
         return entry.status() == FileStatus.UNKNOWN ? "STATUS_" + entry.statusCode() : entry.status().name();
     }
 
+    /** Why a name failed, one line: the library's words, then the status as the wire has it. */
     static String reason(ReceivedReply.Entry entry) {
-        String why = switch (entry.status()) {
-            case NOT_FOUND -> "no such file under the server's root";
-            case PERMISSION_DENIED -> "permission denied (the server may not open it, or does not serve it to you)";
-            case INVALID_NAME -> "invalid name, or it leads outside the server's root";
-            case NOT_REGULAR_FILE -> "not a regular file";
-            case IO_ERROR -> "the server could not open it (I/O error)";
-            case LIMIT_EXCEEDED -> "the server is out of file descriptors";
-            case OK -> "opened";
-            case UNKNOWN -> "failed with status " + entry.statusCode() + ", which this client does not know";
-        };
-        return why + " (" + statusName(entry) + ")";
+        return entry.reason() + " (" + statusName(entry) + ")";
     }
 }

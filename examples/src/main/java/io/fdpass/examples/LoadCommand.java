@@ -1,8 +1,9 @@
 package io.fdpass.examples;
 
-import io.fdpass.FdPassClient;
 import io.fdpass.FdPassException;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
+import io.fdpass.server.FdPassServer;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -105,7 +106,7 @@ final class LoadCommand {
         }
         int loops = threads != null ? threads : Math.min(conns, Runtime.getRuntime().availableProcessors());
         int limit = maxConnections != null ? maxConnections
-                : Math.max(io.fdpass.FdPassServer.DEFAULT_MAX_CONNECTIONS, conns + idle + 8);
+                : Math.max(io.fdpass.server.FdPassServer.DEFAULT_MAX_CONNECTIONS, conns + idle + 8);
         try (LoadServer server = socket != null ? LoadServer.external(socket, serverPid)
                 : inProcess ? LoadServer.inProcess(serve, serverLoops, limit)
                 : LoadServer.child(serve, serverLoops, limit, serverJvmArgs)) {

@@ -68,6 +68,11 @@ final class Options {
         return name;
     }
 
+    /** The options' names, in the order the help lists them (but --help and --version). */
+    List<String> optionNames() {
+        return List.copyOf(options.keySet());
+    }
+
     /**
      * An option that takes a value, once. {@code set} converts and keeps it; an {@link IllegalArgumentException} it
      * throws is reported as an invalid value, with its message.

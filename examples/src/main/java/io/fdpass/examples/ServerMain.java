@@ -1,11 +1,11 @@
 package io.fdpass.examples;
 
 import io.fdpass.AccessPolicy;
-import io.fdpass.Confinement;
-import io.fdpass.FdPassServer;
 import io.fdpass.Peer;
-import io.fdpass.ServerLimits;
+import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
+import io.fdpass.confinement.Confinement;
+import io.fdpass.server.FdPassServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,8 +46,9 @@ public final class ServerMain {
     private Integer maxConnectionsPerUid;
     private Duration frameTimeout;
     private Duration idleTimeout;
+    private Duration stallTimeout;
     private Integer maxUnreadBytes;
-    private final Options options = options();
+    final Options options = options();
 
     private Options options() {
         Options cli = new Options(NAME,
@@ -66,12 +67,8 @@ public final class ServerMain {
         cli.value("--socket", "PATH", "The socket file to create. A stale one is replaced; a live server's is not. "
                 + "Not needed under systemd socket activation (LISTEN_FDS), which hands over a listening socket "
                 + "instead.", v -> socket = Path.of(v));
-        cli.value("--stats-interval", "DURATION", "Log the server's counters this often, e.g. 10s (default: never).",
-                v -> statsInterval = Cli.duration(v));
         cli.value("--root", "DIR", "Serve the regular files beneath this directory (never outside it).",
                 v -> root = Path.of(v)).required();
-        cli.flag("--allow-mounts", "Serve the files of other mounts beneath --root too (default: PERMISSION_DENIED), "
-                + "but never those of a pseudo filesystem (proc, sysfs, cgroup...).", () -> allowMounts = true);
         cli.value("--mode", "MODE", "The socket file's mode, octal or rw-rw----: who may connect (default: 0600).",
                 v -> mode = Cli.Mode.parse(v));
         cli.value("--allow-uid", "UID", "Serve only these users (effective uid), and the --allow-gid groups. "
@@ -79,6 +76,11 @@ public final class ServerMain {
         cli.value("--allow-gid", "GID", "Serve only these groups (the client's effective gid), and the --allow-uid "
                 + "users. Without either, everyone who can connect is served.", v -> allowGids.add(Cli.id(v)))
                 .repeatable().split(",");
+        cli.flag("--allow-mounts", "Serve the files of other mounts beneath --root too (default: PERMISSION_DENIED), "
+                + "but never those of a pseudo filesystem (proc, sysfs, cgroup...).", () -> allowMounts = true);
+        cli.flag("--no-confine", "Do not confine the serving threads with Landlock (by default they may read "
+                + "beneath DIR and the JVM's own files, nothing else, where the kernel has Landlock).",
+                () -> noConfine = true);
         cli.value("--max-names", "N", "Names per request, 1.." + FdPassProtocol.MAX_NAMES_LIMIT + " (default: "
                 + FdPassServer.DEFAULT_MAX_NAMES + ").", v -> maxNames = Cli.integer(v));
         cli.value("--max-frame-length", "BYTES", "Largest request frame, " + FdPassProtocol.MIN_FRAME_LENGTH_LIMIT
@@ -87,12 +89,9 @@ public final class ServerMain {
         cli.value("--max-unanswered", "N", "Requests a client may have unanswered before the server stops reading "
                 + "it, 1.." + FdPassProtocol.MAX_UNANSWERED_LIMIT + " (default: "
                 + FdPassServer.DEFAULT_MAX_UNANSWERED + ").", v -> maxUnanswered = Cli.integer(v));
-        cli.value("--linger", "DURATION", "How long a connection may linger for its client after an ERROR or the "
-                + "shutdown, e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).",
-                v -> linger = Cli.duration(v));
-        cli.flag("--no-confine", "Do not confine the serving threads with Landlock (by default they may read "
-                + "beneath DIR and the JVM's own files, nothing else, where the kernel has Landlock).",
-                () -> noConfine = true);
+        cli.value("--max-unread-bytes", "BYTES", "No reply is written while a client has more than this unread, in "
+                + "kernel bytes (default and most: the socket's send buffer less room for a largest reply).",
+                v -> maxUnreadBytes = Cli.integer(v));
         cli.value("--max-connections", "N", "Connections served at once; one more gets HELLO, then ERROR "
                 + "TOO_MANY_CONNECTIONS (default: " + FdPassServer.DEFAULT_MAX_CONNECTIONS + ").",
                 v -> maxConnections = Cli.integer(v));
@@ -104,9 +103,15 @@ public final class ServerMain {
         cli.value("--idle-timeout", "DURATION", "How long a connection with nothing unanswered may stay idle, then "
                 + "ERROR TIMED_OUT; 0 for ever (default: " + FdPassServer.DEFAULT_IDLE_TIMEOUT_MILLIS / 60_000 + "m).",
                 v -> idleTimeout = Cli.duration(v));
-        cli.value("--max-unread-bytes", "BYTES", "No reply is written while a client has more than this unread, in "
-                + "kernel bytes (default and most: the socket's send buffer less room for a largest reply).",
-                v -> maxUnreadBytes = Cli.integer(v));
+        cli.value("--stall-timeout", "DURATION", "How long a connection held back because its client does not read "
+                + "(or its uid's share of descriptors in flight is used up) may wait for it to read anything, then "
+                + "ERROR TIMED_OUT; 0 for ever (default: " + FdPassServer.DEFAULT_STALL_TIMEOUT_MILLIS / 1000 + "s).",
+                v -> stallTimeout = Cli.duration(v));
+        cli.value("--linger", "DURATION", "How long a connection may linger for its client after an ERROR or the "
+                + "shutdown, e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).",
+                v -> linger = Cli.duration(v));
+        cli.value("--stats-interval", "DURATION", "Log the server's counters this often, e.g. 10s (default: never).",
+                v -> statsInterval = Cli.duration(v));
         return cli;
     }
 
@@ -144,6 +149,7 @@ public final class ServerMain {
             set("--max-connections-per-uid", maxConnectionsPerUid, builder::maxConnectionsPerUid);
             set("--frame-timeout", frameTimeout, builder::frameTimeout);
             set("--idle-timeout", idleTimeout, builder::idleTimeout);
+            set("--stall-timeout", stallTimeout, builder::stallTimeout);
         } catch (IllegalArgumentException e) {
             return options.usageError(e.getMessage());
         }
@@ -198,7 +204,7 @@ public final class ServerMain {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, NAME + "-shutdown"));
 
-        ServerLimits hello = server.limits();
+        FdPassHello hello = server.limits();
         String where = activated >= 0 ? "socket-activated descriptor " + activated
                 : server.socketPath() + " (mode " + mode + ")";
         log.info("fdpass server listening on {}, serving {}; limits: {} names, {} bytes per request, {} unanswered",

@@ -1,9 +1,9 @@
 package io.fdpass.examples;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
-import io.fdpass.FdPassServerStats;
-import io.fdpass.ReceivedReply;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.client.ReceivedReply;
+import io.fdpass.server.FdPassServer;
+import io.fdpass.server.FdPassServerStats;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

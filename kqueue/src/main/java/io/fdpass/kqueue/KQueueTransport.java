@@ -1,6 +1,6 @@
 package io.fdpass.kqueue;
 
-import io.fdpass.Peer;
+import io.fdpass.spi.FdPassSocket;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;
@@ -10,8 +10,6 @@ import io.netty.channel.kqueue.KQueueDomainSocketChannel;
 import io.netty.channel.kqueue.KQueueIoHandler;
 import io.netty.channel.kqueue.KQueueServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketChannel;
-
-import java.io.IOException;
 
 /** fdpass on Netty's kqueue transport (macOS, BSD). */
 public final class KQueueTransport implements FdPassTransport {
@@ -68,8 +66,9 @@ public final class KQueueTransport implements FdPassTransport {
     }
 
     @Override
-    public Peer peer(Channel channel) throws IOException {
-        return FdPassTransport.peerOf(((KQueueDomainSocketChannel) channel).peerCredentials());
+    public FdPassSocket socket(Channel channel) {
+        KQueueDomainSocketChannel unix = (KQueueDomainSocketChannel) channel;
+        return FdPassSocket.unix(unix, unix::peerCredentials);
     }
 
     @Override

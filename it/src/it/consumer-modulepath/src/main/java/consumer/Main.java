@@ -1,7 +1,7 @@
 package consumer;
 
-import io.fdpass.FdPassClient;
-import io.fdpass.FdPassServer;
+import io.fdpass.client.FdPassClient;
+import io.fdpass.server.FdPassServer;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,16 +1,13 @@
-package io.fdpass.internal;
+package io.fdpass.spi;
 
-import io.fdpass.Peer;
-import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.Channel;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
 
-/** The transports on the class or module path, found once. */
-public final class Transports {
+/** The transports on the class or module path, found once: what {@link FdPassTransport}'s static methods read. */
+final class Transports {
     private static final List<FdPassTransport> ALL = load();
 
     private Transports() {
@@ -23,7 +20,7 @@ public final class Transports {
     }
 
     /** The first available transport; an {@link IllegalStateException} saying why there is none. */
-    public static FdPassTransport pick() {
+    static FdPassTransport pick() {
         if (ALL.isEmpty()) {
             throw new IllegalStateException("no fdpass transport on the class path: add fdpass-epoll (Linux) or "
                     + "fdpass-kqueue (macOS, BSD)");
@@ -41,28 +38,10 @@ public final class Transports {
     }
 
     /**
-     * Loads the native library of every transport now: Netty extracts it to a temporary directory on first use,
-     * which a confined thread cannot write.
-     */
-    public static void loadNatives() {
-        for (FdPassTransport transport : ALL) {
-            transport.isAvailable();
-        }
-    }
-
-    /** {@code transport} if it is available, else an {@link IllegalStateException} naming Netty's reason. */
-    public static FdPassTransport checkAvailable(FdPassTransport transport) {
-        if (!transport.isAvailable()) {
-            throw new IllegalStateException(whyUnavailable(transport), transport.unavailabilityCause());
-        }
-        return transport;
-    }
-
-    /**
      * Why a transport is unavailable, in one line: Netty's reason is often wrapped (an ExceptionInInitializerError
      * around "Only supported on OSX/BSD"), so this names the innermost cause that says something.
      */
-    public static String whyUnavailable(FdPassTransport transport) {
+    static String whyUnavailable(FdPassTransport transport) {
         Throwable cause = transport.unavailabilityCause();
         String reason = String.valueOf(cause);
         for (Throwable t = cause; t != null; t = t.getCause()) {
@@ -73,13 +52,33 @@ public final class Transports {
         return transport.name() + " is not available: " + reason;
     }
 
-    /** The credentials of the process that connected {@code channel}, asked of the transport that made it. */
-    public static Peer peer(Channel channel) throws IOException {
+    /** {@link FdPassTransport#of(Channel)}. */
+    static FdPassTransport of(Channel channel) {
         for (FdPassTransport transport : ALL) {
-            if (transport.channelClass().isInstance(channel)) {
-                return transport.peer(channel);
+            if (transport.channelClass().isInstance(channel) || transport.serverChannelClass().isInstance(channel)) {
+                return transport;
             }
         }
-        throw new IOException("no fdpass transport knows " + channel.getClass().getName());
+        throw new IllegalArgumentException("channel: " + channel.getClass().getName() + " (expected: a channel of "
+                + names() + ")");
+    }
+
+    /** {@link FdPassTransport#named(String)}. */
+    static FdPassTransport named(String name) {
+        for (FdPassTransport transport : ALL) {
+            if (transport.name().equals(name)) {
+                return transport;
+            }
+        }
+        throw new IllegalArgumentException("transport: " + name + " (expected: one of " + names() + ")");
+    }
+
+    static List<FdPassTransport> all() {
+        return ALL;
+    }
+
+    private static String names() {
+        return ALL.isEmpty() ? "none on the class path" : String.join(", ", ALL.stream().map(FdPassTransport::name)
+                .toList());
     }
 }

@@ -1,13 +1,12 @@
-package io.fdpass;
+package io.fdpass.client;
 
-import io.fdpass.client.ClientCounters;
-import io.fdpass.client.ClientHandler;
+import io.fdpass.FdPassErrorException;
+import io.fdpass.FdPassException;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassClientCodec;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.internal.SocketCalls;
-import io.fdpass.internal.Transports;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -98,6 +97,7 @@ public final class FdPassClient implements AutoCloseable {
         return builder().socket(socket).connect();
     }
 
+    /** Settings for a client, to {@link Builder#connect() connect} with; only the socket has no default. */
     public static Builder builder() {
         return new Builder();
     }
@@ -108,8 +108,8 @@ public final class FdPassClient implements AutoCloseable {
     }
 
     /** The limits the server announced (after a reconnection, the new server's). */
-    public ServerLimits serverLimits() {
-        return ServerLimits.of(connection.hello());
+    public FdPassHello serverLimits() {
+        return connection.hello();
     }
 
     /** Whether the current connection is open. A client that reconnects opens a new one on the next request. */
@@ -117,6 +117,12 @@ public final class FdPassClient implements AutoCloseable {
         return connection.channel().isActive();
     }
 
+    /**
+     * Asks for {@code names}, in order: as {@link #request(List)}.
+     *
+     * @param names 1 to the server's {@code maxNames} names, relative to its root
+     * @return the reply, once every descriptor it carries has arrived; the caller closes it
+     */
     public CompletableFuture<ReceivedReply> request(String... names) {
         return request(List.of(names));
     }
@@ -279,7 +285,7 @@ public final class FdPassClient implements AutoCloseable {
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new FdPassClientCodec(), handler);
+                        ch.pipeline().addLast(new FdPassClientCodec(transport.socket(ch).reader()), handler);
                     }
                 })
                 .connect(new DomainSocketAddress(socket.toString()));
@@ -349,6 +355,7 @@ public final class FdPassClient implements AutoCloseable {
         private Builder() {
         }
 
+        /** The server's socket file: the one setting without a default. */
         public Builder socket(Path socket) {
             this.socket = Objects.requireNonNull(socket, "socket");
             return this;
@@ -403,7 +410,7 @@ public final class FdPassClient implements AutoCloseable {
             if (problem != null) {
                 throw new FdPassException(problem);
             }
-            FdPassTransport chosen = transport != null ? Transports.checkAvailable(transport) : Transports.pick();
+            FdPassTransport chosen = transport != null ? transport.ensureAvailable() : FdPassTransport.preferred();
             EventLoopGroup ownedGroup = group == null
                     ? new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("fdpass-client", true),
                             chosen.newIoHandlerFactory())

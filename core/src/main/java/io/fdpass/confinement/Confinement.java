@@ -1,8 +1,9 @@
-package io.fdpass;
+package io.fdpass.confinement;
 
+import io.fdpass.client.FdPassClient;
 import io.fdpass.internal.ClassPath;
 import io.fdpass.internal.Landlock;
-import io.fdpass.internal.Transports;
+import io.fdpass.spi.FdPassTransport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -141,6 +142,11 @@ public final class Confinement {
         return Landlock.abi() > 0;
     }
 
+    /** Why {@link #isSupported()} is false, in a few words; null where Landlock is there. */
+    public static String unavailableReason() {
+        return isSupported() ? null : Landlock.unavailableReason();
+    }
+
     /** The Landlock ABI version the kernel speaks (7 on Linux 6.15 and later); 0 where there is none. */
     public static int abi() {
         return Landlock.abi();
@@ -160,8 +166,10 @@ public final class Confinement {
             throw new IllegalStateException("a virtual thread cannot be confined: it would confine its carrier, "
                     + "a thread that other virtual threads share");
         }
-        Transports.loadNatives();
-        try (Landlock.Ruleset ruleset = prepare()) {
+        // Netty extracts a transport's native library to a temporary directory on first use, which a confined
+        // thread cannot write: load them all now.
+        FdPassTransport.all().forEach(FdPassTransport::isAvailable);
+        try (Landlock.Ruleset ruleset = ruleset()) {
             ruleset.restrictCurrentThread();
         }
     }
@@ -176,7 +184,7 @@ public final class Confinement {
      */
     public ThreadFactory threadFactory(ThreadFactory delegate) throws IOException {
         Objects.requireNonNull(delegate, "delegate");
-        prepare().close();
+        ruleset().close();
         return task -> delegate.newThread(confining(task, this::restrictCurrentThread));
     }
 
@@ -217,8 +225,72 @@ public final class Confinement {
         }
     }
 
+    /**
+     * The rules made now, naming the paths as they are now, for threads that restrict themselves later: a server
+     * makes them once for every thread it starts, rather than open each path anew per thread.
+     *
+     * @throws UnsupportedOperationException where there is no Landlock
+     * @throws IOException if a path cannot be opened (but the JVM's files)
+     */
+    public Prepared prepare() throws IOException {
+        return new Prepared(this, ruleset());
+    }
+
+    /**
+     * A domain's rules made once ({@link #prepare()}), for the threads that restrict themselves with them. Close it
+     * once no thread is to start any more; a thread that restricts itself after that makes the rules anew, from the
+     * paths. Thread-safe.
+     */
+    public static final class Prepared implements AutoCloseable {
+        private final Confinement domain;
+        /** Guarded by this; null once closed. */
+        private Landlock.Ruleset ruleset;
+        private final int abi;
+
+        private Prepared(Confinement domain, Landlock.Ruleset ruleset) {
+            this.domain = domain;
+            this.ruleset = ruleset;
+            this.abi = ruleset.abi();
+        }
+
+        /** As {@link Confinement#restrictCurrentThread()}, with the rules made already. */
+        public void restrictCurrentThread() throws IOException {
+            synchronized (this) {
+                if (ruleset != null) {
+                    ruleset.restrictCurrentThread();
+                    return;
+                }
+            }
+            domain.restrictCurrentThread();
+        }
+
+        /** As {@link Confinement#threadFactory(ThreadFactory)}, with the rules made already. */
+        public ThreadFactory threadFactory(ThreadFactory delegate) {
+            Objects.requireNonNull(delegate, "delegate");
+            return task -> delegate.newThread(confining(task, this::restrictCurrentThread));
+        }
+
+        /** The Landlock ABI the rules were made for. */
+        public int abi() {
+            return abi;
+        }
+
+        /** The domain these are the rules of. */
+        public Confinement domain() {
+            return domain;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (ruleset != null) {
+                ruleset.close();
+                ruleset = null;
+            }
+        }
+    }
+
     /** The rules made, not yet enforced; the caller closes them. */
-    Landlock.Ruleset prepare() throws IOException {
+    private Landlock.Ruleset ruleset() throws IOException {
         Landlock.Ruleset ruleset = Landlock.Ruleset.create();
         try {
             for (Rule rule : rules) {
@@ -232,7 +304,7 @@ public final class Confinement {
     }
 
     /** A task that first runs {@code restriction}, and does not run if it fails. */
-    static Runnable confining(Runnable task, IoAction restriction) {
+    private static Runnable confining(Runnable task, IoAction restriction) {
         return () -> {
             try {
                 restriction.run();
@@ -246,7 +318,7 @@ public final class Confinement {
 
     /** Something that may fail with an IOException. */
     @FunctionalInterface
-    interface IoAction {
+    private interface IoAction {
         void run() throws IOException;
     }
 

@@ -1,6 +1,7 @@
-package io.fdpass;
+package io.fdpass.server;
 
-import io.fdpass.internal.Landlock;
+import io.fdpass.FileSource;
+import io.fdpass.confinement.Confinement;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -21,15 +22,12 @@ final class ServerConfinement implements AutoCloseable {
     private static final long HOLD_CHECK_MILLIS = 100;
 
     private final List<Path> readable;
-    private final Confinement domain;
-    /** Guarded by this. */
-    private final Landlock.Ruleset ruleset;
+    private final Confinement.Prepared rules;
     private volatile boolean closed;
 
-    private ServerConfinement(List<Path> readable, Confinement domain, Landlock.Ruleset ruleset) {
+    private ServerConfinement(List<Path> readable, Confinement.Prepared rules) {
         this.readable = readable;
-        this.domain = domain;
-        this.ruleset = ruleset;
+        this.rules = rules;
     }
 
     /**
@@ -66,7 +64,7 @@ final class ServerConfinement implements AutoCloseable {
             return null;
         }
         if (!Confinement.isSupported()) {
-            String why = Landlock.unavailableReason();
+            String why = Confinement.unavailableReason();
             if (mode == Confinement.Mode.REQUIRED) {
                 throw new IOException("confinement required, but Landlock is unavailable: " + why);
             }
@@ -74,31 +72,19 @@ final class ServerConfinement implements AutoCloseable {
             return null;
         }
         Confinement domain = Confinement.jvmFiles().and(Confinement.readOnlyBeneath(readable.toArray(Path[]::new)));
-        return new ServerConfinement(List.copyOf(readable), domain, domain.prepare());
+        return new ServerConfinement(List.copyOf(readable), domain.prepare());
     }
 
     /** {@code delegate}'s threads, confining themselves to {@code confinement} if it is not null. */
     static ThreadFactory threadFactory(ServerConfinement confinement, ThreadFactory delegate) {
-        return confinement == null ? delegate
-                : task -> delegate.newThread(Confinement.confining(task, confinement::restrictCurrentThread));
-    }
-
-    /** A thread started after {@link #close()} (a loop that only starts to shut down) makes the rules anew. */
-    private void restrictCurrentThread() throws IOException {
-        synchronized (this) {
-            if (!closed) {
-                ruleset.restrictCurrentThread();
-                return;
-            }
-        }
-        domain.restrictCurrentThread();
+        return confinement == null ? delegate : confinement.rules.threadFactory(delegate);
     }
 
     /** The line a server logs as it starts, on its own event loops or on the application's. */
     void logStarted(Object where, boolean ownLoops) {
         if (ownLoops) {
             logger.info("fdpass server on {}: confined: reads beneath {} only, and the JVM's own files (Landlock "
-                    + "ABI {})", where, readable.size() == 1 ? readable.getFirst() : readable, ruleset.abi());
+                    + "ABI {})", where, readable.size() == 1 ? readable.getFirst() : readable, rules.abi());
         } else {
             logger.info("fdpass server on {}: runs on the application's event loops, which fdpass does not confine "
                     + "(give them a thread factory from Confinement.threadFactory)", where);
@@ -123,8 +109,8 @@ final class ServerConfinement implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
         closed = true;
-        ruleset.close();
+        rules.close();
     }
 }

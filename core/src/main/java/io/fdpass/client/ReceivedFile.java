@@ -1,6 +1,5 @@
-package io.fdpass;
+package io.fdpass.client;
 
-import io.fdpass.client.ClientCounters;
 import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.Errno;
 import io.fdpass.internal.FileReads;

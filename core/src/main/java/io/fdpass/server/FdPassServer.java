@@ -1,8 +1,11 @@
-package io.fdpass;
+package io.fdpass.server;
 
+import io.fdpass.AccessPolicy;
+import io.fdpass.FileSource;
+import io.fdpass.Peer;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
-import io.fdpass.server.SocketFile;
+import io.fdpass.confinement.Confinement;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -50,6 +53,8 @@ public final class FdPassServer implements AutoCloseable {
     public static final long DEFAULT_FRAME_TIMEOUT_MILLIS = 10_000;
     /** How long a connection with nothing unanswered may stay idle, unless told otherwise. */
     public static final long DEFAULT_IDLE_TIMEOUT_MILLIS = 300_000;
+    /** How long a connection held back by its clients may wait for them to read anything, unless told otherwise. */
+    public static final long DEFAULT_STALL_TIMEOUT_MILLIS = 30_000;
     /** How often the log summarises what it did not log line by line (refusals, connections). */
     public static final long LOG_INTERVAL_MILLIS = 10_000;
     /** Names per request, unless told otherwise: protocol v1's most. */
@@ -77,6 +82,7 @@ public final class FdPassServer implements AutoCloseable {
         this.lingerMillis = lingerMillis;
     }
 
+    /** Settings for a server, to {@link Builder#start() start}; every one but what to serve has a default. */
     public static Builder builder() {
         return new Builder();
     }
@@ -87,7 +93,7 @@ public final class FdPassServer implements AutoCloseable {
     }
 
     /** The limits the server announces in HELLO. */
-    public ServerLimits limits() {
+    public FdPassHello limits() {
         return initializer.limits();
     }
 
@@ -178,6 +184,7 @@ public final class FdPassServer implements AutoCloseable {
         int maxConnectionsPerUid;
         long frameTimeoutMillis = DEFAULT_FRAME_TIMEOUT_MILLIS;
         long idleTimeoutMillis = DEFAULT_IDLE_TIMEOUT_MILLIS;
+        long stallTimeoutMillis = DEFAULT_STALL_TIMEOUT_MILLIS;
         boolean logConnections;
         int listeningFd = -1;
         Confinement.Mode confineMode = Confinement.Mode.IF_AVAILABLE;
@@ -205,7 +212,7 @@ public final class FdPassServer implements AutoCloseable {
             return this;
         }
 
-        /** Serve the regular files beneath this directory ({@link FileSource#beneath(Path)}). */
+        /** Serve the regular files beneath this directory ({@link FileSources#beneath(Path)}). */
         public Builder root(Path root) {
             this.root = Objects.requireNonNull(root, "root");
             this.fileSource = null;
@@ -214,7 +221,7 @@ public final class FdPassServer implements AutoCloseable {
 
         /**
          * Serve the files of other mounts beneath the root too (default: no, PERMISSION_DENIED), but never those of
-         * a pseudo filesystem such as proc or sysfs ({@link FileSource#beneath(Path, boolean)}). For a
+         * a pseudo filesystem such as proc or sysfs ({@link FileSources#beneath(Path, boolean)}). For a
          * {@link #root(Path)} only.
          */
         public Builder allowMounts(boolean allowMounts) {
@@ -312,6 +319,19 @@ public final class FdPassServer implements AutoCloseable {
          */
         public Builder idleTimeout(Duration idleTimeout) {
             this.idleTimeoutMillis = nonNegativeMillis(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        /**
+         * How long a connection held back because of its clients may wait for them to read anything: default 30 s;
+         * zero for ever. A connection is held back when its client has not read enough of what it was sent, or
+         * when its own or its uid's share of descriptors in flight is used up; if its clients then read nothing
+         * for this long, it gets ERROR TIMED_OUT, its requests not answered yet stay unanswered, and it closes by
+         * the closing rule. The descriptors its client was sent and has not read stay counted against its uid until
+         * the client reads them or closes its socket: the kernel counts them against the server's user till then.
+         */
+        public Builder stallTimeout(Duration stallTimeout) {
+            this.stallTimeoutMillis = nonNegativeMillis(stallTimeout, "stallTimeout");
             return this;
         }
 

@@ -1,4 +1,4 @@
-package io.fdpass.client;
+package io.fdpass.spi;
 
 import io.fdpass.codec.FdPassSocketReader;
 import io.fdpass.internal.Descriptors;
@@ -11,11 +11,13 @@ import java.nio.ByteBuffer;
 
 /**
  * The client decoder's system calls: descriptor messages taken on Linux only (its msghdr layout, and
- * {@code MSG_CMSG_CLOEXEC}), bytes read on Linux and macOS. Found by {@link FdPassSocketReader#load()}.
+ * {@code MSG_CMSG_CLOEXEC}), bytes read on Linux and macOS: for the channels of a readiness transport, whose
+ * descriptor may be read between the channel's own reads.
  */
-public final class NativeSocketReader implements FdPassSocketReader {
-    /** For {@link java.util.ServiceLoader}. */
-    public NativeSocketReader() {
+final class UnixSocketReader implements FdPassSocketReader {
+    static final UnixSocketReader INSTANCE = new UnixSocketReader();
+
+    private UnixSocketReader() {
     }
 
     @Override
@@ -51,6 +53,6 @@ public final class NativeSocketReader implements FdPassSocketReader {
 
     @Override
     public String toString() {
-        return "NativeSocketReader";
+        return "UnixSocketReader";
     }
 }

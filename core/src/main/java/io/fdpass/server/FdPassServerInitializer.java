@@ -1,10 +1,10 @@
-package io.fdpass;
+package io.fdpass.server;
 
+import io.fdpass.Peer;
+import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassServerCodec;
-import io.fdpass.server.AcceptGuard;
-import io.fdpass.server.ServerConfig;
-import io.fdpass.server.ServerHandler;
-import io.fdpass.server.ShutdownEvent;
+import io.fdpass.spi.FdPassSocket;
+import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -13,10 +13,12 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
+import java.io.IOException;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;
@@ -44,6 +46,8 @@ import java.util.function.Consumer;
  */
 @Sharable
 public final class FdPassServerInitializer extends ChannelInitializer<Channel> implements AutoCloseable {
+    /** The connection's peer, set as it is accepted, before any handler sees it. */
+    static final AttributeKey<Peer> PEER = AttributeKey.valueOf(FdPassServerInitializer.class, "peer");
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(FdPassServerInitializer.class);
 
     private final ServerConfig config;
@@ -65,10 +69,34 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
 
     @Override
     protected void initChannel(Channel ch) {
-        // Every connection gets HELLO: one over the limits is refused right after it, once its peer is known.
+        initChannel(ch, FdPassTransport.of(ch).socket(ch));
+    }
+
+    /**
+     * Judges the connection by its peer, as it is accepted: one within the limits is served, with a lease on them
+     * that its close gives back; one over them gets HELLO, then ERROR TOO_MANY_CONNECTIONS.
+     */
+    void initChannel(Channel ch, FdPassSocket socket) {
         connections.add(ch);
+        Peer peer;
+        try {
+            peer = socket.peer();
+        } catch (IOException e) {
+            logger.warn("{} closed: cannot read the peer's credentials", ch, e);
+            ch.close();
+            return;
+        }
+        ch.attr(PEER).set(peer);
         FdPassServerCodec codec = new FdPassServerCodec(config.hello());
-        ch.pipeline().addLast(codec, new ServerHandler(config, codec));
+        ConnectionLimits.Admission admission = config.limits().admit(peer);
+        if (admission.usage() == null) {
+            ch.pipeline().addLast(codec, new RefusedHandler(config, socket, peer, admission));
+            return;
+        }
+        ConnectionLease lease = new ConnectionLease(config.limits(), config.budget(), admission.usage(), socket,
+                ch.eventLoop());
+        ch.closeFuture().addListener(f -> lease.closed());
+        ch.pipeline().addLast(codec, new ServerHandler(config, codec, socket, peer, lease));
         if (onConnect != null) {
             ch.pipeline().addLast(onConnect);
         }
@@ -84,9 +112,8 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     }
 
     /**
-     * After the server handler, which reads the peer's credentials as the connection becomes active and passes the
-     * event on only if it could, with the peer in the channel's {@link ServerHandler#PEER} attribute. Not needed after
-     * that.
+     * After the server handler of an admitted connection, told of the peer in the channel's {@link #PEER} attribute
+     * as the connection becomes active. Not needed after that.
      */
     @Sharable
     private static final class OnConnect extends ChannelInboundHandlerAdapter {
@@ -98,7 +125,7 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            Peer peer = ctx.channel().attr(ServerHandler.PEER).get();
+            Peer peer = ctx.channel().attr(PEER).get();
             try {
                 listener.accept(peer);
             } catch (RuntimeException e) {
@@ -110,8 +137,8 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
     }
 
     /** The limits every connection announces in its HELLO. */
-    public ServerLimits limits() {
-        return ServerLimits.of(config.hello());
+    public FdPassHello limits() {
+        return config.hello();
     }
 
     /** What the connections set up by this initializer did: live counters, read with a snapshot. */

@@ -1,18 +1,13 @@
-package io.fdpass;
+package io.fdpass.server;
 
-import io.fdpass.internal.Transports;
-import io.fdpass.server.ActivityLog;
-import io.fdpass.server.ConnectionLimits;
-import io.fdpass.server.DescriptorBudget;
-import io.fdpass.server.ServerConfig;
-import io.fdpass.server.ServerCounters;
-import io.fdpass.server.SocketFile;
+import io.fdpass.FileSource;
 import io.fdpass.spi.FdPassTransport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Ticker;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -42,7 +37,7 @@ final class ServerStart {
             if (b.root == null) {
                 throw new IllegalStateException("neither root nor fileSource set");
             }
-            source = FileSource.beneath(b.root, b.allowMounts);
+            source = FileSources.beneath(b.root, b.allowMounts);
             ownsSource = true;
         }
         List<Path> readable = b.confineTo != null ? b.confineTo : b.fileSource == null ? List.of(b.root) : null;
@@ -60,10 +55,11 @@ final class ServerStart {
         ConnectionLimits limits = new ConnectionLimits(b.maxConnections, b.maxConnectionsPerUid > 0
                 ? b.maxConnectionsPerUid : Math.max(1, b.maxConnections / FdPassServer.DEFAULT_CONNECTIONS_PER_UID_DIVISOR),
                 b.accessPolicy);
-        DescriptorBudget budget = new DescriptorBudget(b.hello.maxNames(), limits);
+        DescriptorBudget budget = new DescriptorBudget(b.hello.maxNames(), Ticker.systemTicker());
         ServerConfig config = new ServerConfig(b.hello, source, b.accessPolicy, b.lingerMillis, b.maxUnreadBytes,
-                b.frameTimeoutMillis, b.idleTimeoutMillis, executor, limits, budget,
-                new ServerCounters(budget::inFlight), new ActivityLog(FdPassServer.LOG_INTERVAL_MILLIS, b.logConnections));
+                b.frameTimeoutMillis, b.idleTimeoutMillis, b.stallTimeoutMillis, executor, limits, budget,
+                new ServerCounters(budget::inFlight),
+                new ActivityLog(FdPassServer.LOG_INTERVAL_MILLIS, b.logConnections, Ticker.systemTicker()));
         return new FdPassServerInitializer(config, ownsSource, b.onConnect, onClose, confinement);
     }
 
@@ -73,7 +69,7 @@ final class ServerStart {
             throw new IllegalStateException("neither socket nor listeningSocket set");
         }
         Path path = b.socket == null ? null : b.socket.toAbsolutePath();
-        FdPassTransport chosen = b.transport != null ? Transports.checkAvailable(b.transport) : Transports.pick();
+        FdPassTransport chosen = b.transport != null ? b.transport.ensureAvailable() : FdPassTransport.preferred();
         if (path != null) {
             SocketFile.claim(path);
         }
