@@ -102,6 +102,11 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         this.lease = lease;
     }
 
+    /** What the connection holds of the server's limits: for tests. */
+    ConnectionLease lease() {
+        return lease;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
