@@ -166,7 +166,7 @@ final class MemoryServer implements AutoCloseable {
 
     /** A connection on {@code socket}, accepted as the initializer accepts one. */
     Connection connect(MemorySocket socket) {
-        MemoryChannel channel = new MemoryChannel(EmbeddedChannel.builder().ticker(clock)
+        MemoryChannel channel = new MemoryChannel(socket, EmbeddedChannel.builder().ticker(clock).register(false)
                 .handlers(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -174,6 +174,11 @@ final class MemoryServer implements AutoCloseable {
                         initializer.initChannel(ch, socket);
                     }
                 }));
+        try {
+            channel.register(); // once constructed: its writes need its socket
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
         Connection connection = new Connection(channel, socket, channel.pipeline().get(ServerHandler.class));
         connections.add(connection);
         return connection;
@@ -217,7 +222,7 @@ final class MemoryServer implements AutoCloseable {
         }
         closed = true;
         for (Connection c : connections) {
-            c.socket.unread(0);
+            c.socket.readAll();
             if (c.channel.isOpen()) {
                 c.channel.pipeline().close();
             }
@@ -245,12 +250,17 @@ final class MemoryServer implements AutoCloseable {
         LeakCheck.assertNoLeaks();
     }
 
-    /** An embedded channel whose writes of descriptors can fail, as a socket's sendmsg does. */
+    /**
+     * An embedded channel that writes into its {@link MemorySocket}'s send queue, and whose writes of descriptors can
+     * fail, as a socket's sendmsg does.
+     */
     static final class MemoryChannel extends EmbeddedChannel {
+        private final MemorySocket socket;
         private IOException writeFailure;
 
-        MemoryChannel(EmbeddedChannel.Builder builder) {
+        MemoryChannel(MemorySocket socket, EmbeddedChannel.Builder builder) {
             super(builder);
+            this.socket = socket;
         }
 
         /**
@@ -270,6 +280,7 @@ final class MemoryServer implements AutoCloseable {
                 }
                 ReferenceCountUtil.retain(msg);
                 handleOutboundMessage(msg);
+                socket.written();
                 in.remove();
             }
         }

@@ -72,7 +72,7 @@ class ServerHandlerTest {
         server.advance(500);
         assertEquals(List.of(), c.read(), "nothing after the ERROR");
         assertTrue(c.isOpen(), "the client has not read it all yet");
-        c.socket.unread(0);
+        c.socket.readAll();
         server.advance(10);
         assertFalse(c.isOpen(), "closed once the client read everything");
         assertEquals(1, c.socket.discards(), "what the client sent after the ERROR is dropped before the close");
@@ -92,7 +92,7 @@ class ServerHandlerTest {
         server.advance(100);
         assertEquals(List.of(), c.read(), "held back still");
         assertFalse(c.isReading());
-        c.socket.unread(0);
+        c.socket.readAll();
         server.advance(100);
         assertEquals(List.of("REPLY 1 OK", "fd bravo", "REPLY 2 OK", "fd charlie", "ERROR SHUTTING_DOWN"), c.read(),
                 "what was read before the shutdown is answered; what came after is not");

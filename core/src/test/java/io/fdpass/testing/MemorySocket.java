@@ -7,13 +7,14 @@ import io.netty.channel.Channel;
 
 /**
  * A connection's socket in memory, for a server handler hosted on an {@code EmbeddedChannel}: the test plays the
- * kernel and the client. It says who the peer is, how much of the send queue the client has not read (as Linux's
+ * kernel and the client. It says who the peer is, what the client has not read of the send queue (as Linux's
  * SIOCOUTQ counts it: {@link #MESSAGE_MEMORY} per message), the send buffer, and whether a descriptor is free to
  * watch the socket after its close (without one, dup fails with EMFILE); it counts the discards of input and the
- * watches taken and still open. Like a real socket, once its channel has closed it knows nothing ({@code -1}) and
- * gives no watch. A watch used after its close is counted as {@link #misuses()} rather than thrown: the server uses
- * watches inside listeners, where an exception would only be logged. On the channel's event loop (the test's
- * thread).
+ * watches taken and still open. Its client reads everything as it comes until the test says otherwise
+ * ({@link #unread(int)}): from then on each message written ({@link #written()}) stays in the queue until
+ * {@link #readAll()}. Like a real socket, once its channel has closed it knows nothing ({@code -1}) and gives no
+ * watch. A watch used after its close is counted as {@link #misuses()} rather than thrown: the server uses watches
+ * inside listeners, where an exception would only be logged. On the channel's event loop (the test's thread).
  */
 public final class MemorySocket implements FdPassSocket {
     /** The kernel memory one small message takes in a Unix socket's send queue (768 bytes measured on Linux 6.x). */
@@ -24,6 +25,7 @@ public final class MemorySocket implements FdPassSocket {
     private final Peer peer;
     private Channel channel;
     private int unreadBytes;
+    private boolean reading = true;
     private int sendBufferSize = DEFAULT_SEND_BUFFER;
     private boolean descriptorFree = true;
     private int discards;
@@ -51,11 +53,28 @@ public final class MemorySocket implements FdPassSocket {
     }
 
     /**
-     * The client has {@code messages} messages (frames or descriptors) of the send queue still to read; 0 once it
-     * has read everything, or closed its end (the kernel then drops what it had not read).
+     * The client has {@code messages} messages (frames or descriptors) of the send queue still to read, and reads
+     * nothing more until told: what the server writes from now on stays in the queue too.
      */
     public void unread(int messages) {
         unreadBytes = messages * MESSAGE_MEMORY;
+        reading = false;
+    }
+
+    /**
+     * The client reads everything in the queue, and from now on reads each message as it comes; or it closed its
+     * end, and the kernel dropped what it had not read.
+     */
+    public void readAll() {
+        unreadBytes = 0;
+        reading = true;
+    }
+
+    /** The server wrote a message (a frame, a descriptor) to the socket. */
+    public void written() {
+        if (!reading) {
+            unreadBytes += MESSAGE_MEMORY;
+        }
     }
 
     /** What the client has not read, in messages. */
