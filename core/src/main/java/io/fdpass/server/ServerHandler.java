@@ -267,7 +267,8 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         if (unflushedNames > 0 && !inChannelRead) {
             flush();
         }
-        updateReading(held);
+        // The flush may have completed writes whose listeners drained the queue meanwhile: held only if still so.
+        updateReading(held && !queued.isEmpty());
         closeIfDone();
     }
 
