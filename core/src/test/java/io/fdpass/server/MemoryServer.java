@@ -1,6 +1,8 @@
 package io.fdpass.server;
 
 import io.fdpass.AccessPolicy;
+import io.fdpass.FileSource;
+import io.fdpass.OpenResult;
 import io.fdpass.Peer;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassHello;
@@ -29,6 +31,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,14 +69,36 @@ final class MemoryServer implements AutoCloseable {
         FdPassHello hello = new FdPassHello(b.maxNames, FdPassProtocol.MIN_FRAME_LENGTH_LIMIT, b.maxUnanswered);
         ConnectionLimits limits = new ConnectionLimits(b.maxConnections, b.maxConnectionsPerUid, b.policy);
         DescriptorBudget budget = new DescriptorBudget(b.maxNames, clock, () -> b.openFileLimit);
-        config = new ServerConfig(hello, FileSources.beneath(root), b.policy, b.lingerMillis, b.maxUnreadBytes,
-                b.frameTimeoutMillis, b.idleTimeoutMillis, b.stallTimeoutMillis, null, limits, budget,
+        FileSource source = FileSources.beneath(root);
+        if (b.openExecutor != null) {
+            source = new MayBlock(source);
+        }
+        config = new ServerConfig(hello, source, b.policy, b.lingerMillis, b.maxUnreadBytes,
+                b.frameTimeoutMillis, b.idleTimeoutMillis, b.stallTimeoutMillis, b.openExecutor, limits, budget,
                 new ServerCounters(budget::inFlight), new ActivityLog(FdPassServer.LOG_INTERVAL_MILLIS, false));
         initializer = new FdPassServerInitializer(config, true, null, () -> { }, null);
     }
 
     static Builder builder(Path dir) {
         return new Builder(dir);
+    }
+
+    /** The built-in source, saying that it may block: the server then opens on its open executor. */
+    private record MayBlock(FileSource source) implements FileSource {
+        @Override
+        public OpenResult open(String name, Peer peer) {
+            return source.open(name, peer);
+        }
+
+        @Override
+        public OpenResult open(byte[] nameUtf8, Peer peer) {
+            return source.open(nameUtf8, peer);
+        }
+
+        @Override
+        public void close() {
+            source.close();
+        }
     }
 
     /** The settings tests change; the others are the server's defaults. */
@@ -90,6 +115,7 @@ final class MemoryServer implements AutoCloseable {
         private int maxConnectionsPerUid = 4;
         private AccessPolicy policy = AccessPolicy.ALLOW_ALL;
         private long openFileLimit = 1024;
+        private Executor openExecutor;
 
         private Builder(Path dir) {
             this.dir = dir;
@@ -139,6 +165,12 @@ final class MemoryServer implements AutoCloseable {
         /** The soft RLIMIT_NOFILE the budget's shares come from. */
         Builder openFileLimit(long limit) {
             openFileLimit = limit;
+            return this;
+        }
+
+        /** Opens on {@code executor}, as for a source that may block, rather than on the event loop. */
+        Builder openExecutor(Executor executor) {
+            openExecutor = executor;
             return this;
         }
 
