@@ -288,7 +288,7 @@ final class MemoryServer implements AutoCloseable {
      */
     static final class MemoryChannel extends EmbeddedChannel {
         private final MemorySocket socket;
-        private IOException writeFailure;
+        private Throwable writeFailure;
 
         MemoryChannel(MemorySocket socket, EmbeddedChannel.Builder builder) {
             super(builder);
@@ -296,11 +296,12 @@ final class MemoryServer implements AutoCloseable {
         }
 
         /**
-         * From now on, writing a descriptor fails with {@code cause}, as Netty's native channels fail it when sendmsg
-         * does (EPIPE, ETOOMANYREFS): what was written before it is written, and the channel closes, failing it and
-         * every write flushed behind it.
+         * From now on, writing a descriptor fails with {@code cause}, as Netty's native channels fail it: what was
+         * written before it is written; then, for an {@link IOException} (sendmsg's EPIPE, ETOOMANYREFS), the channel
+         * closes, failing it and every write flushed behind it; for an {@link Error} (epoll's sendFd on a full send
+         * buffer), its output is shut down and those writes fail, the channel left open.
          */
-        void failDescriptorWrites(IOException cause) {
+        void failDescriptorWrites(Throwable cause) {
             writeFailure = cause;
         }
 
@@ -308,13 +309,21 @@ final class MemoryServer implements AutoCloseable {
         protected void doWrite(ChannelOutboundBuffer in) throws Exception {
             for (Object msg; (msg = in.current()) != null; ) {
                 if (writeFailure != null && msg instanceof FileDescriptor) {
-                    throw writeFailure;
+                    if (writeFailure instanceof Exception e) {
+                        throw e;
+                    }
+                    throw (Error) writeFailure;
                 }
                 ReferenceCountUtil.retain(msg);
                 handleOutboundMessage(msg);
                 socket.written();
                 in.remove();
             }
+        }
+
+        /** As a socket's shutdown(SHUT_WR): the channel stays open (Netty's default would close it). */
+        @Override
+        protected void doShutdownOutput() {
         }
     }
 

@@ -79,6 +79,23 @@ class ServerHandlerTest {
         assertEquals(1, server.stats().errors(ErrorCode.MALFORMED_FRAME));
     }
 
+    /** Requests held back when the faulty frame comes are answered first, once their client reads: then the ERROR. */
+    @Test
+    void anErrorWaitsForTheRepliesHeldBackBeforeIt() throws IOException {
+        MemoryServer server = start(MemoryServer.builder(dir).maxUnreadBytes(SendQueueBound.MESSAGE_COST));
+        Connection c = connected(server, 1);
+        c.socket.unread(10);
+        c.send(FdPassRequest.of(0, "a.txt"), FdPassRequest.of(1, "b.txt"), FdPassRequest.of(2, "c.txt"),
+                new byte[] {0, 0, 0, 0}, FdPassRequest.of(3, "d.txt"));
+        assertEquals(List.of("REPLY 0 OK", "fd alpha"), c.read());
+        server.advance(500);
+        assertEquals(List.of(), c.read(), "the ERROR waits for the replies due before it");
+        c.socket.readAll();
+        server.advance(100);
+        assertEquals(List.of("REPLY 1 OK", "fd bravo", "REPLY 2 OK", "fd charlie", "ERROR MALFORMED_FRAME"), c.read());
+        assertFalse(c.isOpen());
+    }
+
     @Test
     void shutdownAnswersWhatWasReadThenSaysShuttingDown() throws Exception {
         MemoryServer server = start(MemoryServer.builder(dir).maxUnreadBytes(SendQueueBound.MESSAGE_COST));
@@ -111,5 +128,19 @@ class ServerHandlerTest {
         assertEquals(List.of("REPLY 0 OK OK"), c.read(), "nothing after the REPLY whose descriptors failed");
         assertEquals(0, server.stats().requestsAnswered());
         assertEquals(0, server.stats().descriptorsSent());
+    }
+
+    /** Netty shuts the output down rather than close when the write fails with an Error: the server closes. */
+    @Test
+    void aDescriptorWriteThatShutsTheOutputDownClosesTheConnectionAtOnce() throws IOException {
+        MemoryServer server = start(MemoryServer.builder(dir));
+        Connection c = connected(server, 1);
+        c.socket.unread(5);
+        c.channel.failDescriptorWrites(new Error("sendFd: the send buffer is full"));
+        c.send(FdPassRequest.of(0, "a.txt", "b.txt"), FdPassRequest.of(1, "c.txt"));
+        assertFalse(c.isOpen(), "the server closed it");
+        assertEquals(1, c.socket.discards(), "closed by the server, which drops what the client sent first");
+        assertEquals(List.of("REPLY 0 OK OK"), c.read());
+        assertEquals(0, server.stats().requestsAnswered());
     }
 }
