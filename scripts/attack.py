@@ -4,7 +4,10 @@
 Each subcommand prints one summary line of key=value words (and exits 0) unless it says otherwise:
 
   hold       --count N --seconds T         N connections that never send anything, held T seconds
-  good       --requests N --names a,b      a client that reads: N requests, every descriptor received and read
+  good       --requests N --names a,b [--then c,d] [--connections C]
+                                           a client that reads: on each of C connections (one after another,
+                                           default 1), N requests and then one for --then, every descriptor
+                                           received and read
   slowloris  --count N --interval S --seconds T   N connections sending a request one byte every S seconds
   nonreaders --count N --requests R --names a,b --seconds T   N connections that send R requests, never read
   flood      --seconds T --names a,b       connect, send one request, read to the end, again and again
@@ -154,37 +157,38 @@ def cmd_hold(a):
 
 
 def cmd_good(a):
-    names = a.names.split(",")
+    asked = [a.names.split(",")] * a.requests + ([a.then.split(",")] if a.then else [])
     latencies, failures = [], []
     start = time.monotonic()
-    try:
-        s = connect(a.socket)
-        hello(s)
-        for r in range(a.requests):
-            t0 = time.monotonic()
-            s.sendall(request(r, names))
-            kind, body = read_frame(s)
-            if kind == ERROR:
-                code, message = error_of(body)
-                raise Closed("ERROR %s: %s" % (ERRORS.get(code, code), message))
-            _, count = struct.unpack(">IH", body[:6])
-            for i in range(count):
-                status = body[6 + 9 * i]
-                if status == 0:
-                    fd = receive_fd(s)
-                    try:
-                        if not os.pread(fd, 16, 0):
-                            failures.append("empty")
-                    finally:
-                        os.close(fd)
-                else:
-                    failures.append("status %d" % status)
-            latencies.append(time.monotonic() - t0)
-        s.close()
-    except (OSError, Closed) as e:
-        failures.append(type(e).__name__ + ": " + str(e))
+    for c in range(a.connections):
+        try:
+            s = connect(a.socket)
+            hello(s)
+            for r, names in enumerate(asked):
+                t0 = time.monotonic()
+                s.sendall(request(r, names))
+                kind, body = read_frame(s)
+                if kind == ERROR:
+                    code, message = error_of(body)
+                    raise Closed("ERROR %s: %s" % (ERRORS.get(code, code), message))
+                _, count = struct.unpack(">IH", body[:6])
+                for i in range(count):
+                    status = body[6 + 9 * i]
+                    if status == 0:
+                        fd = receive_fd(s)
+                        try:
+                            if not os.pread(fd, 16, 0):
+                                failures.append("empty")
+                        finally:
+                            os.close(fd)
+                    else:
+                        failures.append("status %d" % status)
+                latencies.append(time.monotonic() - t0)
+            s.close()
+        except (OSError, Closed) as e:
+            failures.append("connection %d: %s: %s" % (c, type(e).__name__, e))
     latencies.sort()
-    summary("good", served=len(latencies), of=a.requests, failed=len(failures),
+    summary("good", served=len(latencies), of=len(asked) * a.connections, failed=len(failures),
             first_failure=repr(failures[:1]), wait_ms="%.1f" % ((time.monotonic() - start) * 1000),
             p50_ms="%.2f" % (latencies[len(latencies) // 2] * 1000 if latencies else -1),
             max_ms="%.2f" % (latencies[-1] * 1000 if latencies else -1))
@@ -379,6 +383,8 @@ def main():
         c.add_argument("--interval", type=float, default=3)
         c.add_argument("--timeout", type=float, default=5)
         c.add_argument("--threads", type=int, default=16)
+        c.add_argument("--then", default="")
+        c.add_argument("--connections", type=int, default=1)
     a = p.parse_args()
     return globals()["cmd_" + a.cmd](a) or 0
 

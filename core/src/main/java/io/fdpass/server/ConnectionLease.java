@@ -158,15 +158,16 @@ final class ConnectionLease {
         reserved = 0;
         unwritten = 0;
         limits.closed();
-        if (watch != null && inSocket > 0 && budget.watch(this)) {
-            synchronized (this) {
+        synchronized (this) {
+            // The server's close may end the watch from another thread as soon as the budget knows of it.
+            if (watch != null && inSocket > 0 && budget.watch(this)) {
                 phase = Phase.WATCHING;
                 checks = 0;
                 scheduleCheck();
+                return;
             }
-        } else {
-            giveBack();
         }
+        giveBack();
     }
 
     private void scheduleCheck() {

@@ -132,14 +132,16 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void timedOut(ConnectionTimeouts.Kind kind, String why) {
-        if (phase != Phase.SERVING && phase != Phase.ENDING) {
+        if (phase == Phase.SERVING || phase == Phase.ENDING) {
+            error = new FdPassError(ErrorCode.TIMED_OUT, why);
+            phase = Phase.ERROR_DUE;
+            config.log().timedOut(peer, why, ctx.executor());
+        } else if (phase != Phase.ERROR_DUE) {
             return;
         }
-        error = new FdPassError(ErrorCode.TIMED_OUT, why);
-        phase = Phase.ERROR_DUE;
-        config.log().timedOut(peer, why, ctx.executor());
         if (kind == ConnectionTimeouts.Kind.STALL) {
-            // Held back because its clients read nothing: what it asked for stays unanswered, rather than wait.
+            // Held back because its clients read nothing: what it asked for stays unanswered, rather than wait, and
+            // the ERROR due (this one, or the one a faulty frame made due) goes out.
             queued.clear();
         }
         drain();

@@ -265,7 +265,7 @@ public abstract class AbstractConfinementTest extends AbstractFdPassTest {
         assumeLandlock();
         assumeTrue(Files.isDirectory(Path.of("/proc/self")), "reads /proc");
         boolean asRoot = TestSyscalls.isRoot();
-        assumeTrue(!asRoot || AbstractFaultTest.onPath("setpriv"), "running as root, and setpriv(1) is missing");
+        assumeTrue(!asRoot || ProcessTests.onPath("setpriv"), "running as root, and setpriv(1) is missing");
         Path shared = Files.createTempDirectory("fdpass-confined-");
         try {
             Path filesRoot = Files.createDirectory(shared.resolve("root"));
@@ -275,10 +275,10 @@ public abstract class AbstractConfinementTest extends AbstractFdPassTest {
             List<String> wrapper = new ArrayList<>();
             List<Path> classPath = FaultProcess.classPath();
             if (asRoot) {
-                AbstractFaultTest.readableByAll(shared);
+                ProcessTests.readableByAll(shared);
                 Files.setAttribute(socketDir, "unix:uid", 65534);
                 Files.setAttribute(socketDir, "unix:gid", 65534);
-                classPath = AbstractFaultTest.copyForAll(classPath, Files.createDirectory(shared.resolve("classes")));
+                classPath = ProcessTests.copyForAll(classPath, Files.createDirectory(shared.resolve("classes")));
                 wrapper.addAll(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                         "--inh-caps=-all"));
             }

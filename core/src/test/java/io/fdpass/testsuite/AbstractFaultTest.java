@@ -19,29 +19,33 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
-import java.util.stream.Stream;
 
+import static io.fdpass.testsuite.ProcessTests.await;
+import static io.fdpass.testsuite.ProcessTests.connections;
+import static io.fdpass.testsuite.ProcessTests.content;
+import static io.fdpass.testsuite.ProcessTests.copyForAll;
+import static io.fdpass.testsuite.ProcessTests.deleteRecursively;
+import static io.fdpass.testsuite.ProcessTests.field;
+import static io.fdpass.testsuite.ProcessTests.isLinux;
+import static io.fdpass.testsuite.ProcessTests.nofile;
+import static io.fdpass.testsuite.ProcessTests.onPath;
+import static io.fdpass.testsuite.ProcessTests.prlimit;
+import static io.fdpass.testsuite.ProcessTests.readableByAll;
+import static io.fdpass.testsuite.ProcessTests.stats;
+import static io.fdpass.testsuite.ProcessTests.uid;
+import static io.fdpass.testsuite.ProcessTests.writeFiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -59,33 +63,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 public abstract class AbstractFaultTest extends AbstractFdPassTest {
     /** Names per request: the protocol's most, all opened at once while a reply is put together. */
-    private static final int NAMES = 64;
-    private static final List<String> SIXTY_FOUR = names(NAMES);
+    private static final int NAMES = ProcessTests.SIXTY_FOUR.size();
+    private static final List<String> SIXTY_FOUR = ProcessTests.SIXTY_FOUR;
     /** What a REPLY for 64 names and its 64 descriptor messages put in the socket: 11 + 9 x 64 + 64 bytes. */
     private static final int REPLY_BYTES = 11 + 9 * NAMES + NAMES;
     private static final long CAP_SYS_ADMIN = 1L << 21;
     private static final long CAP_SYS_RESOURCE = 1L << 24;
 
     private final List<FaultProcess> children = new ArrayList<>();
-
-    private static List<String> names(int count) {
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            names.add(String.format("f%02d.txt", i));
-        }
-        return List.copyOf(names);
-    }
-
-    private static String content(String name) {
-        return "the content of " + name + "\n";
-    }
-
-    /** The 64 files, each with content of its own, so that a descriptor handed out of order shows. */
-    private static void writeFiles(Path root) throws IOException {
-        for (String name : SIXTY_FOUR) {
-            Files.writeString(root.resolve(name), content(name));
-        }
-    }
 
     @AfterEach
     void endChildren() throws InterruptedException {
@@ -490,15 +475,6 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
         }
     }
 
-    private static String stats(FaultProcess server) {
-        try {
-            return server.ask("stats", "STATS ");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
     /**
      * A client whose server closed (here: shut down with no linger; the same as when the server dies or closes on
      * a failed descriptor write) while whole replies still waited in its socket must still take them: they are all
@@ -603,26 +579,6 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
         }
     }
 
-    private static int connections(FaultProcess server) {
-        try {
-            return Integer.parseInt(server.ask("connections", "CONNECTIONS ").substring("CONNECTIONS ".length()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Polls {@code condition} for at most 10 s. */
-    private static void await(BooleanSupplier condition, Supplier<String> message) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail(message.get());
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
-    }
-
     private static void awaitCount(int expected) {
         await(() -> Fds.count() == expected, () -> "open descriptors: expected " + expected + ", have " + Fds.count());
     }
@@ -655,109 +611,4 @@ public abstract class AbstractFaultTest extends AbstractFdPassTest {
         }
     }
 
-    /** {@code key=value} out of a line of words. */
-    private static String field(String line, String key) {
-        for (String word : line.split(" ")) {
-            if (word.startsWith(key + "=")) {
-                return word.substring(key.length() + 1);
-            }
-        }
-        throw new IllegalArgumentException("no " + key + " in " + line);
-    }
-
-    /** The soft and hard RLIMIT_NOFILE of a process, from /proc/PID/limits. */
-    private static long[] nofile(long pid) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/limits"))) {
-            if (line.startsWith("Max open files")) {
-                String[] words = line.substring("Max open files".length()).trim().split("\\s+");
-                return new long[] {Long.parseLong(words[0]), Long.parseLong(words[1])};
-            }
-        }
-        throw new IOException("no 'Max open files' in /proc/" + pid + "/limits");
-    }
-
-    private static void prlimit(long pid, String nofile) throws IOException, InterruptedException {
-        Process prlimit = new ProcessBuilder("prlimit", "--pid", Long.toString(pid), "--nofile=" + nofile)
-                .redirectErrorStream(true).start();
-        String output = new String(prlimit.getInputStream().readAllBytes());
-        assertEquals(0, prlimit.waitFor(), "prlimit --nofile=" + nofile + ": " + output);
-    }
-
-    private static boolean isLinux() {
-        return System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("linux");
-    }
-
-    static boolean onPath(String command) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return false;
-        }
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, command))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static int uid() throws IOException {
-        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-    }
-
-    /** Makes {@code dir} and everything beneath it readable (and its directories searchable) by every user. */
-    static void readableByAll(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.toList()) {
-                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(
-                        Files.isDirectory(path) ? "rwxr-xr-x" : "rw-r--r--"));
-            }
-        }
-    }
-
-    /** Copies the class path where another user can read it ({@code ~/.m2} of root is not). */
-    static List<Path> copyForAll(List<Path> classPath, Path into) throws IOException {
-        List<Path> copies = new ArrayList<>();
-        Map<String, Integer> taken = new HashMap<>();
-        for (Path entry : classPath) {
-            if (!Files.exists(entry)) {
-                continue;
-            }
-            String name = entry.getFileName().toString();
-            int n = taken.merge(name, 1, Integer::sum);
-            Path copy = into.resolve(n == 1 ? name : n + "-" + name);
-            if (Files.isDirectory(entry)) {
-                try (Stream<Path> paths = Files.walk(entry)) {
-                    for (Path path : paths.toList()) {
-                        Path target = copy.resolve(entry.relativize(path).toString());
-                        if (Files.isDirectory(path)) {
-                            Files.createDirectories(target);
-                        } else {
-                            Files.copy(path, target, StandardCopyOption.REPLACE_EXISTING);
-                        }
-                    }
-                }
-            } else {
-                Files.copy(entry, copy);
-            }
-            copies.add(copy);
-        }
-        readableByAll(into);
-        return copies;
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
 }
