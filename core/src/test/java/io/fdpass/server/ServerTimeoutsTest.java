@@ -72,6 +72,20 @@ class ServerTimeoutsTest {
         assertFalse(c.isOpen(), "closed once it read the ERROR");
     }
 
+    /** A faulty frame behind requests held back: the ERROR due waits for them, and the stall ends the wait. */
+    @Test
+    void theStallTimeoutSendsAnErrorDueBehindRepliesItsClientNeverLetGo() throws IOException {
+        start(oneReplyAtATime(MemoryServer.builder(dir)).stallTimeoutMillis(5_000));
+        Connection c = served(1);
+        c.socket.unread(10);
+        c.send(FdPassRequest.of(0, "a.txt"), FdPassRequest.of(1, "b.txt"), new byte[] {0, 0, 0, 0});
+        assertEquals(List.of("REPLY 0 OK", "fd alpha"), c.read());
+        server.advance(4_999);
+        assertEquals(List.of(), c.read(), "the ERROR waits for the reply due before it");
+        server.advance(1);
+        assertEquals(List.of("ERROR MALFORMED_FRAME"), c.read(), "the reply dropped, the ERROR due sent");
+    }
+
     /** What the client reads is seen at the next re-check, 100 ms later at most: its clock restarts from there. */
     @Test
     void readingSomethingRestartsTheStallClock() throws IOException {
