@@ -41,8 +41,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * A server whose connections live in memory: the real initializer, handlers, limits, budget and file source (a
  * temporary root of a few files, opened with real descriptors), each connection on an {@link EmbeddedChannel} with a
- * {@link MemorySocket}. Time is one clock for all of them, which only the test moves ({@link #advance}); it does not
- * start at 0, which {@link System#nanoTime()} is never seen to return either. Confinement is off. Its
+ * {@link MemorySocket}. Time is one clock for all of them, which only the test moves ({@link #advance}), from 0 as
+ * Netty's mock ticker starts: a time like any other. Confinement is off. Its
  * {@link #close()} hangs every client up and checks that everything was given back exactly once: each lease, the
  * connections and uids counted, the descriptors in flight and held, the watches, this process's descriptors, the
  * buffers.
@@ -61,7 +61,6 @@ final class MemoryServer implements AutoCloseable {
 
     private MemoryServer(Builder b) throws IOException {
         baselineFds = Fds.count();
-        clock.advance(1, TimeUnit.DAYS);
         Path root = Files.createDirectories(b.dir.resolve("root"));
         for (Map.Entry<String, String> file : FILES.entrySet()) {
             Files.writeString(root.resolve(file.getKey()), file.getValue(), StandardCharsets.UTF_8);
