@@ -18,6 +18,13 @@ public interface AccessPolicy {
     /** Every peer that can connect to the socket may have every name. */
     AccessPolicy ALLOW_ALL = (peer, name) -> true;
 
+    /**
+     * Whether {@code peer} may have {@code name} opened: false answers it PERMISSION_DENIED, and the request's other
+     * names are judged on their own.
+     *
+     * @param peer the client's credentials, as the kernel recorded them when it connected
+     * @param name a valid name, relative to what the server serves
+     */
     boolean allows(Peer peer, String name);
 
     /**

@@ -17,6 +17,12 @@ public final class FdPassErrorException extends FdPassException {
     private final int code;
     private final String serverMessage;
 
+    /**
+     * The ERROR a server sent.
+     *
+     * @param code the wire code, known to this version or not
+     * @param serverMessage the frame's message
+     */
     public FdPassErrorException(int code, String serverMessage) {
         super(message(code, serverMessage));
         this.code = code;
@@ -37,6 +43,7 @@ public final class FdPassErrorException extends FdPassException {
         return known == ErrorCode.UNKNOWN ? String.valueOf(code) : known.name();
     }
 
+    /** The code, {@link ErrorCode#UNKNOWN} for one this version does not know ({@link #code()} has it). */
     public ErrorCode errorCode() {
         return errorCode;
     }

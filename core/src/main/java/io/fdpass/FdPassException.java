@@ -9,10 +9,21 @@ import java.io.IOException;
 public class FdPassException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A failure told by its message.
+     *
+     * @param message what failed, in one line naming the socket where it helps
+     */
     public FdPassException(String message) {
         super(message);
     }
 
+    /**
+     * A failure told by its message, and the exception it came from.
+     *
+     * @param message what failed, in one line naming the socket where it helps
+     * @param cause what it came from
+     */
     public FdPassException(String message, Throwable cause) {
         super(message, cause);
     }

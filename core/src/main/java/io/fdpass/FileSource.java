@@ -14,6 +14,13 @@ import java.nio.charset.StandardCharsets;
 @FunctionalInterface
 public interface FileSource extends AutoCloseable {
 
+    /**
+     * Opens {@code name} for {@code peer}, read-only: an {@link OpenResult#opened opened} descriptor, which the server
+     * sends and then closes, or a {@link OpenResult#failed failed} status.
+     *
+     * @param name a valid name that the access policy allowed
+     * @param peer the client it is for
+     */
     OpenResult open(String name, Peer peer);
 
     /**

@@ -52,6 +52,7 @@ public final class OpenResult {
         return FAILURES[status.ordinal()];
     }
 
+    /** What the open came to: {@link FileStatus#OK} with a descriptor, or why not. */
     public FileStatus status() {
         return status;
     }

@@ -97,6 +97,7 @@ public final class FdPassClient implements AutoCloseable {
         return builder().socket(socket).connect();
     }
 
+    /** Settings for a client, to {@link Builder#connect() connect} with; only the socket has no default. */
     public static Builder builder() {
         return new Builder();
     }
@@ -116,6 +117,12 @@ public final class FdPassClient implements AutoCloseable {
         return connection.channel().isActive();
     }
 
+    /**
+     * Asks for {@code names}, in order: as {@link #request(List)}.
+     *
+     * @param names 1 to the server's {@code maxNames} names, relative to its root
+     * @return the reply, once every descriptor it carries has arrived; the caller closes it
+     */
     public CompletableFuture<ReceivedReply> request(String... names) {
         return request(List.of(names));
     }
@@ -348,6 +355,7 @@ public final class FdPassClient implements AutoCloseable {
         private Builder() {
         }
 
+        /** The server's socket file: the one setting without a default. */
         public Builder socket(Path socket) {
             this.socket = Objects.requireNonNull(socket, "socket");
             return this;

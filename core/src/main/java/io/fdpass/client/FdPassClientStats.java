@@ -19,6 +19,8 @@ public interface FdPassClientStats {
     }
 
     /**
+     * The counters at one moment.
+     *
      * @param requests requests sent
      * @param replies replies received (including those for requests nobody waited for any more)
      * @param descriptorsReceived descriptors received
@@ -27,10 +29,12 @@ public interface FdPassClientStats {
      */
     public record Snapshot(long requests, long replies, long descriptorsReceived, long descriptorsHeld,
             Map<Failure, Long> failures) {
+        /** A snapshot holding a copy of {@code failures}. */
         public Snapshot {
             failures = Map.copyOf(failures);
         }
 
+        /** Requests failed for {@code cause}; 0 if none. */
         public long failures(Failure cause) {
             return failures.getOrDefault(cause, 0L);
         }

@@ -2,8 +2,10 @@ package io.fdpass.client;
 
 import io.fdpass.codec.FdPassReply;
 import io.fdpass.codec.FileStatus;
+import io.fdpass.files.Names;
 import io.netty.channel.unix.FileDescriptor;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,10 +35,12 @@ public final class ReceivedReply implements AutoCloseable {
         return new ReceivedReply(entries);
     }
 
+    /** An entry per requested name, in request order. */
     public List<Entry> entries() {
         return entries;
     }
 
+    /** The entry of the {@code index}th requested name. */
     public Entry entry(int index) {
         return entries.get(index);
     }
@@ -79,10 +83,12 @@ public final class ReceivedReply implements AutoCloseable {
             this.file = file;
         }
 
+        /** The name as requested. */
         public String name() {
             return name;
         }
 
+        /** What the server answered for the name; {@link FileStatus#UNKNOWN} for a code this version does not know. */
         public FileStatus status() {
             return FileStatus.valueOf(statusCode);
         }
@@ -92,8 +98,35 @@ public final class ReceivedReply implements AutoCloseable {
             return statusCode;
         }
 
+        /** Whether the name was opened: its {@link #file()} is there. */
         public boolean isOk() {
             return file != null;
+        }
+
+        /**
+         * Why this name was not opened, in words for a message, or null if it was. For {@link FileStatus#INVALID_NAME}
+         * it says which part of protocol v1's rule for names the name breaks, told from the name as this client sent
+         * it (the wire says only INVALID_NAME): {@code "invalid name: a '..' component"}, {@code "invalid name:
+         * empty"}, {@code "invalid name: too long: 5000 bytes (expected: at most 4096)"}; a name that keeps the rule
+         * was refused as it resolved, beneath the server's root.
+         */
+        public String reason() {
+            return switch (status()) {
+                case OK -> null;
+                case NOT_FOUND -> "no such file under the server's root";
+                case PERMISSION_DENIED -> "permission denied (the server may not open it, or does not serve it to you)";
+                case INVALID_NAME -> {
+                    byte[] sent = name.getBytes(StandardCharsets.UTF_8);
+                    String problem = Names.problem(sent, sent.length);
+                    yield problem != null ? "invalid name: " + problem
+                            : "it leads outside the server's root (a symlink out of it, a loop, a magic link) or holds "
+                                    + "a component too long for its filesystem";
+                }
+                case NOT_REGULAR_FILE -> "not a regular file";
+                case IO_ERROR -> "the server could not open it (I/O error)";
+                case LIMIT_EXCEEDED -> "the server is out of file descriptors";
+                case UNKNOWN -> "failed with status " + statusCode + ", which this client does not know";
+            };
         }
 
         /** The size the server announced; 0 unless OK. */

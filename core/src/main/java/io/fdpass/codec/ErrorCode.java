@@ -2,10 +2,15 @@ package io.fdpass.codec;
 
 /** The code of an ERROR frame (protocol v1). */
 public enum ErrorCode {
+    /** A frame of length 0, a REQUEST whose names do not fill its body exactly, or the stream ending inside a frame. */
     MALFORMED_FRAME(1),
+    /** A frame longer than the {@code maxFrameLength} the server announced. */
     FRAME_TOO_LARGE(2),
+    /** A REQUEST with more names than the {@code maxNames} the server announced. */
     TOO_MANY_NAMES(3),
+    /** A frame of a type the server does not take: anything but REQUEST. */
     UNSUPPORTED_TYPE(4),
+    /** The server shuts down: requests without a REPLY before it were not processed. */
     SHUTTING_DOWN(5),
     /** Sent right after HELLO to a connection over the server's limits: in total, or for its peer's uid. */
     TOO_MANY_CONNECTIONS(6),

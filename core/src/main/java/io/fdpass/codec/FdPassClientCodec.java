@@ -11,12 +11,23 @@ import io.netty.channel.CombinedChannelDuplexHandler;
  */
 public final class FdPassClientCodec extends CombinedChannelDuplexHandler<FdPassResponseDecoder, FdPassRequestEncoder> {
 
-    /** @see FdPassResponseDecoder#FdPassResponseDecoder(FdPassSocketReader) */
+    /**
+     * A codec that accepts frames up to protocol v1's widest limit.
+     *
+     * @param reader the channel's transport's reader, as {@link FdPassResponseDecoder} needs it
+     * @see FdPassResponseDecoder#FdPassResponseDecoder(FdPassSocketReader)
+     */
     public FdPassClientCodec(FdPassSocketReader reader) {
         this(FdPassResponseDecoder.DEFAULT_MAX_FRAME_LENGTH, reader);
     }
 
-    /** @see FdPassResponseDecoder#FdPassResponseDecoder(int, FdPassSocketReader) */
+    /**
+     * A codec that accepts frames up to {@code maxFrameLength}.
+     *
+     * @param maxFrameLength the largest frame {@code length} accepted, 1029..65536
+     * @param reader the channel's transport's reader, as {@link FdPassResponseDecoder} needs it
+     * @see FdPassResponseDecoder#FdPassResponseDecoder(int, FdPassSocketReader)
+     */
     public FdPassClientCodec(int maxFrameLength, FdPassSocketReader reader) {
         super(new FdPassResponseDecoder(maxFrameLength, reader), FdPassRequestEncoder.INSTANCE);
     }

@@ -14,11 +14,18 @@ public final class FdPassDecoderException extends CorruptedFrameException {
 
     private final transient ErrorCode errorCode;
 
+    /**
+     * A violation, and the ERROR code it is answered with.
+     *
+     * @param errorCode the code a server answers with
+     * @param message what was wrong with the frame, Netty-style ({@code "count: 70 (expected: <= 64)"})
+     */
     public FdPassDecoderException(ErrorCode errorCode, String message) {
         super(message);
         this.errorCode = Objects.requireNonNull(errorCode, "errorCode");
     }
 
+    /** The ERROR code a server answers the violation with. */
     public ErrorCode errorCode() {
         return errorCode;
     }

@@ -12,6 +12,7 @@ import static io.fdpass.codec.Checks.checkInRange;
  * @param message for people, at most 1024 bytes of UTF-8
  */
 public record FdPassError(int code, String message) implements FdPassMessage {
+    /** An ERROR, its code and message checked against the wire's bounds. */
     public FdPassError {
         checkInRange(code, 0, FdPassProtocol.MAX_U16, "code");
         Objects.requireNonNull(message, "message");
@@ -19,6 +20,12 @@ public record FdPassError(int code, String message) implements FdPassMessage {
                 "message length");
     }
 
+    /**
+     * An ERROR with a code this version knows.
+     *
+     * @param code any code but {@link ErrorCode#UNKNOWN}
+     * @param message for people, at most 1024 bytes of UTF-8
+     */
     public FdPassError(ErrorCode code, String message) {
         this(Objects.requireNonNull(code, "code").code(), message);
     }
@@ -32,6 +39,7 @@ public record FdPassError(int code, String message) implements FdPassMessage {
         return new FdPassError(code, m);
     }
 
+    /** The code, {@link ErrorCode#UNKNOWN} for one this version does not know ({@link #code()} has it). */
     public ErrorCode errorCode() {
         return ErrorCode.valueOf(code);
     }

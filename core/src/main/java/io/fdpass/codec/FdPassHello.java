@@ -14,6 +14,7 @@ import static io.fdpass.codec.FdPassProtocol.MIN_FRAME_LENGTH_LIMIT;
  * @param maxUnanswered requests a client may have unanswered before the server stops reading, 1..65535
  */
 public record FdPassHello(int maxNames, int maxFrameLength, int maxUnanswered) implements FdPassMessage {
+    /** A HELLO, each limit checked against the bounds protocol v1 allows a server to announce. */
     public FdPassHello {
         checkInRange(maxNames, 1, MAX_NAMES_LIMIT, "maxNames");
         checkInRange(maxFrameLength, MIN_FRAME_LENGTH_LIMIT, MAX_FRAME_LENGTH_LIMIT, "maxFrameLength");

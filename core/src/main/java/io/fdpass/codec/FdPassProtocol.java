@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
  * body, {@code u8 type}, body), the HELLO's magic and version, and the bounds a server may announce.
  */
 public final class FdPassProtocol {
+    /** The protocol version a HELLO announces, and the only one this implementation speaks. */
     public static final int VERSION = 1;
     /** The first four bytes of every HELLO body: {@code "FDPS"}. */
     public static final int MAGIC = 0x46445053;
@@ -14,9 +15,13 @@ public final class FdPassProtocol {
     /** Bytes of {@code length} and {@code type}: what a receiver reads before it knows a frame's size. */
     public static final int HEADER_LENGTH = 5;
 
+    /** The type of a REQUEST frame (client to server). */
     public static final byte TYPE_REQUEST = 0x01;
+    /** The type of a REPLY frame (server to client). */
     public static final byte TYPE_REPLY = 0x02;
+    /** The type of an ERROR frame (server to client). */
     public static final byte TYPE_ERROR = 0x03;
+    /** The type of a HELLO frame (server to client, first). */
     public static final byte TYPE_HELLO = 0x04;
 
     /** Bytes of a v1 HELLO body; later versions may send more, which v1 clients ignore. */
@@ -32,8 +37,9 @@ public final class FdPassProtocol {
 
     /** The most names a HELLO may announce per REQUEST. */
     public static final int MAX_NAMES_LIMIT = 64;
-    /** The bounds of the largest REQUEST {@code length} a HELLO may announce. */
+    /** The lower bound of the largest REQUEST {@code length} a HELLO may announce. */
     public static final int MIN_FRAME_LENGTH_LIMIT = 8192;
+    /** The upper bound of the largest REQUEST {@code length} a HELLO may announce. */
     public static final int MAX_FRAME_LENGTH_LIMIT = 65536;
     /** The most unanswered requests a HELLO may announce. */
     public static final int MAX_UNANSWERED_LIMIT = 65535;

@@ -13,6 +13,8 @@ public final class FdPassReply implements FdPassMessage {
     private final int descriptorCount;
 
     /**
+     * A REPLY of wire status codes, checked: one size per status, none negative, and 0 for each failure.
+     *
      * @param id the REQUEST's id
      * @param statusCodes one wire status code (0..255) per name
      * @param sizes one size per name: {@code >= 0} for OK entries, 0 for the others
@@ -62,14 +64,17 @@ public final class FdPassReply implements FdPassMessage {
         return bytes;
     }
 
+    /** The id of the REQUEST it answers, as an unsigned 32-bit value. */
     public int id() {
         return id;
     }
 
+    /** How many entries it has: as many as the REQUEST had names. */
     public int count() {
         return statuses.length;
     }
 
+    /** The {@code index}th entry's status; {@link FileStatus#UNKNOWN} for a code this version does not know. */
     public FileStatus status(int index) {
         return FileStatus.valueOf(statuses[index] & 0xff);
     }
@@ -79,6 +84,7 @@ public final class FdPassReply implements FdPassMessage {
         return statuses[index] & 0xff;
     }
 
+    /** The {@code index}th entry's size in bytes, as the server saw it when it opened the file; 0 unless OK. */
     public long size(int index) {
         return sizes[index];
     }

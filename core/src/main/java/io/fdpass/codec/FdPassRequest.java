@@ -24,6 +24,8 @@ public final class FdPassRequest implements FdPassMessage {
     }
 
     /**
+     * A request for names given as bytes, sent as they are.
+     *
      * @param id any 32-bit value, read as unsigned on the wire
      * @param names 1..65535 names, each of 0..65535 bytes (the server judges their content; a server's HELLO lowers
      *        the count to at most 64, and valid names have at most 4096 bytes)
@@ -71,6 +73,7 @@ public final class FdPassRequest implements FdPassMessage {
         return id;
     }
 
+    /** How many names it holds. */
     public int count() {
         return count;
     }

@@ -28,6 +28,8 @@ public final class FdPassRequestDecoder extends ByteToMessageDecoder {
     }
 
     /**
+     * Holds clients to {@code maxNames} and {@code maxFrameLength}.
+     *
      * @param maxNames names per request, 1..64, as the server's HELLO announces
      * @param maxFrameLength largest frame {@code length}, 8192..65536, as the server's HELLO announces
      */

@@ -8,6 +8,7 @@ import io.netty.handler.codec.MessageToByteEncoder;
 /** Encodes {@link FdPassRequest}s: the client's half of the client-to-server direction. */
 @Sharable
 public final class FdPassRequestEncoder extends MessageToByteEncoder<FdPassRequest> {
+    /** The one instance: it keeps no state. */
     public static final FdPassRequestEncoder INSTANCE = new FdPassRequestEncoder();
 
     private FdPassRequestEncoder() {

@@ -57,6 +57,8 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     private final ArrayDeque<Integer> expectedCounts = new ArrayDeque<>();
 
     /**
+     * A decoder that accepts frames up to protocol v1's widest limit, 65536 bytes.
+     *
      * @param reader what it does with its socket and descriptors beyond Netty's API: the channel's transport's
      *        ({@code FdPassTransport.of(channel).socket(channel).reader()})
      */
@@ -65,6 +67,8 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     }
 
     /**
+     * A decoder that accepts frames up to {@code maxFrameLength}.
+     *
      * @param maxFrameLength the largest frame {@code length} accepted, 1029..65536 (room for the longest ERROR)
      * @param reader what it does with its socket and descriptors beyond Netty's API: the channel's transport's
      *        ({@code FdPassTransport.of(channel).socket(channel).reader()})

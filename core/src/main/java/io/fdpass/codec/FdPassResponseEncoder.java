@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
  */
 @Sharable
 public final class FdPassResponseEncoder extends MessageToByteEncoder<FdPassMessage> {
+    /** The one instance: it keeps no state. */
     public static final FdPassResponseEncoder INSTANCE = new FdPassResponseEncoder();
 
     private FdPassResponseEncoder() {

@@ -9,7 +9,9 @@ import io.fdpass.codec.FdPassProtocol;
  *
  * <p>Rejecting {@code .}, {@code ..} and empty components even where they would stay inside the root keeps every
  * valid name's meaning obvious and leaves the kernel (or the walking opener) only symlinks to judge. The check is
- * one pass of a small state machine over the bytes, which judges a name without decoding it.
+ * one pass of a small state machine over the bytes, which judges a name without decoding it. The same machine says
+ * which part of the rule a name breaks ({@link #problem}), for the messages of a client that sent it: the wire says
+ * only INVALID_NAME.
  */
 public final class Names {
     /*
@@ -50,6 +52,46 @@ public final class Names {
             }
         }
         return state == OTHER;
+    }
+
+    /**
+     * Which part of the rule {@code name[0, length)} breaks, in words for a message that begins "invalid name: " (such
+     * as {@code "a '..' component"}), or null if it is valid: exactly when {@link #isValid(byte[], int)} is false.
+     */
+    public static String problem(byte[] name, int length) {
+        if (length == 0) {
+            return "empty";
+        }
+        if (length > FdPassProtocol.MAX_NAME_LENGTH) {
+            return "too long: " + length + " bytes (expected: at most " + FdPassProtocol.MAX_NAME_LENGTH + ")";
+        }
+        int state = EMPTY;
+        for (int i = 0; i < length; i++) {
+            int b = name[i] & 0xFF;
+            int next = next(state, b);
+            if (next < 0) {
+                return problem(state, b, i);
+            }
+            state = next;
+        }
+        return state == OTHER ? null : problem(state, -1, length);
+    }
+
+    /** What made {@code state} fail at byte {@code b} (-1: the end of the name) of offset {@code at}. */
+    private static String problem(int state, int b, int at) {
+        if ((state >>> PENDING_SHIFT & 3) != 0) {
+            return b < 0 ? "not strict UTF-8 (RFC 3629): it ends inside a character"
+                    : "not strict UTF-8 (RFC 3629) at byte offset " + at;
+        }
+        if (b == '/' || b < 0) {
+            return switch (state) {
+                case DOT -> "a '.' component";
+                case DOT_DOT -> "a '..' component";
+                default -> at == 0 ? "absolute: it begins with '/' (names are relative to the server's root)"
+                        : b < 0 ? "an empty component: it ends with '/'" : "an empty component ('//')";
+            };
+        }
+        return b == 0 ? "a NUL byte at offset " + at : "not strict UTF-8 (RFC 3629) at byte offset " + at;
     }
 
     private static int next(int state, int b) {

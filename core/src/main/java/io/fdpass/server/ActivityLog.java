@@ -2,6 +2,7 @@ package io.fdpass.server;
 
 import io.fdpass.Peer;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Ticker;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
@@ -52,7 +53,8 @@ final class ActivityLog {
     private final boolean logConnections;
 
     // Guarded by this.
-    private long intervalStart = System.nanoTime();
+    private final Ticker ticker;
+    private long intervalStart;
     private final int[] linesLeft = new int[Kind.values().length];
     /** Per kind: uid to {events in the interval, events of them not logged one by one}. */
     private final List<Map<Integer, long[]>> counts = new ArrayList<>();
@@ -62,8 +64,11 @@ final class ActivityLog {
     /**
      * @param intervalMillis how often what was not logged one by one is summarised
      * @param logConnections whether connections served are logged too, not only those refused
+     * @param ticker where time comes from: the system's; one the tests move
      */
-    public ActivityLog(long intervalMillis, boolean logConnections) {
+    ActivityLog(long intervalMillis, boolean logConnections, Ticker ticker) {
+        this.ticker = ticker;
+        this.intervalStart = ticker.nanoTime();
         this.intervalNanos = TimeUnit.MILLISECONDS.toNanos(intervalMillis);
         this.logConnections = logConnections;
         for (int i = 0; i < Kind.values().length; i++) {
@@ -115,7 +120,7 @@ final class ActivityLog {
         boolean schedule = false;
         long left;
         synchronized (this) {
-            long now = System.nanoTime();
+            long now = ticker.nanoTime();
             ended = now - intervalStart >= intervalNanos ? endInterval(now) : List.of();
             long[] uid = counts.get(kind.ordinal()).computeIfAbsent(peer == null ? -1 : peer.uid(), u -> new long[2]);
             uid[0] += count;
@@ -148,7 +153,7 @@ final class ActivityLog {
         List<String> lines;
         synchronized (this) {
             flushScheduled = false;
-            long now = System.nanoTime();
+            long now = ticker.nanoTime();
             lines = now - intervalStart >= intervalNanos ? endInterval(now) : List.of();
         }
         lines.forEach(log::info);
@@ -158,7 +163,7 @@ final class ActivityLog {
     public void flush() {
         List<String> lines;
         synchronized (this) {
-            lines = endInterval(System.nanoTime());
+            lines = endInterval(ticker.nanoTime());
         }
         lines.forEach(log::info);
     }

@@ -82,6 +82,7 @@ public final class FdPassServer implements AutoCloseable {
         this.lingerMillis = lingerMillis;
     }
 
+    /** Settings for a server, to {@link Builder#start() start}; every one but what to serve has a default. */
     public static Builder builder() {
         return new Builder();
     }

@@ -15,6 +15,8 @@ public interface FdPassServerStats {
     Snapshot snapshot();
 
     /**
+     * The counters at one moment.
+     *
      * @param connectionsAccepted connections served (admitted within the connection limits)
      * @param connectionsOpen connections served and open now
      * @param connectionsRefused connections refused as they were accepted (HELLO, then ERROR TOO_MANY_CONNECTIONS):
@@ -36,6 +38,7 @@ public interface FdPassServerStats {
             long namesRefusedByPolicy, long backpressurePauses, long budgetPauses, Map<FileStatus, Long> entries,
             Map<ErrorCode, Long> errors) {
 
+        /** A snapshot holding copies of {@code entries} and {@code errors}. */
         public Snapshot {
             entries = Map.copyOf(entries);
             errors = Map.copyOf(errors);

@@ -58,7 +58,8 @@ final class ServerStart {
         DescriptorBudget budget = new DescriptorBudget(b.hello.maxNames(), Ticker.systemTicker());
         ServerConfig config = new ServerConfig(b.hello, source, b.accessPolicy, b.lingerMillis, b.maxUnreadBytes,
                 b.frameTimeoutMillis, b.idleTimeoutMillis, b.stallTimeoutMillis, executor, limits, budget,
-                new ServerCounters(budget::inFlight), new ActivityLog(FdPassServer.LOG_INTERVAL_MILLIS, b.logConnections));
+                new ServerCounters(budget::inFlight),
+                new ActivityLog(FdPassServer.LOG_INTERVAL_MILLIS, b.logConnections, Ticker.systemTicker()));
         return new FdPassServerInitializer(config, ownsSource, b.onConnect, onClose, confinement);
     }
 

@@ -56,6 +56,11 @@ public interface FdPassSocket {
     /** Reads the credentials of a channel's peer, as the transport's channel class does. */
     @FunctionalInterface
     interface Credentials {
+        /**
+         * The credentials the kernel recorded for the peer when it connected.
+         *
+         * @throws IOException if the system call fails
+         */
         PeerCredentials read() throws IOException;
     }
 

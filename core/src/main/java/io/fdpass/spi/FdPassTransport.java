@@ -25,10 +25,13 @@ public interface FdPassTransport {
     /** Why {@link #isAvailable()} is false, as Netty reports it; null when available. */
     Throwable unavailabilityCause();
 
+    /** The factory of the transport's I/O handler, for the event loop groups a server or client makes itself. */
     IoHandlerFactory newIoHandlerFactory();
 
+    /** The class of the transport's listening Unix socket channel, for a {@code ServerBootstrap}. */
     Class<? extends ServerChannel> serverChannelClass();
 
+    /** The class of the transport's Unix socket channel, which must read and write Netty's {@code FileDescriptor}. */
     Class<? extends DomainSocketChannel> channelClass();
 
     /**

@@ -7,13 +7,50 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class NamesTest {
 
+    /** Whether the name is valid, checking that {@link Names#problem} finds a problem exactly when it is not. */
     private static boolean isValid(byte[] name) {
-        return Names.isValid(name);
+        boolean valid = Names.isValid(name);
+        String problem = Names.problem(name, name.length);
+        assertEquals(valid, problem == null, () -> HexFormat.of().formatHex(name) + ": " + problem);
+        return valid;
+    }
+
+    private static String problem(String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        return Names.problem(bytes, bytes.length);
+    }
+
+    @Test
+    void aProblemSaysWhichPartOfTheRuleIsBroken() {
+        assertNull(problem("a/b.txt"));
+        assertEquals("empty", problem(""));
+        assertEquals("too long: 5000 bytes (expected: at most 4096)", problem("a".repeat(5000)));
+        assertEquals("absolute: it begins with '/' (names are relative to the server's root)", problem("/etc/passwd"));
+        assertEquals("absolute: it begins with '/' (names are relative to the server's root)", problem("/"));
+        assertEquals("an empty component ('//')", problem("a//b"));
+        assertEquals("an empty component: it ends with '/'", problem("a/"));
+        assertEquals("a '..' component", problem("private/../a.txt"));
+        assertEquals("a '..' component", problem("../etc/passwd"));
+        assertEquals("a '..' component", problem("a/.."));
+        assertEquals("a '.' component", problem("./a"));
+        assertEquals("a '.' component", problem("a/."));
+        assertEquals("a '.' component", problem("."));
+        assertEquals("a NUL byte at offset 1", problem("a\0b"));
+        assertEquals("not strict UTF-8 (RFC 3629) at byte offset 2", Names.problem(new byte[] {'a', 'b', (byte) 0x80},
+                3), "a continuation byte without its lead");
+        assertEquals("not strict UTF-8 (RFC 3629) at byte offset 1", Names.problem(new byte[] {'a', (byte) 0xC0,
+                (byte) 0x80}, 3), "an overlong form");
+        assertEquals("not strict UTF-8 (RFC 3629): it ends inside a character",
+                Names.problem(new byte[] {'a', (byte) 0xE2, (byte) 0x82}, 3));
+        assertEquals("a '..' component", Names.problem("../x".getBytes(StandardCharsets.UTF_8), 2),
+                "only the first length bytes");
     }
 
     private static boolean isValid(String name) {

@@ -2,9 +2,10 @@ package io.fdpass.server;
 
 import io.fdpass.Peer;
 import io.fdpass.testing.LogLines;
-import io.netty.util.concurrent.DefaultEventExecutor;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.concurrent.EventExecutor;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -13,18 +14,24 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** The log's bounds: a few lines per kind and interval, then one line per uid; names escaped and shortened. */
 class ActivityLogTest {
     private final LogLines captured = LogLines.of(ActivityLog.class.getName());
     private final List<String> lines = captured.lines();
-    private final EventExecutor executor = new DefaultEventExecutor();
+    /** An event loop whose time moves only when told, for the log's intervals and the flush it schedules. */
+    private final EmbeddedChannel loop = new EmbeddedChannel();
+    private final EventExecutor executor = loop.eventLoop();
+
+    @BeforeEach
+    void freezeTime() {
+        loop.freezeTime();
+    }
 
     @AfterEach
-    void release() throws InterruptedException {
+    void release() {
         captured.close();
-        executor.shutdownGracefully(0, 0, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+        loop.finishAndReleaseAll();
     }
 
     private static Peer peer(int uid) {
@@ -45,7 +52,7 @@ class ActivityLogTest {
 
     @Test
     void theFirstEventsOfAKindAreLoggedThenTheRestCountedByUid() {
-        ActivityLog log = new ActivityLog(60_000, true);
+        ActivityLog log = new ActivityLog(60_000, true, executor.ticker());
         for (int i = 0; i < 10; i++) {
             log.namesRefused(ActivityLog.Kind.REFUSED_BY_POLICY, peer(1), 64, "a.txt".getBytes(), executor);
         }
@@ -72,7 +79,7 @@ class ActivityLogTest {
 
     @Test
     void theSummaryComesWhenTheIntervalEndsAndNamesAFewUidsAtMost() throws InterruptedException {
-        ActivityLog log = new ActivityLog(200, false);
+        ActivityLog log = new ActivityLog(200, false, executor.ticker());
         log.connected(peer(1), executor);
         assertEquals(List.of(), lines, "connections are not logged unless asked");
         int uids = ActivityLog.UIDS_PER_SUMMARY + 4;
@@ -81,20 +88,19 @@ class ActivityLogTest {
                 log.connectionRefused(peer(1000 + uid), "too many connections", executor);
             }
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (lines.stream().noneMatch(l -> l.contains("other uids"))) {
-            if (System.nanoTime() > deadline) {
-                fail("no summary: " + lines);
-            }
-            Thread.onSpinWait();
-        }
+        assertEquals(ActivityLog.LINES_PER_INTERVAL, lines.size(), "before the interval ends: " + lines);
+        loop.advanceTimeBy(199, TimeUnit.MILLISECONDS);
+        loop.runScheduledPendingTasks();
+        assertEquals(ActivityLog.LINES_PER_INTERVAL, lines.size(), "a millisecond before the interval ends: " + lines);
+        loop.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+        loop.runScheduledPendingTasks();
         List<String> summary = lines.subList(ActivityLog.LINES_PER_INTERVAL, lines.size());
         assertEquals(ActivityLog.UIDS_PER_SUMMARY + 1, summary.size(), summary.toString());
-        assertTrue(summary.getFirst().matches("uid 1019: 20 connections refused in the last [\\d.]+ s"),
+        assertTrue(summary.getFirst().matches("uid 1019: 20 connections refused in the last 0.2 s"),
                 summary.getFirst());
         // The five logged one by one were uid 1000's, uid 1001's two and two of uid 1002's three; 18 uids had some
         // not logged, and the two with the fewest in all, 1003 (4) and 1002 (3), share the last line.
-        assertTrue(summary.getLast().matches("2 other uids: 7 connections refused in the last [\\d.]+ s"),
+        assertTrue(summary.getLast().matches("2 other uids: 7 connections refused in the last 0.2 s"),
                 summary.getLast());
     }
 }

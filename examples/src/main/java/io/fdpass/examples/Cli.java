@@ -130,9 +130,13 @@ final class Cli {
 
     /**
      * A name for one line of output or log: {@link #escape(String) escaped}, and cut after {@value #NAME_SHOWN}
-     * characters with its length in bytes said, so that a long one floods no terminal and no log.
+     * characters with its length in bytes said, so that a long one floods no terminal and no log; the empty name as
+     * {@code ""}, so that it shows.
      */
     static String displayName(String name) {
+        if (name.isEmpty()) {
+            return "\"\"";
+        }
         String escaped = escape(name);
         return escaped.length() <= NAME_SHOWN ? escaped : escaped.substring(0, NAME_SHOWN) + "... ("
                 + name.getBytes(StandardCharsets.UTF_8).length + " bytes)";

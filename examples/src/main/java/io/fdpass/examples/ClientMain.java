@@ -57,9 +57,6 @@ public final class ClientMain implements Callable<Integer> {
     @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The server's socket.")
     Path socket;
 
-    @Option(names = "--stats", description = "After the reply, print the client's counters to stderr.")
-    boolean stats;
-
     @Option(names = "--bytes", paramLabel = "N", defaultValue = "16",
             description = "How many bytes to show from the start of each file (default: ${DEFAULT-VALUE}).")
     int bytes;
@@ -79,6 +76,9 @@ public final class ClientMain implements Callable<Integer> {
             description = "First try to open DIR/NAME directly, for each NAME, and print what happened (with "
                     + "--sandbox: permission denied).")
     Path tryOpen;
+
+    @Option(names = "--stats", description = "After the reply, print the client's counters to stderr.")
+    boolean stats;
 
     @Parameters(arity = "1..*", paramLabel = "NAME", description = "Files to ask for, relative to the server's root.")
     List<String> names;
@@ -207,17 +207,8 @@ public final class ClientMain implements Callable<Integer> {
         return entry.status() == FileStatus.UNKNOWN ? "STATUS_" + entry.statusCode() : entry.status().name();
     }
 
+    /** Why a name failed, one line: the library's words, then the status as the wire has it. */
     static String reason(ReceivedReply.Entry entry) {
-        String why = switch (entry.status()) {
-            case NOT_FOUND -> "no such file under the server's root";
-            case PERMISSION_DENIED -> "permission denied (the server may not open it, or does not serve it to you)";
-            case INVALID_NAME -> "invalid name, or it leads outside the server's root";
-            case NOT_REGULAR_FILE -> "not a regular file";
-            case IO_ERROR -> "the server could not open it (I/O error)";
-            case LIMIT_EXCEEDED -> "the server is out of file descriptors";
-            case OK -> "opened";
-            case UNKNOWN -> "failed with status " + entry.statusCode() + ", which this client does not know";
-        };
-        return why + " (" + statusName(entry) + ")";
+        return entry.reason() + " (" + statusName(entry) + ")";
     }
 }

@@ -51,18 +51,9 @@ public final class ServerMain implements Callable<Integer> {
                     + "under systemd socket activation (LISTEN_FDS), which hands over a listening socket instead.")
     Path socket;
 
-    @Option(names = "--stats-interval", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
-            description = "Log the server's counters this often, e.g. 10s (default: never).")
-    Duration statsInterval;
-
     @Option(names = "--root", required = true, paramLabel = "DIR",
             description = "Serve the regular files beneath this directory (never outside it).")
     Path root;
-
-    @Option(names = "--allow-mounts",
-            description = "Serve the files of other mounts beneath --root too (default: PERMISSION_DENIED), but "
-                    + "never those of a pseudo filesystem (proc, sysfs, cgroup...).")
-    boolean allowMounts;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "0600", converter = ModeConverter.class,
             description = "The socket file's mode, octal or rw-rw----: who may connect (default: ${DEFAULT-VALUE}).")
@@ -76,6 +67,16 @@ public final class ServerMain implements Callable<Integer> {
             description = "Serve only these groups (the client's effective gid), and the --allow-uid users. "
                     + "Without either, everyone who can connect is served.")
     List<Integer> allowGids = new ArrayList<>();
+
+    @Option(names = "--allow-mounts",
+            description = "Serve the files of other mounts beneath --root too (default: PERMISSION_DENIED), but "
+                    + "never those of a pseudo filesystem (proc, sysfs, cgroup...).")
+    boolean allowMounts;
+
+    @Option(names = "--no-confine",
+            description = "Do not confine the serving threads with Landlock (by default they may read beneath DIR "
+                    + "and the JVM's own files, nothing else, where the kernel has Landlock).")
+    boolean noConfine;
 
     @Option(names = "--max-names", paramLabel = "N",
             description = "Names per request, 1.." + FdPassProtocol.MAX_NAMES_LIMIT + " (default: "
@@ -93,15 +94,10 @@ public final class ServerMain implements Callable<Integer> {
                     + FdPassProtocol.MAX_UNANSWERED_LIMIT + " (default: " + FdPassServer.DEFAULT_MAX_UNANSWERED + ").")
     Integer maxUnanswered;
 
-    @Option(names = "--linger", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
-            description = "How long a connection may linger for its client after an ERROR or the shutdown, "
-                    + "e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).")
-    Duration linger;
-
-    @Option(names = "--no-confine",
-            description = "Do not confine the serving threads with Landlock (by default they may read beneath DIR "
-                    + "and the JVM's own files, nothing else, where the kernel has Landlock).")
-    boolean noConfine;
+    @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
+            description = "No reply is written while a client has more than this unread, in kernel bytes "
+                    + "(default and most: the socket's send buffer less room for a largest reply).")
+    Integer maxUnreadBytes;
 
     @Option(names = "--max-connections", paramLabel = "N",
             description = "Connections served at once; one more gets HELLO, then ERROR TOO_MANY_CONNECTIONS (default: "
@@ -128,10 +124,14 @@ public final class ServerMain implements Callable<Integer> {
                     + "for ever (default: " + FdPassServer.DEFAULT_STALL_TIMEOUT_MILLIS / 1000 + "s).")
     Duration stallTimeout;
 
-    @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
-            description = "No reply is written while a client has more than this unread, in kernel bytes "
-                    + "(default and most: the socket's send buffer less room for a largest reply).")
-    Integer maxUnreadBytes;
+    @Option(names = "--linger", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "How long a connection may linger for its client after an ERROR or the shutdown, "
+                    + "e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).")
+    Duration linger;
+
+    @Option(names = "--stats-interval", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
+            description = "Log the server's counters this often, e.g. 10s (default: never).")
+    Duration statsInterval;
 
     public static void main(String[] args) {
         System.exit(Cli.commandLine(new ServerMain()).execute(args));

@@ -3,12 +3,18 @@ package io.fdpass.examples;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CliTest {
     @Test
@@ -30,6 +36,11 @@ class CliTest {
         assertEquals("caf\u00e9\\n", Cli.displayName("caf\u00e9\n"));
         String exactly = "x".repeat(Cli.NAME_SHOWN);
         assertEquals(exactly, Cli.displayName(exactly));
+    }
+
+    @Test
+    void theEmptyNameShows() {
+        assertEquals("\"\"", Cli.displayName(""));
     }
 
     @Test
@@ -59,5 +70,25 @@ class CliTest {
     void describesFileErrorsInOneLine() {
         assertEquals("/x: no such file or directory", Cli.describe(new java.nio.file.NoSuchFileException("/x")));
         assertEquals("a", Cli.describe(new java.util.concurrent.CompletionException(new java.io.IOException("a\nb"))));
+    }
+
+    /** The README's synopses list every option, in the order --help lists them. */
+    @Test
+    void theReadmesSynopsesFollowHelp() throws IOException {
+        String readme = Files.readString(Path.of("").toAbsolutePath().getParent().resolve("README.md"));
+        assertEquals(helpOrder(new ServerMain()), synopsis(readme, "**Server**: `"));
+        assertEquals(helpOrder(new ClientMain()), synopsis(readme, "**Client**: `"));
+    }
+
+    private static List<String> synopsis(String readme, String start) {
+        int from = readme.indexOf(start);
+        assertTrue(from >= 0, "no " + start + " in the README");
+        String text = readme.substring(from + start.length(), readme.indexOf('`', from + start.length()));
+        return Pattern.compile("--[a-z-]+").matcher(text).results().map(m -> m.group()).toList();
+    }
+
+    private static List<String> helpOrder(Object command) {
+        return new CommandLine(command).getCommandSpec().options().stream().map(o -> o.longestName())
+                .filter(n -> !n.equals("--help") && !n.equals("--version")).toList();
     }
 }

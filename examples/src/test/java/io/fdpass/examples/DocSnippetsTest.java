@@ -21,11 +21,12 @@ import javax.tools.SimpleJavaFileObject;
 import javax.tools.ToolProvider;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The code a user copies compiles against the library as it is: every {@code java} block of the README, and every
- * {@code <pre>{@code ...}</pre>} example in the Javadoc of the exported packages.
+ * {@code <pre>{@code ...}</pre>} example in the Javadoc of the exported packages and its overview page.
  */
 class DocSnippetsTest {
     private static final Path REPO = Path.of("").toAbsolutePath().getParent();
@@ -47,19 +48,50 @@ class DocSnippetsTest {
     @TempDir
     Path out;
 
+    /**
+     * The README's classes compile on the class path, and with its {@code module-info.java} as a module that has
+     * fdpass and Netty on its module path.
+     */
     @Test
     void theReadmesJavaBlocksCompile() throws IOException {
         String readme = Files.readString(REPO.resolve("README.md"));
-        List<JavaFileObject> units = new ArrayList<>();
+        List<JavaFileObject> classes = new ArrayList<>();
+        JavaFileObject moduleInfo = null;
         Matcher block = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(readme);
         while (block.find()) {
             String code = block.group(1);
+            if (code.matches("(?s)\\s*module \\w+ \\{.*")) {
+                assertEquals(null, moduleInfo, "a second module-info.java in the README");
+                moduleInfo = source("module-info", code);
+                continue;
+            }
             Matcher name = Pattern.compile("public (?:final )?class (\\w+)").matcher(code);
-            assertTrue(name.find(), () -> "a README block that is not a class:\n" + code);
-            units.add(source(name.group(1), code));
+            assertTrue(name.find(), () -> "a README block that is neither a class nor a module-info.java:\n" + code);
+            Matcher pkg = Pattern.compile("^package ([\\w.]+);", Pattern.MULTILINE).matcher(code);
+            classes.add(source((pkg.find() ? pkg.group(1).replace('.', '/') + "/" : "") + name.group(1), code));
         }
-        assertTrue(units.size() >= 2, "the README's embedding examples: " + units.size());
-        compile(units);
+        assertTrue(classes.size() >= 2, "the README's embedding examples: " + classes.size());
+        compile(classes, List.of("-d", out.toString(), "-classpath", System.getProperty("java.class.path")));
+
+        assertNotNull(moduleInfo, "the README's module-info.java");
+        List<JavaFileObject> module = new ArrayList<>(classes);
+        module.add(moduleInfo);
+        compile(module, List.of("-d", out.resolve("module").toString(), "--module-path", fdpassAndNetty()));
+    }
+
+    /** fdpass's and Netty's jars (or core's classes) from the test's class path: what the README gathers. */
+    private static String fdpassAndNetty() {
+        List<String> path = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path p = Path.of(entry);
+            String name = p.getFileName().toString();
+            boolean fdpass = Files.isRegularFile(p.resolve("module-info.class")) && entry.contains("core")
+                    || name.startsWith("fdpass-core-") && !name.contains("-tests");
+            if (fdpass || name.startsWith("netty-") && name.endsWith(".jar")) {
+                path.add(entry);
+            }
+        }
+        return String.join(File.pathSeparator, path);
     }
 
     /** The README's server and client, as a user would paste them into two files and run them. */
@@ -70,7 +102,7 @@ class DocSnippetsTest {
         Files.writeString(out.resolve("root/courses.txt"), "Course1\nCourse2\n");
         Files.writeString(out.resolve("root/private/grades.txt"), "A\n");
         Path socket = out.resolve("files.sock");
-        Process server = java("FileBroker", socket.toString(), out.resolve("root").toString()).start();
+        Process server = java("app.FileBroker", socket.toString(), out.resolve("root").toString()).start();
         try {
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (!Files.exists(socket) && server.isAlive() && System.nanoTime() < deadline) {
@@ -78,12 +110,12 @@ class DocSnippetsTest {
             }
             assertTrue(Files.exists(socket), "the README's server did not start");
 
-            Process ok = java("Reader", socket.toString(), "courses.txt").start();
+            Process ok = java("app.Reader", socket.toString(), "courses.txt").start();
             assertTrue(ok.waitFor(30, TimeUnit.SECONDS));
             assertEquals("courses.txt: 16 bytes\n", new String(ok.getInputStream().readAllBytes()));
             assertEquals(0, ok.exitValue());
 
-            Process refused = java("Reader", socket.toString(), "courses.txt", "private/grades.txt", "missing.txt")
+            Process refused = java("app.Reader", socket.toString(), "courses.txt", "private/grades.txt", "missing.txt")
                     .start();
             assertTrue(refused.waitFor(30, TimeUnit.SECONDS));
             assertEquals("courses.txt: 16 bytes\n", new String(refused.getInputStream().readAllBytes()));
@@ -120,15 +152,26 @@ class DocSnippetsTest {
                 }
             }
         }
-        assertTrue(units.size() >= 3, "Javadoc examples found: " + units.size());
-        compile(units);
+        // The overview page, the landing page of the Javadoc: its examples are not in a comment.
+        Matcher m = Pattern.compile("<pre>\\{@code\\n(.*?)\\n}</pre>", Pattern.DOTALL)
+                .matcher(Files.readString(REPO.resolve("core/src/main/javadoc/overview.html")));
+        int overview = 0;
+        for (; m.find(); overview++) {
+            String name = "Example" + units.size();
+            units.add(source(name, JAVADOC_IMPORTS + "class " + name
+                    + " {\n    static void example(EventLoopGroup group) throws Exception {\n" + m.group(1)
+                    + "\n    }\n}\n"));
+        }
+        assertEquals(2, overview, "the overview's examples: a server and a client");
+        assertTrue(units.size() >= 5, "Javadoc examples found: " + units.size());
+        compile(units, List.of("-d", out.toString(), "-classpath", System.getProperty("java.class.path")));
     }
 
-    private void compile(List<JavaFileObject> units) {
+    private static void compile(List<JavaFileObject> units, List<String> options) {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
-        List<String> options = List.of("-d", out.toString(), "-proc:none", "-classpath",
-                System.getProperty("java.class.path"));
+        options = new ArrayList<>(options);
+        options.add("-proc:none");
         boolean ok = javac.getTask(null, null, diagnostics, options, null, units).call();
         assertEquals(List.of(), diagnostics.getDiagnostics().stream().map(Object::toString).toList());
         assertTrue(ok);

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -217,16 +218,48 @@ class ScenarioIT {
         Files.createSymbolicLink(root.resolve("link.txt"), Path.of("../outside.txt"));
         Files.createSymbolicLink(root.resolve("abs-link.txt"), dir.resolve("outside.txt"));
         Path socket = dir.resolve("fdpass.sock");
+        String leadsOut = "it leads outside the server's root (a symlink out of it, a loop, a magic link) or holds a "
+                + "component too long for its filesystem (INVALID_NAME)";
+        Map<String, String> reasons = new LinkedHashMap<>();
+        reasons.put("../outside.txt", "invalid name: a '..' component (INVALID_NAME)");
+        reasons.put("link.txt", leadsOut);
+        reasons.put("abs-link.txt", leadsOut);
+        reasons.put(dir.resolve("outside.txt").toString(), "invalid name: absolute: it begins with '/' (names are "
+                + "relative to the server's root) (INVALID_NAME)");
         try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString())) {
-            for (String name : List.of("../outside.txt", "link.txt", "abs-link.txt", dir.resolve("outside.txt")
-                    .toString())) {
-                Result client = Jars.client(dir, "--socket", socket.toString(), name);
+            for (Map.Entry<String, String> name : reasons.entrySet()) {
+                Result client = Jars.client(dir, "--socket", socket.toString(), name.getKey());
                 assertEquals(ClientMain.NAME_FAILED, client.exit(), client::toString);
-                assertEquals(List.of("reply: 1 name, 0 OK, 1 failed", name + " INVALID_NAME"), client.outLines(),
-                        client::toString);
-                assertOneLine(client, "fdpass-example-client: " + name
-                        + ": invalid name, or it leads outside the server's root (INVALID_NAME)");
+                assertEquals(List.of("reply: 1 name, 0 OK, 1 failed", name.getKey() + " INVALID_NAME"),
+                        client.outLines(), client::toString);
+                assertOneLine(client, "fdpass-example-client: " + name.getKey() + ": " + name.getValue());
             }
+            assertEquals(0, server.terminate(), server::log);
+        }
+    }
+
+    /**
+     * An invalid name is told apart by the rule it breaks, in one line that shows it: the empty name as "", a long one
+     * cut with its length; a name that stays inside the root but has a ".." component breaks the rule all the same.
+     */
+    @Test
+    void invalidNamesSayWhichRuleTheyBreak() throws Exception {
+        Path socket = dir.resolve("fdpass.sock");
+        String longName = "a".repeat(5000);
+        try (Server server = Server.start(dir, socket, List.of(), "--root", sampleRoot().toString())) {
+            Result client = Jars.client(dir, "--socket", socket.toString(), "", longName, "private/../courses.txt",
+                    "courses.txt");
+            assertEquals(ClientMain.NAME_FAILED, client.exit(), client::toString);
+            String shown = "a".repeat(Cli.NAME_SHOWN) + "... (5000 bytes)";
+            assertEquals(List.of("reply: 4 names, 1 OK, 3 failed", "\"\" INVALID_NAME", shown + " INVALID_NAME",
+                    "private/../courses.txt INVALID_NAME", "courses.txt OK 16 bytes: Course1\\nCourse2\\n"),
+                    client.outLines(), client::toString);
+            assertEquals(List.of(
+                    "fdpass-example-client: \"\": invalid name: empty (INVALID_NAME)",
+                    "fdpass-example-client: " + shown + ": invalid name: too long: 5000 bytes (expected: at most "
+                            + "4096) (INVALID_NAME)",
+                    "fdpass-example-client: private/../courses.txt: invalid name: a '..' component (INVALID_NAME)"),
+                    client.errLines(), client::toString);
             assertEquals(0, server.terminate(), server::log);
         }
     }
