@@ -74,7 +74,7 @@ final class MemoryServer implements AutoCloseable {
         }
         config = new ServerConfig(hello, source, b.policy, b.lingerMillis, b.maxUnreadBytes,
                 b.frameTimeoutMillis, b.idleTimeoutMillis, b.stallTimeoutMillis, b.openExecutor, limits, budget,
-                new ServerCounters(budget::inFlight), new ActivityLog(FdPassServer.LOG_INTERVAL_MILLIS, false));
+                new ServerCounters(budget::inFlight), new ActivityLog(FdPassServer.LOG_INTERVAL_MILLIS, false, clock));
         initializer = new FdPassServerInitializer(config, true, null, () -> { }, null);
     }
 
