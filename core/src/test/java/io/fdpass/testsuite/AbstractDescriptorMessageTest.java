@@ -10,6 +10,7 @@ import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.Sockets;
+import io.fdpass.testing.TestFrames;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.CorruptedFrameException;
 import org.junit.jupiter.api.Test;
