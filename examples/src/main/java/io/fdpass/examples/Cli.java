@@ -183,18 +183,18 @@ final class Cli {
     /** A decimal int; an IllegalArgumentException saying what is wrong. */
     static int integer(String value) {
         try {
-            return Integer.parseInt(value.trim());
+            return Integer.parseInt(value);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + value + "' is not an integer");
+            throw new IllegalArgumentException("'" + value + "' is not an int");
         }
     }
 
     /** A decimal long; an IllegalArgumentException saying what is wrong. */
     static long longInteger(String value) {
         try {
-            return Long.parseLong(value.trim());
+            return Long.parseLong(value);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + value + "' is not an integer");
+            throw new IllegalArgumentException("'" + value + "' is not a long");
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * A program's command line, GNU style: options with a value ({@code --socket PATH} or {@code --socket=PATH}), flags,
@@ -38,6 +39,13 @@ final class Options {
     private static final int WIDTH = 80;
     /** The most the option column of the help takes; a longer option gets its description on the next line. */
     private static final int OPTION_COLUMN = 28;
+    /** -h, -V and their clusters, as picocli took them. */
+    private static final Pattern HELP_AND_VERSION = Pattern.compile("-[hV]+");
+    /** What picocli takes for a number rather than an option: an integer, decimal, octal or hexadecimal. */
+    private static final Pattern NUMBER =
+            Pattern.compile("[-+]?(0[xX][0-9a-fA-F]+|#[0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)");
+    private static final Pattern DECIMAL = Pattern.compile("[-+]?(NaN|Infinity|(([0-9]+\\.?[0-9]*|\\.[0-9]+)"
+            + "([eE][-+]?[0-9]+)?)|(0[xX]([0-9a-fA-F]+\\.?[0-9a-fA-F]*|\\.[0-9a-fA-F]+)[pP][-+]?[0-9]+))[fFdD]?");
 
     private final String name;
     private final String[] description;
@@ -112,7 +120,10 @@ final class Options {
     }
 
     /**
-     * Reads {@code args} into the options' setters.
+     * Reads {@code args} into the options' setters, as picocli read them before (the Python client,
+     * clients/python, says the same): options anywhere among the parameters, {@code --} ending them; a value that
+     * does not convert is said at once, then a missing option or parameter, then unknown options ({@code -} and
+     * more, not a number).
      *
      * @return {@link #RUN}; or, having printed what was asked or what is wrong, the exit status: 0 after
      *         {@code --help} or {@code --version}, {@link #USAGE} after an error
@@ -120,10 +131,13 @@ final class Options {
     int parse(String[] args) {
         Set<Option> seen = new HashSet<>();
         List<String> positional = new ArrayList<>();
+        List<String> unknown = new ArrayList<>();
+        boolean help = false;
+        boolean version = false;
         boolean optionsEnded = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
-            if (optionsEnded || !arg.startsWith("-") || arg.equals("-")) {
+            if (optionsEnded) {
                 positional.add(arg);
                 continue;
             }
@@ -131,35 +145,30 @@ final class Options {
                 optionsEnded = true;
                 continue;
             }
-            if (arg.equals("-h") || arg.equals("--help")) {
-                printHelp();
-                return 0;
-            }
-            if (arg.equals("-V") || arg.equals("--version")) {
-                Cli.version(name).forEach(out::println);
-                return 0;
+            if (arg.equals("--help") || arg.equals("--version") || HELP_AND_VERSION.matcher(arg).matches()) {
+                help |= arg.equals("--help") || !arg.startsWith("--") && arg.indexOf('h') > 0;
+                version |= arg.equals("--version") || !arg.startsWith("--") && arg.indexOf('V') > 0;
+                continue;
             }
             int equals = arg.indexOf('=');
-            String key = equals < 0 ? arg : arg.substring(0, equals);
-            Option option = options.get(key);
-            if (option == null) {
-                return usageError("Unknown option: '" + arg + "'");
-            }
-            String value;
-            if (option.label == null) {
-                if (equals >= 0) {
-                    return usageError("Option '" + key + "' takes no value: '" + arg + "'");
-                }
-                value = null;
-            } else if (equals >= 0) {
+            Option option = options.get(arg);
+            String value = null;
+            if (option == null && equals > 0 && options.get(arg.substring(0, equals)) instanceof Option valued
+                    && valued.label != null) {
+                option = valued;
                 value = arg.substring(equals + 1);
-            } else if (i + 1 < args.length) {
+            } else if (option != null && option.label != null) {
+                if (i + 1 == args.length) {
+                    return usageError("Missing required parameter for option '" + arg + "' (" + option.label + ")");
+                }
+                if (isOption(args[i + 1])) {
+                    return usageError("Expected parameter for option '" + arg + "' but found '" + args[i + 1] + "'");
+                }
                 value = args[++i];
-            } else {
-                return usageError("Missing required parameter for option '" + key + "' (" + option.label + ")");
             }
-            if (!seen.add(option) && !option.repeatable) {
-                return usageError("Option '" + key + "' should be given only once");
+            if (option == null) {
+                (resemblesOption(arg) ? unknown : positional).add(arg);
+                continue;
             }
             try {
                 if (option.split == null || value == null) {
@@ -170,23 +179,49 @@ final class Options {
                     }
                 }
             } catch (IllegalArgumentException e) {
-                return usageError("Invalid value for option '" + key + "': " + e.getMessage());
+                return usageError("Invalid value for option '" + option.name + "': " + e.getMessage());
+            }
+            if (!seen.add(option) && !option.repeatable) {
+                return usageError("option '" + option.name + "'" + (option.label == null ? "" : " (" + option.label
+                        + ")") + " should be specified only once");
             }
         }
+        if (help) {
+            printHelp();
+            return 0;
+        }
+        if (version) {
+            Cli.version(name).forEach(out::println);
+            out.flush();
+            return 0;
+        }
+        List<String> missing = new ArrayList<>();
         for (Option option : options.values()) {
             if (option.required && !seen.contains(option)) {
-                return usageError("Missing required option: '" + option.synopsis() + "'");
+                missing.add("'" + option.synopsis() + "'");
             }
         }
-        int min = parameters == null ? 0 : parameters.min;
+        boolean noParameter = parameters != null && positional.size() < parameters.min;
+        if (!missing.isEmpty() && noParameter) {
+            missing.add("'" + parameters.label + "'");
+            return usageError("Missing required options and parameters: " + String.join(", ", missing));
+        }
+        if (!missing.isEmpty()) {
+            return usageError("Missing required option" + (missing.size() == 1 ? ": " : "s: ")
+                    + String.join(", ", missing));
+        }
+        if (noParameter) {
+            return usageError("Missing required parameter: '" + parameters.label + "'");
+        }
+        if (!unknown.isEmpty()) {
+            return usageError("Unknown option" + (unknown.size() == 1 ? ": '" : "s: '") + String.join("', '", unknown)
+                    + "'");
+        }
         int max = parameters == null ? 0 : parameters.max;
         if (positional.size() > max) {
             return usageError(max == 0 ? "Unexpected parameter: '" + positional.get(0) + "'"
                     : "Too many " + parameters.label + " parameters: " + positional.size() + " (expected: <= "
                     + max + ")");
-        }
-        if (positional.size() < min) {
-            return usageError("Missing required parameter: '" + parameters.label + "'");
         }
         try {
             positional.forEach(parameters == null ? p -> { } : parameters.add);
@@ -194,6 +229,19 @@ final class Options {
             return usageError("Invalid value for parameter '" + parameters.label + "': " + e.getMessage());
         }
         return RUN;
+    }
+
+    /** An option's name, or one with its value after '=', or help and version: what a value may not be. */
+    private boolean isOption(String arg) {
+        int equals = arg.indexOf('=');
+        return options.containsKey(arg) || HELP_AND_VERSION.matcher(arg).matches() || arg.equals("--help")
+                || arg.equals("--version") || equals > 0 && options.containsKey(arg.substring(0, equals));
+    }
+
+    /** picocli's test for an unknown option: it begins with '-', is more than '-', and is not a number. */
+    private static boolean resemblesOption(String arg) {
+        return arg.startsWith("-") && !arg.equals("-") && !NUMBER.matcher(arg).matches()
+                && !DECIMAL.matcher(arg.strip()).matches();
     }
 
     /** Prints {@code message} as a usage error, with the pointer to the help; answers {@link #USAGE}. */

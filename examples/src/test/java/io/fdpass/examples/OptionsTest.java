@@ -53,16 +53,53 @@ class OptionsTest {
     @Test
     void saysWhatIsWrongInOneLineAndPointsToTheHelp() {
         assertError("Missing required option: '--socket=PATH'", "a");
-        assertError("Unknown option: '--sock'", "--sock", "/s", "a");
+        assertError("Unknown option: '--sock'", "--socket", "/s", "--sock", "a");
         assertError("Missing required parameter: 'NAME'", "--socket", "/s");
         assertError("Missing required parameter for option '--bytes' (N)", "--socket", "/s", "a", "--bytes");
-        assertError("Invalid value for option '--bytes': 'many' is not an integer", "--socket", "/s", "--bytes",
+        assertError("Invalid value for option '--bytes': 'many' is not an int", "--socket", "/s", "--bytes",
                 "many", "a");
         assertError("Invalid value for option '--allow-uid': 'x' is not a numeric id", "--socket", "/s",
                 "--allow-uid", "1,x", "a");
-        assertError("Option '--socket' should be given only once", "--socket", "/s", "--socket", "/t", "a");
-        assertError("Option '--stats' takes no value: '--stats=yes'", "--socket", "/s", "--stats=yes", "a");
+        assertError("option '--socket' (PATH) should be specified only once", "--socket", "/s", "--socket", "/t",
+                "a");
+        assertError("Unknown option: '--stats=yes'", "--socket", "/s", "--stats=yes", "a");
         assertError("Too many NAME parameters: 4 (expected: <= 3)", "--socket", "/s", "a", "b", "c", "d");
+    }
+
+    /**
+     * The example client's command line as picocli judged it before, in its words: what the Python client
+     * (clients/python) also says, word for word.
+     */
+    @Test
+    void theClientSaysWhatPicocliSaid() {
+        for (String[] line : new String[][] {
+                {"Missing required options and parameters: '--socket=PATH', 'NAME'"},
+                {"Missing required parameter: 'NAME'", "--socket", "s.sock"},
+                {"Missing required option: '--socket=PATH'", "x"},
+                {"Missing required parameter for option '--socket' (PATH)", "--socket"},
+                {"Expected parameter for option '--socket' but found '--bytes'", "--socket", "--bytes", "3", "x"},
+                {"Unknown options: '--bogus', '-y'", "--socket", "s", "--bogus", "-y", "x"},
+                {"Invalid value for option '--bytes': 'abc' is not an int", "--socket", "s", "--bytes", "abc", "x"},
+                {"option '--bytes' (N) should be specified only once", "--socket", "s", "--bytes", "1", "--bytes",
+                        "2", "x"},
+                {"Invalid value for option '--timeout': '10' needs a unit: ms, s, m or h (e.g. 10s)", "--socket", "s",
+                        "--timeout", "10", "x"},
+                {"Invalid value for option '--bytes': 'x' is not an int", "--socket", "s", "--bytes", "+5", "--bytes",
+                        "x"},
+                {"Unknown options: '--Timeout', '-PT1S'", "--socket", "s", "--Timeout", "-PT1S", "x"},
+                {"Invalid value for option '--timeout': '-PT1S' is negative", "--socket", "s", "--timeout=-PT1S",
+                        "x"}}) {
+            ClientMain client = new ClientMain();
+            client.options.streams(new PrintStream(out, true, StandardCharsets.UTF_8),
+                    new PrintStream(err, true, StandardCharsets.UTF_8));
+            err.reset();
+            String[] args = java.util.Arrays.copyOfRange(line, 1, line.length);
+            assertEquals(Options.USAGE, client.options.parse(args), this::err);
+            assertEquals(ClientMain.NAME + ": " + line[0] + "\nTry '" + ClientMain.NAME
+                    + " --help' for more information.\n", err());
+        }
+        ClientMain client = new ClientMain();
+        assertEquals(Options.RUN, client.options.parse(new String[] {"--socket", "s", "-5", "--bytes", "-1", "x"}));
     }
 
     private void assertError(String message, String... args) {
@@ -82,6 +119,13 @@ class OptionsTest {
             assertTrue(help.lines().anyMatch(line::equals), () -> "no line '" + line + "' in\n" + help);
         }
         assertTrue(help.lines().allMatch(l -> l.length() <= 80), help);
+        assertEquals("", err());
+    }
+
+    @Test
+    void helpAndVersionWinOverWhatIsMissing() {
+        assertEquals(0, options().parse(new String[] {"--bogus", "-hV"}));
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Usage: prog "));
         assertEquals("", err());
     }
 
