@@ -16,9 +16,14 @@ public final class Descriptors {
     public static final int FD_CLOEXEC = 1;
     private static final int F_DUPFD_CLOEXEC = Platform.DARWIN ? 67 : 1030;
 
-    private static final MethodHandle CLOSE = Ffm.bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle FCNTL = Ffm.bind("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
+    private static final class Close {
+        static final MethodHandle HANDLE = Ffm.bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    }
+
+    private static final class Fcntl {
+        static final MethodHandle HANDLE = Ffm.bind("fcntl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
+    }
 
     private Descriptors() {
     }
@@ -31,7 +36,7 @@ public final class Descriptors {
      */
     public static int close(int fd) {
         try {
-            return Math.min((int) CLOSE.invokeExact(Ffm.scratch().errno, fd), 0);
+            return Math.min((int) Close.HANDLE.invokeExact(Ffm.scratch().errno, fd), 0);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
@@ -77,7 +82,7 @@ public final class Descriptors {
 
     private static int fcntl(int fd, int cmd, int arg) {
         try {
-            return (int) FCNTL.invokeExact(Ffm.scratch().errno, fd, cmd, arg);
+            return (int) Fcntl.HANDLE.invokeExact(Ffm.scratch().errno, fd, cmd, arg);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
