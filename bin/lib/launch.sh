@@ -15,11 +15,17 @@
 #          ./mvnw -B -ntp -q -DskipTests package -pl examples -am
 #      (one build at a time: a second launcher started meanwhile waits for it);
 #   3. replaces itself (exec, so the pid stays: kill, wait, LISTEN_PID) by
-#          java --enable-native-access=ALL-UNNAMED $FDPASS_JAVA_OPTS -jar JAR ARGS...
+#          java [AOT] $FDPASS_JAVA_OPTS -jar JAR ARGS...
+#      where AOT is -XX:AOTCache=CACHE and the option that keeps the JVM quiet
+#      about it, when the build trained CACHE for JAR (bin/lib/aot.sh: the JVM
+#      runs without it, silently, where it does not fit this JVM and this jar).
+#      The jar's manifest enables native access (Enable-Native-Access), as
+#      --enable-native-access=ALL-UNNAMED would, which the cache would not fit.
 #
 # Environment:
 #   FDPASS_BUILD      auto (default): build if missing or stale; always; never
-#   FDPASS_JAVA_OPTS  more JVM options, split at blanks (e.g. -Xmx64m)
+#   FDPASS_JAVA_OPTS  more JVM options, split at blanks (e.g. -Xmx64m;
+#                     -XX:AOTMode=off runs without the AOT cache)
 #   JAVA_HOME, FDPASS_JDK_SEARCH_PATH   see .mvn/jdk.sh
 # Exit status: the program's, or 1 if there is no JDK 25 or the build failed
 # (one line on stderr saying so), 2 if FDPASS_BUILD is not understood.
@@ -29,6 +35,8 @@ _fdpass_say() { printf '%s: %s\n' "$fdpass_name" "$*" >&2; }
 
 # shellcheck source=../../.mvn/jdk.sh
 . "$fdpass_repo/.mvn/jdk.sh" || exit 1
+# shellcheck source=aot.sh
+. "$fdpass_repo/bin/lib/aot.sh"
 
 _fdpass_target=$fdpass_repo/examples/target
 _fdpass_path=$_fdpass_target/$fdpass_jar
@@ -91,5 +99,10 @@ esac
 
 # FDPASS_JAVA_OPTS is split at blanks on purpose; no globbing of its words.
 set -f
+if fdpass_aot "$_fdpass_path"; then
+  # shellcheck disable=SC2086
+  exec "$JAVA_HOME/bin/java" -XX:AOTCache="$fdpass_aot_cache" "$FDPASS_AOT_QUIET" ${FDPASS_JAVA_OPTS-} \
+    -jar "$_fdpass_path" "$@"
+fi
 # shellcheck disable=SC2086
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED ${FDPASS_JAVA_OPTS-} -jar "$_fdpass_path" "$@"
+exec "$JAVA_HOME/bin/java" ${FDPASS_JAVA_OPTS-} -jar "$_fdpass_path" "$@"

@@ -162,6 +162,12 @@ final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void onReply(FdPassReply reply) {
+        if (receiving != null) {
+            // Its decoder passes none on, but the descriptors received so far must not be dropped unclosed.
+            fail(new FdPassException("protocol violation: " + reply + " before the descriptors of " + receiving),
+                    FdPassClientStats.Failure.PROTOCOL_VIOLATION);
+            return;
+        }
         Pending head = unanswered.peek();
         if (head == null || head.request.id() != reply.id() || head.request.count() != reply.count()) {
             fail(new FdPassException("protocol violation: " + reply + " does not answer "

@@ -17,11 +17,19 @@ public final class Descriptors {
     private static final int F_DUPFD_CLOEXEC = Platform.DARWIN ? 67 : 1030;
     private static final int LINUX_O_CLOEXEC = 02000000;
 
-    private static final MethodHandle CLOSE = Ffm.bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle FCNTL = Ffm.bind("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
-    private static final MethodHandle DUP3 = Ffm.bind("dup3",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1, Platform.LINUX);
+    private static final class Close {
+        static final MethodHandle HANDLE = Ffm.bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    }
+
+    private static final class Fcntl {
+        static final MethodHandle HANDLE = Ffm.bind("fcntl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
+    }
+
+    private static final class Dup3 {
+        static final MethodHandle HANDLE = Ffm.bind("dup3",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1, Platform.LINUX);
+    }
 
     private Descriptors() {
     }
@@ -34,7 +42,7 @@ public final class Descriptors {
      */
     public static int close(int fd) {
         try {
-            return Math.min((int) CLOSE.invokeExact(Ffm.scratch().errno, fd), 0);
+            return Math.min((int) Close.HANDLE.invokeExact(Ffm.scratch().errno, fd), 0);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
@@ -81,7 +89,7 @@ public final class Descriptors {
      */
     public static int dup3(int oldFd, int newFd) {
         try {
-            return (int) DUP3.invokeExact(Ffm.scratch().errno, oldFd, newFd, LINUX_O_CLOEXEC);
+            return (int) Dup3.HANDLE.invokeExact(Ffm.scratch().errno, oldFd, newFd, LINUX_O_CLOEXEC);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
@@ -94,7 +102,7 @@ public final class Descriptors {
 
     private static int fcntl(int fd, int cmd, int arg) {
         try {
-            return (int) FCNTL.invokeExact(Ffm.scratch().errno, fd, cmd, arg);
+            return (int) Fcntl.HANDLE.invokeExact(Ffm.scratch().errno, fd, cmd, arg);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }

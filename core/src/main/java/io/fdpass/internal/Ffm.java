@@ -24,6 +24,12 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  *
  * <p>A function that does not exist here (one of the other OS, or any on a platform without bindings) is bound to
  * a handle that throws {@link UnsupportedOperationException} naming it, so callers never check for null.
+ *
+ * <p>Binding is FFM's slow part: each new signature spins classes at run time, which JDK 25's AOT cache does not
+ * keep. So each handle is a constant of a holder class of its own ({@code Openat.HANDLE}), bound when it is first
+ * called: a server binds before its socket exists only what making it takes, a client only what receiving takes,
+ * and neither ever binds the other OS's functions. A static final of an initialised class is a constant to the JIT,
+ * so a call through it costs what it did as a field of the calling class.
  */
 public final class Ffm {
     private static final Linker LINKER = Platform.AVAILABLE ? Linker.nativeLinker() : null;

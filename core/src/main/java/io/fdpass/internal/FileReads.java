@@ -19,14 +19,25 @@ public final class FileReads {
     private static final int MAP_SHARED = 1;
     private static final long MAP_FAILED = -1;
 
-    private static final MethodHandle READ = Ffm.bind("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
-    private static final MethodHandle PREAD = Ffm.bind("pread",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
-    private static final MethodHandle MMAP = Ffm.bind("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
-    private static final MethodHandle MUNMAP = Ffm.bind("munmap",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    private static final class Read {
+        static final MethodHandle HANDLE = Ffm.bind("read",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    }
+
+    private static final class Pread {
+        static final MethodHandle HANDLE = Ffm.bind("pread",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), -1);
+    }
+
+    private static final class Mmap {
+        static final MethodHandle HANDLE = Ffm.bind("mmap",
+                FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), -1);
+    }
+
+    private static final class Munmap {
+        static final MethodHandle HANDLE = Ffm.bind("munmap",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), -1);
+    }
 
     private FileReads() {
     }
@@ -91,8 +102,8 @@ public final class FileReads {
         MemorySegment errno = Ffm.scratch().errno;
         try {
             for (;;) {
-                long r = offset < 0 ? (long) READ.invokeExact(errno, fd, dst, length)
-                        : (long) PREAD.invokeExact(errno, fd, dst, length, offset);
+                long r = offset < 0 ? (long) Read.HANDLE.invokeExact(errno, fd, dst, length)
+                        : (long) Pread.HANDLE.invokeExact(errno, fd, dst, length, offset);
                 if (r != -Errno.EINTR) {
                     return r;
                 }
@@ -110,7 +121,7 @@ public final class FileReads {
     public static long mmap(int fd, long length) {
         Ffm.Scratch s = Ffm.scratch();
         try {
-            long address = ((MemorySegment) MMAP.invokeExact(s.errno, MemorySegment.NULL, length, PROT_READ,
+            long address = ((MemorySegment) Mmap.HANDLE.invokeExact(s.errno, MemorySegment.NULL, length, PROT_READ,
                     MAP_SHARED, fd, 0L)).address();
             return address == MAP_FAILED ? -s.errno() : address;
         } catch (Throwable t) {
@@ -121,7 +132,8 @@ public final class FileReads {
     /** Unmaps what {@link #mmap} mapped; 0 or a negative errno. */
     public static int munmap(long address, long length) {
         try {
-            return Math.min((int) MUNMAP.invokeExact(Ffm.scratch().errno, MemorySegment.ofAddress(address), length),
+            return Math.min((int) Munmap.HANDLE.invokeExact(Ffm.scratch().errno, MemorySegment.ofAddress(address),
+                    length),
                     0);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);

@@ -53,16 +53,26 @@ public final class FileStat {
     /** x86_64 Darwin names the 64-bit-inode {@code fstat} and {@code fstatfs} so; arm64 has only those. */
     private static final String INODE64 = Platform.DARWIN && Platform.X86_64 ? "$INODE64" : "";
 
-    private static final MethodHandle STATX = Ffm.bind("statx",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), -1, Platform.LINUX);
-    private static final MethodHandle FSTAT = Ffm.bind("fstat" + INODE64,
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1, Platform.DARWIN);
-    private static final MethodHandle FSTATAT = Ffm.bind("fstatat" + INODE64,
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), -1, Platform.DARWIN);
+    private static final class Statx {
+        static final MethodHandle HANDLE = Ffm.bind("statx",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), -1, Platform.LINUX);
+    }
+
+    private static final class Fstat {
+        static final MethodHandle HANDLE = Ffm.bind("fstat" + INODE64,
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1, Platform.DARWIN);
+    }
+
+    private static final class Fstatat {
+        static final MethodHandle HANDLE = Ffm.bind("fstatat" + INODE64,
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), -1, Platform.DARWIN);
+    }
     /** Linux's (<linux/fcntl.h>) and macOS's ({@code <sys/fcntl.h>}). */
     private static final int AT_SYMLINK_NOFOLLOW = Platform.DARWIN ? 0x20 : 0x100;
-    private static final MethodHandle FSTATFS = Ffm.bind("fstatfs" + INODE64,
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+    private static final class Fstatfs {
+        static final MethodHandle HANDLE = Ffm.bind("fstatfs" + INODE64,
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+    }
 
     private FileStat() {
     }
@@ -82,8 +92,8 @@ public final class FileStat {
         MemorySegment struct = s.struct;
         try {
             int r = Platform.LINUX
-                    ? (int) STATX.invokeExact(s.errno, fd, s.emptyPath, Opens.AT_EMPTY_PATH, STATX_BASIC, struct)
-                    : (int) FSTAT.invokeExact(s.errno, fd, struct);
+                    ? (int) Statx.HANDLE.invokeExact(s.errno, fd, s.emptyPath, Opens.AT_EMPTY_PATH, STATX_BASIC, struct)
+                    : (int) Fstat.HANDLE.invokeExact(s.errno, fd, struct);
             return read(r, struct, out);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
@@ -105,8 +115,8 @@ public final class FileStat {
         MemorySegment struct = s.struct;
         try {
             int r = Platform.LINUX
-                    ? (int) STATX.invokeExact(s.errno, dirfd, s.path, AT_SYMLINK_NOFOLLOW, STATX_BASIC, struct)
-                    : (int) FSTATAT.invokeExact(s.errno, dirfd, s.path, struct, AT_SYMLINK_NOFOLLOW);
+                    ? (int) Statx.HANDLE.invokeExact(s.errno, dirfd, s.path, AT_SYMLINK_NOFOLLOW, STATX_BASIC, struct)
+                    : (int) Fstatat.HANDLE.invokeExact(s.errno, dirfd, s.path, struct, AT_SYMLINK_NOFOLLOW);
             return read(r, struct, out);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
@@ -147,7 +157,7 @@ public final class FileStat {
         Ffm.Scratch s = Ffm.scratch();
         MemorySegment struct = s.struct;
         try {
-            int r = (int) STATX.invokeExact(s.errno, fd, s.emptyPath, Opens.AT_EMPTY_PATH, STATX_MNT_ID, struct);
+            int r = (int) Statx.HANDLE.invokeExact(s.errno, fd, s.emptyPath, Opens.AT_EMPTY_PATH, STATX_MNT_ID, struct);
             if (r < 0) {
                 return r;
             }
@@ -220,7 +230,7 @@ public final class FileStat {
     /** {@code fstatfs(2)} into the scratch's struct; 0 or a negative errno. */
     private static int fstatfs(Ffm.Scratch s, int fd) {
         try {
-            return (int) FSTATFS.invokeExact(s.errno, fd, s.struct);
+            return (int) Fstatfs.HANDLE.invokeExact(s.errno, fd, s.struct);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }

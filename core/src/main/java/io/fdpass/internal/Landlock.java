@@ -52,11 +52,17 @@ public final class Landlock {
     private static final int PR_SET_NO_NEW_PRIVS = 38;
 
     // Every argument as a long: syscall(2) is variadic, and the kernel reads each from a whole register.
-    private static final MethodHandle SYSCALL = Ffm.bind("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1,
-            Platform.LINUX);
-    private static final MethodHandle PRCTL = Ffm.bind("prctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1, Platform.LINUX);
+    private static final class Syscall {
+        static final MethodHandle HANDLE = Ffm.bind("syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1,
+                Platform.LINUX);
+    }
+
+    private static final class Prctl {
+        static final MethodHandle HANDLE = Ffm.bind("prctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), 1,
+                Platform.LINUX);
+    }
 
     /** The kernel's ABI version, or a negative errno (ENOSYS: none; EOPNOTSUPP: disabled at boot). */
     private static final int KERNEL_ABI = Platform.LINUX ? (int) syscall(SYS_CREATE_RULESET, 0, 0,
@@ -116,7 +122,7 @@ public final class Landlock {
 
     private static long syscall(long number, long a, long b, long c) {
         try {
-            return (long) SYSCALL.invokeExact(Ffm.scratch().errno, number, a, b, c, 0L);
+            return (long) Syscall.HANDLE.invokeExact(Ffm.scratch().errno, number, a, b, c, 0L);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
@@ -212,7 +218,7 @@ public final class Landlock {
             checkOpen();
             int r;
             try {
-                r = (int) PRCTL.invokeExact(Ffm.scratch().errno, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L);
+                r = (int) Prctl.HANDLE.invokeExact(Ffm.scratch().errno, PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L);
             } catch (Throwable t) {
                 throw Ffm.rethrow(t);
             }

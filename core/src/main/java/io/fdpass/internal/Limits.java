@@ -14,8 +14,10 @@ public final class Limits {
     /** {@code RLIM_INFINITY} as a signed 64-bit value: all ones on Linux, 2^63 - 1 on macOS; either way "none". */
     private static final long NO_LIMIT = Long.MAX_VALUE;
 
-    private static final MethodHandle GETRLIMIT = Ffm.bind("getrlimit",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+    private static final class Getrlimit {
+        static final MethodHandle HANDLE = Ffm.bind("getrlimit",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), -1);
+    }
 
     private Limits() {
     }
@@ -30,7 +32,7 @@ public final class Limits {
     public static long openFiles() {
         Ffm.Scratch s = Ffm.scratch();
         try {
-            int r = (int) GETRLIMIT.invokeExact(s.errno, RLIMIT_NOFILE, s.struct);
+            int r = (int) Getrlimit.HANDLE.invokeExact(s.errno, RLIMIT_NOFILE, s.struct);
             if (r < 0) {
                 return r;
             }

@@ -70,13 +70,21 @@ public final class Opens {
     /** "/proc/self/fd/" + 10 digits + NUL, rounded up. */
     private static final long PROC_PATH_SIZE = 32;
 
-    private static final MethodHandle OPENAT = Ffm.bind("openat",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 3);
-    private static final MethodHandle READLINKAT = Ffm.bind("readlinkat",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), -1);
+    private static final class Openat {
+        static final MethodHandle HANDLE = Ffm.bind("openat",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 3);
+    }
+
+    private static final class Readlinkat {
+        static final MethodHandle HANDLE = Ffm.bind("readlinkat",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), -1);
+    }
+
     // openat2 has no libc wrapper everywhere, hence syscall(2): never elsewhere, where 437 is another call.
-    private static final MethodHandle SYSCALL_4 = Ffm.bind("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), 1, Platform.LINUX);
+    private static final class Syscall4 {
+        static final MethodHandle HANDLE = Ffm.bind("syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), 1, Platform.LINUX);
+    }
 
     private Opens() {
     }
@@ -101,7 +109,8 @@ public final class Opens {
         how.set(JAVA_LONG, 8, 0L);
         how.set(JAVA_LONG, 16, resolve);
         try {
-            return (int) (long) SYSCALL_4.invokeExact(s.errno, SYS_OPENAT2, (long) dirfd, s.path, how, OPEN_HOW_SIZE);
+            return (int) (long) Syscall4.HANDLE.invokeExact(s.errno, SYS_OPENAT2, (long) dirfd, s.path, how,
+                    OPEN_HOW_SIZE);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
@@ -131,7 +140,7 @@ public final class Opens {
 
     private static int openat(Ffm.Scratch s, int dirfd, MemorySegment path, int flags) {
         try {
-            return (int) OPENAT.invokeExact(s.errno, dirfd, path, flags, 0);
+            return (int) Openat.HANDLE.invokeExact(s.errno, dirfd, path, flags, 0);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
@@ -199,7 +208,7 @@ public final class Opens {
         long capacity = Math.min(target.length, s.link.byteSize());
         long r;
         try {
-            r = (long) READLINKAT.invokeExact(s.errno, dirfd, s.path, s.link, capacity);
+            r = (long) Readlinkat.HANDLE.invokeExact(s.errno, dirfd, s.path, s.link, capacity);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }

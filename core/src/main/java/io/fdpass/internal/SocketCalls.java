@@ -74,30 +74,65 @@ public final class SocketCalls {
     /** {@code sizeof(struct sockaddr_un)}, whose path follows two bytes: Linux's family, macOS's length and family. */
     private static final int SOCKADDR_UN_SIZE = Platform.DARWIN ? 106 : 110;
 
-    private static final MethodHandle IOCTL = Ffm.bind("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2, Platform.LINUX);
-    private static final MethodHandle RECVMSG = Ffm.bind("recvmsg",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
-    private static final MethodHandle SENDMSG = Ffm.bind("sendmsg",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
-    private static final MethodHandle ACCEPT4 = Ffm.bind("accept4",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), -1, Platform.LINUX);
-    private static final MethodHandle ACCEPT = Ffm.bind("accept",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1, Platform.DARWIN);
-    private static final MethodHandle SHUTDOWN = Ffm.bind("shutdown",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle SEND = Ffm.bind("send",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), -1);
-    private static final MethodHandle GETSOCKOPT = Ffm.bind("getsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1, Platform.DARWIN);
-    private static final MethodHandle SOCKET = Ffm.bind("socket",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle BIND = Ffm.bind("bind",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
-    private static final MethodHandle LISTEN = Ffm.bind("listen",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
-    private static final MethodHandle PROC_PIDFDINFO = Ffm.bind("proc_pidfdinfo",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.DARWIN);
+    private static final class Ioctl {
+        static final MethodHandle HANDLE = Ffm.bind("ioctl",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2, Platform.LINUX);
+    }
+
+    private static final class Recvmsg {
+        static final MethodHandle HANDLE = Ffm.bind("recvmsg",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
+    }
+
+    private static final class Sendmsg {
+        static final MethodHandle HANDLE = Ffm.bind("sendmsg",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
+    }
+
+    private static final class Accept4 {
+        static final MethodHandle HANDLE = Ffm.bind("accept4",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), -1, Platform.LINUX);
+    }
+
+    private static final class Accept {
+        static final MethodHandle HANDLE = Ffm.bind("accept",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1, Platform.DARWIN);
+    }
+
+    private static final class Shutdown {
+        static final MethodHandle HANDLE = Ffm.bind("shutdown",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    }
+
+    private static final class Send {
+        static final MethodHandle HANDLE = Ffm.bind("send",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), -1);
+    }
+
+    private static final class Getsockopt {
+        static final MethodHandle HANDLE = Ffm.bind("getsockopt",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), -1, Platform.DARWIN);
+    }
+
+    private static final class Socket {
+        static final MethodHandle HANDLE = Ffm.bind("socket",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    }
+
+    private static final class Bind {
+        static final MethodHandle HANDLE = Ffm.bind("bind",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1);
+    }
+
+    private static final class Listen {
+        static final MethodHandle HANDLE = Ffm.bind("listen",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), -1);
+    }
+
+    private static final class ProcPidfdinfo {
+        static final MethodHandle HANDLE = Ffm.bind("proc_pidfdinfo",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.DARWIN);
+    }
 
     private SocketCalls() {
     }
@@ -134,7 +169,7 @@ public final class SocketCalls {
             return darwinSocketOutq(s, socketFd);
         }
         try {
-            int r = (int) IOCTL.invokeExact(s.errno, socketFd, SIOCOUTQ, s.word);
+            int r = (int) Ioctl.HANDLE.invokeExact(s.errno, socketFd, SIOCOUTQ, s.word);
             return r < 0 ? r : s.word.get(JAVA_INT, 0);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
@@ -144,11 +179,11 @@ public final class SocketCalls {
     private static int darwinSocketOutq(Ffm.Scratch s, int socketFd) {
         s.wordLength.set(JAVA_INT, 0, 4); // socklen_t
         try {
-            int r = (int) GETSOCKOPT.invokeExact(s.errno, socketFd, SOL_SOCKET, SO_SNDBUF, s.word, s.wordLength);
+            int r = (int) Getsockopt.HANDLE.invokeExact(s.errno, socketFd, SOL_SOCKET, SO_SNDBUF, s.word, s.wordLength);
             if (r < 0) {
                 return r;
             }
-            int n = (int) PROC_PIDFDINFO.invokeExact(s.errno, PID, socketFd, PROC_PIDFDSOCKETINFO, s.struct,
+            int n = (int) ProcPidfdinfo.HANDLE.invokeExact(s.errno, PID, socketFd, PROC_PIDFDSOCKETINFO, s.struct,
                     (int) s.struct.byteSize());
             if (n < DarwinStructs.SOCKET_FDINFO.byteSize()) { // libproc answers 0 and sets errno
                 int errno = s.errno();
@@ -195,7 +230,7 @@ public final class SocketCalls {
         message.set(JAVA_LONG, MSG_CONTROLLEN, CONTROL_SIZE); // the kernel sets it to the length it wrote
         long r;
         try {
-            r = (long) RECVMSG.invokeExact(s.errno, socketFd, message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+            r = (long) Recvmsg.HANDLE.invokeExact(s.errno, socketFd, message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
@@ -243,7 +278,7 @@ public final class SocketCalls {
         message.set(JAVA_INT, CONTROL_OFFSET + CMSG_DATA, descriptor);
         message.set(JAVA_BYTE, CONTROL_OFFSET + CONTROL_SIZE, (byte) 0);
         try {
-            return (long) SENDMSG.invokeExact(s.errno, socketFd, message, MSG_DONTWAIT | MSG_NOSIGNAL);
+            return (long) Sendmsg.HANDLE.invokeExact(s.errno, socketFd, message, MSG_DONTWAIT | MSG_NOSIGNAL);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
@@ -264,7 +299,7 @@ public final class SocketCalls {
         Ffm.Scratch s = Ffm.scratch();
         int type = Platform.LINUX ? SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC : SOCK_STREAM;
         try {
-            int fd = (int) SOCKET.invokeExact(s.errno, AF_UNIX, type, 0);
+            int fd = (int) Socket.HANDLE.invokeExact(s.errno, AF_UNIX, type, 0);
             if (fd < 0) {
                 return fd;
             }
@@ -278,10 +313,10 @@ public final class SocketCalls {
             MemorySegment.copy(bytes, 0, address, JAVA_BYTE, 2, bytes.length);
             int r = Platform.DARWIN ? Descriptors.setCloexec(fd) : 0;
             if (r == 0) {
-                r = (int) BIND.invokeExact(s.errno, fd, address, SOCKADDR_UN_SIZE);
+                r = (int) Bind.HANDLE.invokeExact(s.errno, fd, address, SOCKADDR_UN_SIZE);
             }
             if (r == 0) {
-                r = (int) LISTEN.invokeExact(s.errno, fd, backlog);
+                r = (int) Listen.HANDLE.invokeExact(s.errno, fd, backlog);
             }
             if (r < 0) {
                 Descriptors.close(fd);
@@ -304,7 +339,7 @@ public final class SocketCalls {
             // xnu's accept gives the new socket the listening socket's O_NONBLOCK, which Netty set; no SOCK_CLOEXEC.
             int fd;
             try {
-                fd = (int) ACCEPT.invokeExact(s.errno, listeningFd, MemorySegment.NULL, MemorySegment.NULL);
+                fd = (int) Accept.HANDLE.invokeExact(s.errno, listeningFd, MemorySegment.NULL, MemorySegment.NULL);
             } catch (Throwable t) {
                 throw Ffm.rethrow(t);
             }
@@ -314,7 +349,7 @@ public final class SocketCalls {
             return fd;
         }
         try {
-            return (int) ACCEPT4.invokeExact(s.errno, listeningFd, MemorySegment.NULL, MemorySegment.NULL,
+            return (int) Accept4.HANDLE.invokeExact(s.errno, listeningFd, MemorySegment.NULL, MemorySegment.NULL,
                     SOCK_NONBLOCK | SOCK_CLOEXEC);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
@@ -334,7 +369,7 @@ public final class SocketCalls {
         MemorySegment.copy(bytes, 0, buffer, JAVA_BYTE, 0, length);
         int flags = Platform.LINUX ? MSG_NOSIGNAL : 0;
         try {
-            return (long) SEND.invokeExact(s.errno, socketFd, buffer, (long) length, flags);
+            return (long) Send.HANDLE.invokeExact(s.errno, socketFd, buffer, (long) length, flags);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }
@@ -364,7 +399,7 @@ public final class SocketCalls {
         long n;
         try {
             do {
-                n = (long) SEND.invokeExact(s.errno, socketFd, from, length, flags);
+                n = (long) Send.HANDLE.invokeExact(s.errno, socketFd, from, length, flags);
             } while (n == -Errno.EINTR);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
@@ -405,7 +440,7 @@ public final class SocketCalls {
         long n;
         try {
             do {
-                n = (long) SENDMSG.invokeExact(s.errno, socketFd, message, MSG_NOSIGNAL);
+                n = (long) Sendmsg.HANDLE.invokeExact(s.errno, socketFd, message, MSG_NOSIGNAL);
             } while (n == -Errno.EINTR);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
@@ -433,7 +468,7 @@ public final class SocketCalls {
      */
     public static int shutdown(int socketFd, int how) {
         try {
-            return Math.min((int) SHUTDOWN.invokeExact(Ffm.scratch().errno, socketFd, how), 0);
+            return Math.min((int) Shutdown.HANDLE.invokeExact(Ffm.scratch().errno, socketFd, how), 0);
         } catch (Throwable t) {
             throw Ffm.rethrow(t);
         }

@@ -59,10 +59,12 @@ final class Answers {
     /** A decoded request, with its Flight Recorder event when one is recording. */
     record Queued(FdPassRequest request, ServerEvents.RequestServed event) {
         static Queued of(FdPassRequest request) {
-            ServerEvents.RequestServed event = new ServerEvents.RequestServed();
-            if (event.isEnabled()) {
-                event.begin();
-                return new Queued(request, event);
+            if (ServerEvents.mayRecord()) {
+                ServerEvents.RequestServed event = new ServerEvents.RequestServed();
+                if (event.isEnabled()) {
+                    event.begin();
+                    return new Queued(request, event);
+                }
             }
             return new Queued(request, null);
         }

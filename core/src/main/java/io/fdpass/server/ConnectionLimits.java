@@ -110,4 +110,9 @@ final class ConnectionLimits {
     public int open() {
         return open.get();
     }
+
+    /** How many uids hold a connection now (open, or closed with descriptors unread): for tests. */
+    int uidsHolding() {
+        return byUid.size();
+    }
 }

@@ -32,11 +32,13 @@ final class ConnectionTimeouts {
     private final BooleanSupplier unanswered;
     private final BiConsumer<Kind, String> onTimeout;
 
-    /** When the frame being read began, or 0 while no frame is begun (or the server is not reading). */
+    /** Whether a frame is begun and being read, and when it began; a tick may be 0, so no time marks "none". */
+    private boolean inFrame;
     private long frameStart;
     private boolean reading = true;
     private long lastActivity;
-    /** When the client last read something while held back, or 0 while not held back by it. */
+    /** Whether the connection is held back by its client, and when the client last read something meanwhile. */
+    private boolean stalled;
     private long stallStart;
     /** What the client had read when it last did, while held back: see {@link #heldBack}. */
     private long stallMark;
@@ -81,8 +83,9 @@ final class ConnectionTimeouts {
     void afterRead(boolean insideFrame, boolean framesCompleted) {
         activity();
         if (!insideFrame) {
-            frameStart = 0;
-        } else if (frameStart == 0 || framesCompleted) {
+            inFrame = false;
+        } else if (!inFrame || framesCompleted) {
+            inFrame = true;
             frameStart = lastActivity;
             if (frameNanos > 0 && frameTimer == null && reading && !done) {
                 frameTimer = executor.schedule(this::frameCheck, frameNanos, TimeUnit.NANOSECONDS);
@@ -96,7 +99,7 @@ final class ConnectionTimeouts {
             return;
         }
         reading = on;
-        frameStart = 0;
+        inFrame = false;
         if (on) {
             afterRead(insideFrame, false);
         }
@@ -111,7 +114,8 @@ final class ConnectionTimeouts {
         if (stallNanos == 0 || done) {
             return;
         }
-        if (stallStart == 0 || mark > stallMark) {
+        if (!stalled || mark > stallMark) {
+            stalled = true;
             stallStart = ticker.nanoTime();
             stallMark = mark;
         }
@@ -122,7 +126,7 @@ final class ConnectionTimeouts {
 
     /** The connection is not held back by its client any more: the stall clock stops. */
     void notHeldBack() {
-        stallStart = 0;
+        stalled = false;
     }
 
     /** No timeout applies any more (an ERROR is due, or the connection closed). */
@@ -137,7 +141,7 @@ final class ConnectionTimeouts {
 
     private void frameCheck() {
         frameTimer = null;
-        if (done || frameStart == 0 || !reading) {
+        if (done || !inFrame || !reading) {
             return;
         }
         long left = frameStart + frameNanos - ticker.nanoTime();
@@ -155,7 +159,7 @@ final class ConnectionTimeouts {
             return;
         }
         long left = lastActivity + idleNanos - ticker.nanoTime();
-        if (left > 0 || unanswered.getAsBoolean() || frameStart != 0) {
+        if (left > 0 || unanswered.getAsBoolean() || inFrame) {
             // Requests being answered, or a frame being read, are not idleness: the frame timeout covers the latter.
             idleTimer = executor.schedule(this::idleCheck, left > 0 ? left : idleNanos, TimeUnit.NANOSECONDS);
             return;
@@ -166,7 +170,7 @@ final class ConnectionTimeouts {
 
     private void stallCheck() {
         stallTimer = null;
-        if (done || stallStart == 0) {
+        if (done || !stalled) {
             return;
         }
         long left = stallStart + stallNanos - ticker.nanoTime();

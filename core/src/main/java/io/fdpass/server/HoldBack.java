@@ -82,8 +82,9 @@ final class HoldBack {
                 config.log().heldBack(peer, budget.get(), executor);
             } else {
                 config.counters().backpressurePause();
-                ServerEvents.BackpressurePause event = new ServerEvents.BackpressurePause();
-                if (event.isEnabled()) {
+                ServerEvents.BackpressurePause event = ServerEvents.mayRecord()
+                        ? new ServerEvents.BackpressurePause() : null;
+                if (event != null && event.isEnabled()) {
                     event.begin();
                     event.peerUid = peer.uid();
                     event.unreadBytes = unreadBytes;

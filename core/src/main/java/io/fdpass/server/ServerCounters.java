@@ -52,6 +52,9 @@ final class ServerCounters implements FdPassServerStats {
     /** A connection refused with ERROR TOO_MANY_CONNECTIONS, as it was accepted. */
     void connectionRefused(ConnectionLimits.Refusal reason, int peerUid, int connectionsOpen) {
         connectionsRefused.increment();
+        if (!ServerEvents.mayRecord()) {
+            return;
+        }
         ServerEvents.ConnectionRefused event = new ServerEvents.ConnectionRefused();
         if (event.isEnabled()) {
             event.reason = reason.name();
@@ -91,6 +94,9 @@ final class ServerCounters implements FdPassServerStats {
 
     void errorSent(FdPassError error, Peer peer) {
         errors.increment(error.errorCode());
+        if (!ServerEvents.mayRecord()) {
+            return;
+        }
         ServerEvents.ErrorSent event = new ServerEvents.ErrorSent();
         if (event.isEnabled()) {
             event.peerUid = peer.uid();

@@ -4,16 +4,27 @@ import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Enabled;
 import jdk.jfr.Event;
+import jdk.jfr.FlightRecorder;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
 
 /**
  * The server's Flight Recorder events. All are off unless a recording enables them (by name, e.g.
- * {@code fdpass.RequestServed#enabled=true}); off, each costs a check of a flag.
+ * {@code fdpass.RequestServed#enabled=true}); off, each costs a check of a flag, and before Flight Recorder has
+ * started in the JVM not even the event: see {@link #mayRecord()}.
  */
 final class ServerEvents {
     private ServerEvents() {
+    }
+
+    /**
+     * Whether Flight Recorder has started in this JVM (a recording, {@code jcmd JFR.start},
+     * {@code -XX:StartFlightRecording}), so that an event may be on. Until then none can be, and the server makes
+     * none: the first use of an event class loads and instruments it, which a server's first request would wait for.
+     */
+    static boolean mayRecord() {
+        return FlightRecorder.isInitialized();
     }
 
     @Name("fdpass.RequestServed")

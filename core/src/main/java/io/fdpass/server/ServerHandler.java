@@ -102,6 +102,11 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         this.lease = lease;
     }
 
+    /** What the connection holds of the server's limits: for tests. */
+    ConnectionLease lease() {
+        return lease;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
@@ -264,7 +269,8 @@ final class ServerHandler extends ChannelInboundHandlerAdapter {
         if (unflushedNames > 0 && !inChannelRead) {
             flush();
         }
-        updateReading(held);
+        // The flush may have completed writes whose listeners drained the queue meanwhile: held only if still so.
+        updateReading(held && !queued.isEmpty());
         closeIfDone();
     }
 

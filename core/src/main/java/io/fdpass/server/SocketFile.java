@@ -31,9 +31,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The socket file a server creates and removes: claimed (a stale one replaced, a live server's refused), bound with
@@ -46,7 +46,6 @@ record SocketFile(Path path, Object key) {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(SocketFile.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
-    private static final SecureRandom RANDOM = new SecureRandom();
     /** How much longer than the directory's path the staging socket's is: {@code /.fdpass-XXXXXXXX/s}. */
     private static final int STAGING_EXTRA = 19;
 
@@ -117,7 +116,10 @@ record SocketFile(Path path, Object key) {
 
     /**
      * A private directory beside {@code path} to bind in, its name short so that the staging socket's path is barely
-     * longer than {@code path}'s directory. Failures name the user's directory, not the private one.
+     * longer than {@code path}'s directory. Failures name the user's directory, not the private one. The name needs
+     * no secure random: whoever guessed it could only make the server fail to start, as anyone who may write in that
+     * directory can (a file at the socket's path does it), and the directory is created, never followed; and a
+     * SecureRandom's first use loads the security providers, a large part of a server's start.
      */
     private static Path stagingDirectory(Path path) throws IOException {
         Path parent = path.getParent();
@@ -128,7 +130,7 @@ record SocketFile(Path path, Object key) {
                     + ")");
         }
         for (int attempt = 0; ; attempt++) {
-            Path dir = parent.resolve(".fdpass-" + Long.toString(RANDOM.nextLong() >>> 24, 36));
+            Path dir = parent.resolve(".fdpass-" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 24, 36));
             try {
                 return Files.createDirectory(dir,
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

@@ -9,6 +9,7 @@ import io.fdpass.codec.FdPassReply;
 import io.fdpass.server.FdPassServer;
 import io.fdpass.testing.Ids;
 import io.fdpass.testing.LogLines;
+import io.fdpass.testing.TestFrames;
 import io.netty.channel.unix.FileDescriptor;
 import org.junit.jupiter.api.Test;
 

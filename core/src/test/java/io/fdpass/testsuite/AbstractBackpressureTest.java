@@ -6,6 +6,7 @@ import io.fdpass.codec.FdPassReply;
 import io.fdpass.internal.Descriptors;
 import io.fdpass.server.FdPassServer;
 import io.fdpass.testing.Fds;
+import io.fdpass.testing.TestFrames;
 import io.netty.channel.unix.FileDescriptor;
 import org.junit.jupiter.api.Test;
 

@@ -11,6 +11,7 @@ import io.fdpass.internal.Platform;
 import io.fdpass.internal.SocketCalls;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.Sockets;
+import io.fdpass.testing.TestFrames;
 import io.fdpass.testing.TestSyscalls;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.CorruptedFrameException;

@@ -11,6 +11,7 @@ import io.fdpass.internal.Descriptors;
 import io.fdpass.server.FdPassServer;
 import io.fdpass.server.FdPassServerStats;
 import io.fdpass.testing.Ids;
+import io.fdpass.testing.TestFrames;
 import io.netty.channel.unix.FileDescriptor;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;

@@ -4,8 +4,6 @@ import io.fdpass.client.FdPassClient;
 import io.fdpass.spi.FdPassTransport;
 import io.fdpass.client.ReceivedFile;
 import io.fdpass.client.ReceivedReply;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -23,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -36,46 +33,45 @@ import java.util.regex.Pattern;
  * (for a mapping: map, read, unmap), not getting the descriptor (opening the file, or the request to the server),
  * which is reported apart ({@code open_us}): the load benchmark measures requests.
  */
-@Command(name = "read", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
-        usageHelpAutoWidth = true,
-        description = {"Reads one large file through a descriptor received from an fdpass server (in this JVM), by "
-                + "channel and by mapping, and the same file through a FileChannel opened directly; prints MB/s "
-                + "(median of the repetitions) and the ratios."})
-final class BenchReadCommand implements Callable<Integer> {
+final class BenchReadCommand {
     private static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]?)(i?b)?");
 
-    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
-            description = Cli.TRANSPORT_HELP)
-    FdPassTransport transport;
+    private long size = 256L << 20;
+    private FdPassTransport transport;
+    private Path file;
+    private Path dir;
+    private int reps = 9;
+    private int warmupReps = 5;
+    private long buffer = 1 << 20;
+    private final List<String> only = new ArrayList<>();
+    private final Options options = options();
 
-    @Option(names = "--size", paramLabel = "BYTES", defaultValue = "256m",
-            description = "Size of the file to create: 256m, 1g, 4096k ... (default: ${DEFAULT-VALUE}).")
-    String size;
+    private Options options() {
+        Options cli = new Options(BenchMain.NAME + " read",
+                "Reads one large file through a descriptor received from an fdpass server (in this JVM), by channel "
+                        + "and by mapping, and the same file through a FileChannel opened directly; prints MB/s "
+                        + "(median of the repetitions) and the ratios.");
+        cli.value("--transport", "NAME", Cli.TRANSPORT_HELP, v -> transport = Cli.transport(v));
+        cli.value("--size", "BYTES", "Size of the file to create: 256m, 1g, 4096k ... (default: 256m).",
+                v -> size = parseSize(v));
+        cli.value("--file", "PATH", "Read this existing file instead of creating one (its directory is served).",
+                v -> file = Path.of(v));
+        cli.value("--dir", "DIR", "Where to create the file (default: the temporary directory).",
+                v -> dir = Path.of(v));
+        cli.value("--reps", "N", "Measured repetitions of each variant (default: 9).", v -> reps = Cli.integer(v));
+        cli.value("--warmup-reps", "N", "Unmeasured repetitions first (default: 5).",
+                v -> warmupReps = Cli.integer(v));
+        cli.value("--buffer", "BYTES", "Direct buffer for the channel reads (default: 1m).",
+                v -> buffer = parseSize(v));
+        cli.value("--variants", "NAME", "Only these variants (default: all four): FileChannel.read, "
+                + "ReceivedFile.read, FileChannel.map, ReceivedFile.map.", only::add).repeatable().split(",");
+        return cli;
+    }
 
-    @Option(names = "--file", paramLabel = "PATH",
-            description = "Read this existing file instead of creating one (its directory is served).")
-    Path file;
-
-    @Option(names = "--dir", paramLabel = "DIR",
-            description = "Where to create the file (default: the temporary directory).")
-    Path dir;
-
-    @Option(names = "--reps", paramLabel = "N", defaultValue = "9",
-            description = "Measured repetitions of each variant (default: ${DEFAULT-VALUE}).")
-    int reps;
-
-    @Option(names = "--warmup-reps", paramLabel = "N", defaultValue = "5",
-            description = "Unmeasured repetitions first (default: ${DEFAULT-VALUE}).")
-    int warmupReps;
-
-    @Option(names = "--buffer", paramLabel = "BYTES", defaultValue = "1m",
-            description = "Direct buffer for the channel reads (default: ${DEFAULT-VALUE}).")
-    String buffer;
-
-    @Option(names = "--variants", paramLabel = "NAME", split = ",",
-            description = "Only these variants (default: all four): FileChannel.read, ReceivedFile.read, "
-                    + "FileChannel.map, ReceivedFile.map.")
-    List<String> only;
+    int run(String[] args) {
+        int status = options.parse(args);
+        return status != Options.RUN ? status : options.run(this::read);
+    }
 
     private java.io.PrintStream out = System.out;
 
@@ -122,14 +118,13 @@ final class BenchReadCommand implements Callable<Integer> {
         };
     }
 
-    @Override
-    public Integer call() throws Exception {
-        long bytes = parseSize(size);
-        int bufferSize = (int) parseSize(buffer);
-        if (reps < 1 || warmupReps < 0 || bufferSize < 8 || bufferSize % 8 != 0 || bytes < 8) {
-            System.err.println("bench read: --reps, --size and --buffer must be positive, --buffer a multiple of 8");
-            return Cli.USAGE;
+    private int read() throws Exception {
+        long bytes = size;
+        if (reps < 1 || warmupReps < 0 || buffer < 8 || buffer > 1 << 30 || buffer % 8 != 0 || bytes < 8) {
+            return options.usageError("--reps, --size and --buffer must be positive, --buffer a multiple of 8 "
+                    + "(at most 1g)");
         }
+        int bufferSize = (int) buffer;
         Path created = null;
         Path target = file;
         if (target == null) {
@@ -176,7 +171,7 @@ final class BenchReadCommand implements Callable<Integer> {
                     }
                 }, reply);
             });
-            if (only != null) {
+            if (!only.isEmpty()) {
                 variants.keySet().retainAll(only);
                 if (variants.isEmpty()) {
                     out.println("bench read: no such variant: " + only);
@@ -304,7 +299,7 @@ final class BenchReadCommand implements Callable<Integer> {
     static long parseSize(String s) {
         Matcher m = SIZE.matcher(s.trim().toLowerCase(Locale.ROOT));
         if (!m.matches()) {
-            throw new picocli.CommandLine.TypeConversionException("'" + s + "' is not a size (e.g. 256m, 1g)");
+            throw new IllegalArgumentException("'" + s + "' is not a size (e.g. 256m, 1g)");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {

@@ -7,8 +7,6 @@ import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -16,7 +14,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,35 +26,37 @@ import java.util.concurrent.TimeUnit;
  * heap, the threads, the server's counters; see {@link BenchProbe.Sample}), {@code gc} (the same after collecting
  * garbage: {@code heap_used} is then the live heap), {@code quit}. End of input or SIGTERM shut it down gracefully.
  */
-@Command(name = "server", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
-        usageHelpAutoWidth = true,
-        description = {"A quiet fdpass server that reports its CPU time and heap on request (commands on stdin: "
-                + "stats, gc, quit), for load tests. Serves everyone who can connect, one user as many connections "
-                + "as all (a load test comes from one user)."})
-final class BenchServerCommand implements Callable<Integer> {
-    @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The socket file to create.")
-    Path socket;
+final class BenchServerCommand {
+    private Path socket;
+    private Path root;
+    private FdPassTransport transport;
+    private Integer loops;
+    private Integer maxUnanswered;
+    private Integer maxConnections;
+    private final Options options = options();
 
-    @Option(names = "--root", required = true, paramLabel = "DIR", description = "Serve the regular files beneath DIR.")
-    Path root;
+    private Options options() {
+        Options cli = new Options(BenchMain.NAME + " server",
+                "A quiet fdpass server that reports its CPU time and heap on request (commands on stdin: stats, gc, "
+                        + "quit), for load tests. Serves everyone who can connect, one user as many connections as "
+                        + "all (a load test comes from one user).");
+        cli.value("--socket", "PATH", "The socket file to create.", v -> socket = Path.of(v)).required();
+        cli.value("--root", "DIR", "Serve the regular files beneath DIR.", v -> root = Path.of(v)).required();
+        cli.value("--transport", "NAME", Cli.TRANSPORT_HELP, v -> transport = Cli.transport(v));
+        cli.value("--loops", "N", "Event loop threads (default: the server's own choice, max(1, cores / 2)).",
+                v -> loops = Cli.integer(v));
+        cli.value("--max-unanswered", "N", "HELLO maxUnanswered (default: 32).", v -> maxUnanswered = Cli.integer(v));
+        cli.value("--max-connections", "N", "Connections served at once (default: "
+                + FdPassServer.DEFAULT_MAX_CONNECTIONS + ").", v -> maxConnections = Cli.integer(v));
+        return cli;
+    }
 
-    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
-            description = Cli.TRANSPORT_HELP)
-    FdPassTransport transport;
+    int run(String[] args) {
+        int status = options.parse(args);
+        return status != Options.RUN ? status : options.run(this::serve);
+    }
 
-    @Option(names = "--loops", paramLabel = "N",
-            description = "Event loop threads (default: the server's own choice, max(1, cores / 2)).")
-    Integer loops;
-
-    @Option(names = "--max-unanswered", paramLabel = "N", description = "HELLO maxUnanswered (default: 32).")
-    Integer maxUnanswered;
-
-    @Option(names = "--max-connections", paramLabel = "N",
-            description = "Connections served at once (default: " + FdPassServer.DEFAULT_MAX_CONNECTIONS + ").")
-    Integer maxConnections;
-
-    @Override
-    public Integer call() throws Exception {
+    private int serve() throws IOException {
         BenchServer server = BenchServer.start(socket, root, transport, loops, maxUnanswered, maxConnections);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "bench-server-shutdown"));
         System.out.println("ready socket=" + server.socketPath() + " pid=" + ProcessHandle.current().pid());

@@ -1,8 +1,7 @@
 package io.fdpass.examples;
 
 import io.fdpass.spi.FdPassTransport;
-import picocli.CommandLine;
-import picocli.CommandLine.Model.CommandSpec;
+import jdk.jfr.FlightRecorder;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +14,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.Set;
@@ -23,34 +23,32 @@ import java.util.concurrent.ExecutionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** What the server and the client share: option types, messages, escaping, the picocli setup. */
+/** What the example programs share: option values, messages, escaping, the version. */
 final class Cli {
-    /** Exit status for an invalid command line (picocli's). */
-    static final int USAGE = 2;
+    /** Exit status for an invalid command line. */
+    static final int USAGE = Options.USAGE;
     /** How much of a name {@link #displayName} shows. */
     static final int NAME_SHOWN = 80;
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
 
     private Cli() {
     }
 
+    /** Sets a system property unless the command line did ({@code -Dkey=value}). */
+    static void setDefault(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
     /**
-     * A picocli command line that reports errors in one line (no stack trace): a usage error as the message plus a
-     * hint, and an exception escaping {@code call()} as its message.
+     * Netty's Flight Recorder events (its allocator's) on only where a recording runs from the JVM's start
+     * ({@code -XX:StartFlightRecording}), unless {@code -Dio.netty.jfr.enabled} says otherwise. Netty reads the
+     * property once; the first use of each event class loads and instruments it, which a program's first
+     * connection would otherwise wait for. A recording started later gets fdpass's events, not Netty's.
      */
-    static CommandLine commandLine(Object command) {
-        CommandLine cli = new CommandLine(command);
-        cli.setParameterExceptionHandler((e, args) -> {
-            CommandLine failed = e.getCommandLine();
-            String name = failed.getCommandName();
-            failed.getErr().println(name + ": " + e.getMessage());
-            failed.getErr().println("Try '" + name + " --help' for more information.");
-            return USAGE;
-        });
-        cli.setExecutionExceptionHandler((e, failed, parseResult) -> {
-            failed.getErr().println(failed.getCommandName() + ": " + describe(e));
-            return 1;
-        });
-        return cli;
+    static void nettyEventsOnlyWhenRecording() {
+        setDefault("io.netty.jfr.enabled", Boolean.toString(FlightRecorder.isInitialized()));
     }
 
     /** One line for people: the message, with the exception's kind where the message alone would be cryptic. */
@@ -143,65 +141,73 @@ final class Cli {
                 + name.getBytes(StandardCharsets.UTF_8).length + " bytes)";
     }
 
-    /** Durations as people write them: {@code 10s}, {@code 500ms}, {@code 2m}, {@code 0}, or ISO-8601 {@code PT10S}. */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        private static final Pattern SIMPLE = Pattern.compile("(\\d+)(ms|s|m|h)?");
-
-        @Override
-        public Duration convert(String value) {
-            Matcher m = SIMPLE.matcher(value.trim().toLowerCase(Locale.ROOT));
-            try {
-                if (m.matches()) {
-                    long n = Long.parseLong(m.group(1));
-                    String unit = m.group(2);
-                    if (unit == null && n != 0) {
-                        throw new CommandLine.TypeConversionException(
-                                "'" + value + "' needs a unit: ms, s, m or h (e.g. 10s)");
-                    }
-                    return switch (unit == null ? "s" : unit) {
-                        case "ms" -> Duration.ofMillis(n);
-                        case "m" -> Duration.ofMinutes(n);
-                        case "h" -> Duration.ofHours(n);
-                        default -> Duration.ofSeconds(n);
-                    };
+    /**
+     * A duration as people write it: {@code 10s}, {@code 500ms}, {@code 2m}, {@code 0}, or ISO-8601 {@code PT10S}.
+     *
+     * @throws IllegalArgumentException saying what is wrong with it
+     */
+    static Duration duration(String value) {
+        Matcher m = DURATION.matcher(value.trim().toLowerCase(Locale.ROOT));
+        try {
+            if (m.matches()) {
+                long n = Long.parseLong(m.group(1));
+                String unit = m.group(2);
+                if (unit == null && n != 0) {
+                    throw new IllegalArgumentException("'" + value + "' needs a unit: ms, s, m or h (e.g. 10s)");
                 }
-                Duration d = Duration.parse(value);
-                if (d.isNegative()) {
-                    throw new CommandLine.TypeConversionException("'" + value + "' is negative");
-                }
-                return d;
-            } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
-                throw new CommandLine.TypeConversionException(
-                        "'" + value + "' is not a duration (e.g. 500ms, 10s, 2m, PT10S)");
+                return switch (unit == null ? "s" : unit) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofSeconds(n);
+                };
             }
+            Duration d = Duration.parse(value);
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("'" + value + "' is negative");
+            }
+            return d;
+        } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
+            throw new IllegalArgumentException("'" + value + "' is not a duration (e.g. 500ms, 10s, 2m, PT10S)");
         }
     }
 
-    /** {@code --transport NAME}: an fdpass transport on the class path, by its name ({@link FdPassTransport#named}). */
-    static final class TransportConverter implements CommandLine.ITypeConverter<FdPassTransport> {
-        @Override
-        public FdPassTransport convert(String value) {
-            try {
-                return FdPassTransport.named(value.trim());
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
+    /** A uid or gid: 0..4294967295 (uids are unsigned); an IllegalArgumentException saying what is wrong. */
+    static int id(String value) {
+        try {
+            return Integer.parseUnsignedInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + value + "' is not a numeric id");
         }
     }
 
-    /** What {@code --transport}'s help says: the names, and which one is the default here. */
-    static final String TRANSPORT_HELP = "The Netty transport: epoll or io_uring (Linux), kqueue (macOS, BSD); "
-            + "default: the fastest one available here.";
+    /** What {@code --transport}'s help says. */
+    static final String TRANSPORT_HELP = "The Netty transport: epoll or io_uring (Linux), kqueue (macOS, BSD) "
+            + "(default: the fastest one available here).";
 
-    /** A uid or gid: 0..4294967295 (uids are unsigned). */
-    static final class IdConverter implements CommandLine.ITypeConverter<Integer> {
-        @Override
-        public Integer convert(String value) {
-            try {
-                return Integer.parseUnsignedInt(value.trim());
-            } catch (NumberFormatException e) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a numeric id");
-            }
+    /**
+     * {@code --transport NAME}: an fdpass transport on the class path, by its name ({@link FdPassTransport#named});
+     * an IllegalArgumentException naming those there are.
+     */
+    static FdPassTransport transport(String value) {
+        return FdPassTransport.named(value.trim());
+    }
+
+    /** A decimal int; an IllegalArgumentException saying what is wrong. */
+    static int integer(String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + value + "' is not an int");
+        }
+    }
+
+    /** A decimal long; an IllegalArgumentException saying what is wrong. */
+    static long longInteger(String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + value + "' is not a long");
         }
     }
 
@@ -227,7 +233,7 @@ final class Cli {
             try {
                 return new Mode(java.nio.file.attribute.PosixFilePermissions.fromString(v));
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(
+                throw new IllegalArgumentException(
                         "'" + value + "' is not a mode: octal permission bits such as 0660, or rw-rw----");
             }
         }
@@ -245,24 +251,19 @@ final class Cli {
     }
 
     /** {@code --version}: this program's, fdpass's and Netty's versions, and the JVM's. */
-    static final class Version implements CommandLine.IVersionProvider {
-        @CommandLine.Spec
-        CommandSpec spec;
-
-        @Override
-        public String[] getVersion() throws IOException {
-            Properties p = new Properties();
-            try (InputStream in = Cli.class.getResourceAsStream("version.properties")) {
-                if (in != null) {
-                    p.load(in);
-                }
+    static List<String> version(String program) {
+        Properties p = new Properties();
+        try (InputStream in = Cli.class.getResourceAsStream("version.properties")) {
+            if (in != null) {
+                p.load(in);
             }
-            String fdpass = p.getProperty("fdpass.version", "unknown");
-            return new String[] {
-                    spec.name() + " " + fdpass,
-                    "fdpass " + fdpass + ", Netty " + p.getProperty("netty.version", "unknown"),
-                    "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + "), "
-                            + System.getProperty("os.name") + " " + System.getProperty("os.arch")};
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
+        String fdpass = p.getProperty("fdpass.version", "unknown");
+        return List.of(program + " " + fdpass,
+                "fdpass " + fdpass + ", Netty " + p.getProperty("netty.version", "unknown"),
+                "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + "), "
+                        + System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     }
 }

@@ -8,32 +8,43 @@ import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FileStatus;
 import io.fdpass.confinement.Confinement;
 import io.fdpass.spi.FdPassTransport;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintWriter;
+import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 
 /**
  * The example client: asks an fdpass server for NAMEs, receives an open descriptor for each and prints the first
  * bytes it reads through it.
  */
-@Command(name = "fdpass-example-client", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-        sortOptions = false, usageHelpAutoWidth = true,
-        description = {
+public final class ClientMain {
+    static final String NAME = "fdpass-example-client";
+    static final int NAME_FAILED = 1;
+    static final int NO_ANSWER = 3;
+    static final int NO_SANDBOX = 4;
+
+    private Path socket;
+    private FdPassTransport transport;
+    private boolean stats;
+    private int bytes = 16;
+    private Duration timeout = Duration.ofSeconds(10);
+    private boolean sandbox;
+    private Path tryOpen;
+    private final List<String> names = new ArrayList<>();
+    private final PrintStream out = System.out;
+    private final PrintStream err = System.err;
+    final Options options = options();
+
+    private Options options() {
+        Options cli = new Options(NAME,
                 "Asks the fdpass server on the Unix domain socket PATH for each NAME (relative to its root), "
                         + "receives an open, read-only descriptor per file and prints the first bytes read through "
                         + "it: a line for the reply, then a line per name, e.g.",
@@ -41,71 +52,47 @@ import java.util.concurrent.ExecutionException;
                 "Bytes are escaped (\\n, \\t, \\\\, \\xNN); a file longer than --bytes ends in '...'. "
                         + "Why a name failed goes to stderr.",
                 "With --sandbox it first gives up opening files (Landlock, Linux 5.13+): it can then read only "
-                        + "its JDK and its jar, and the files through the descriptors it receives."},
-        exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:every name was opened and read", "1:some name failed (reason on stderr)",
-                "2:invalid command line",
-                "3:no answer: no server, not an fdpass server, connection refused or lost",
-                "4:--sandbox: no sandbox here (no Landlock)"})
-public final class ClientMain implements Callable<Integer> {
-    static final int NAME_FAILED = 1;
-    static final int NO_ANSWER = 3;
-    static final int NO_SANDBOX = 4;
-
-    @Spec
-    CommandSpec spec;
-
-    @Option(names = "--socket", required = true, paramLabel = "PATH", description = "The server's socket.")
-    Path socket;
-
-    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
-            description = Cli.TRANSPORT_HELP)
-    FdPassTransport transport;
-
-    @Option(names = "--bytes", paramLabel = "N", defaultValue = "16",
-            description = "How many bytes to show from the start of each file (default: ${DEFAULT-VALUE}).")
-    int bytes;
-
-    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s",
-            converter = Cli.DurationConverter.class,
-            description = "How long connecting (until the server's HELLO) and the reply may each take "
-                    + "(default: ${DEFAULT-VALUE}).")
-    Duration timeout;
-
-    @Option(names = "--sandbox",
-            description = "Before connecting, give up the right to open files (Landlock): read only the JDK and "
-                    + "this jar from then on.")
-    boolean sandbox;
-
-    @Option(names = "--try-open", paramLabel = "DIR",
-            description = "First try to open DIR/NAME directly, for each NAME, and print what happened (with "
-                    + "--sandbox: permission denied).")
-    Path tryOpen;
-
-    @Option(names = "--stats", description = "After the reply, print the client's counters to stderr.")
-    boolean stats;
-
-    @Parameters(arity = "1..*", paramLabel = "NAME", description = "Files to ask for, relative to the server's root.")
-    List<String> names;
+                        + "its JDK and its jar, and the files through the descriptors it receives.")
+                .exitStatus("0", "every name was opened and read")
+                .exitStatus("1", "some name failed (reason on stderr)")
+                .exitStatus("2", "invalid command line")
+                .exitStatus("3", "no answer: no server, not an fdpass server, connection refused or lost")
+                .exitStatus("4", "--sandbox: no sandbox here (no Landlock)");
+        cli.value("--socket", "PATH", "The server's socket.", v -> socket = Path.of(v)).required();
+        cli.value("--transport", "NAME", Cli.TRANSPORT_HELP, v -> transport = Cli.transport(v));
+        cli.value("--bytes", "N", "How many bytes to show from the start of each file, 0..1048576 (default: 16).",
+                v -> bytes = Cli.integer(v));
+        cli.value("--timeout", "DURATION", "How long connecting (until the server's HELLO) and the reply may each "
+                + "take (default: 10s).", v -> timeout = Cli.duration(v));
+        cli.flag("--sandbox", "Before connecting, give up the right to open files (Landlock): read only the JDK and "
+                + "this jar from then on.", () -> sandbox = true);
+        cli.value("--try-open", "DIR", "First try to open DIR/NAME directly, for each NAME, and print what happened "
+                + "(with --sandbox: permission denied).", v -> tryOpen = Path.of(v));
+        cli.flag("--stats", "After the reply, print the client's counters to stderr.", () -> stats = true);
+        cli.parameters("NAME", 1, Integer.MAX_VALUE, "Files to ask for, relative to the server's root.", names::add);
+        return cli;
+    }
 
     public static void main(String[] args) {
         // The libraries log through SLF4J; a client has nothing to say below WARN unless asked
-        // (-Dorg.slf4j.simpleLogger.defaultLogLevel=debug).
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        }
-        System.exit(Cli.commandLine(new ClientMain()).execute(args));
+        // (-Dorg.slf4j.simpleLogger.defaultLogLevel=debug), and a command's lines need no time of day (slf4j-simple
+        // would make a date formatter for it as it starts).
+        Cli.setDefault("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        Cli.setDefault("org.slf4j.simpleLogger.showDateTime", "false");
+        Cli.nettyEventsOnlyWhenRecording();
+        System.exit(new ClientMain().run(args));
     }
 
-    @Override
-    public Integer call() {
+    int run(String[] args) {
+        int status = options.parse(args);
+        return status != Options.RUN ? status : options.run(this::ask);
+    }
+
+    private int ask() {
         if (bytes < 0 || bytes > 1 << 20) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--bytes: " + bytes + " (expected: 0..1048576)");
+            return options.usageError("--bytes: " + bytes + " (expected: 0..1048576)");
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        String me = spec.name();
+        String me = NAME;
         if (sandbox) {
             try {
                 // This thread, and the client's event loop, which it starts later.

@@ -8,10 +8,6 @@ import io.fdpass.spi.FdPassTransport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -21,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -33,109 +28,93 @@ import java.util.concurrent.atomic.AtomicLong;
  * request to its last descriptor: when its future completes), and what the client and the server spent (CPU time,
  * heap allocated per request, heap). The first output line has fdref-client's format, with {@code p999_us} added.
  */
-@Command(name = "load", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class, sortOptions = false,
-        usageHelpAutoWidth = true,
-        description = {"Load an fdpass server: --conns connections, each keeping --depth requests for NAME... in "
-                + "flight. Prints requests/s, descriptors/s, latency p50/p99/p99.9 (request to its last descriptor), "
-                + "and the CPU time and heap of the client and (--serve, --server-pid) the server.",
-                "Exit status: 0 every request answered, every name OK and every connection served; 1 otherwise; "
-                        + "2 invalid command line."})
-final class LoadCommand implements Callable<Integer> {
+final class LoadCommand {
+    private Path socket;
+    private Path serve;
+    private FdPassTransport transport;
+    private FdPassTransport serverTransport;
+    private boolean inProcess;
+    private Integer serverLoops;
+    private final List<String> serverJvmArgs = new ArrayList<>();
+    private Long serverPid;
+    private int conns = 1;
+    private int depth = 1;
+    private Duration duration = Duration.ofSeconds(10);
+    private Duration warmup = Duration.ofSeconds(3);
+    private int idle;
+    private Integer threads;
+    private int readBytes;
+    private Integer maxConnections;
+    private final List<String> names = new ArrayList<>();
+    private final Options options = options();
 
-    static final class Target {
-        @Option(names = "--socket", required = true, paramLabel = "PATH",
-                description = "Load the server listening on PATH.")
-        Path socket;
-
-        @Option(names = "--serve", required = true, paramLabel = "ROOT",
-                description = "Start a server for ROOT (a child JVM running `fdpass-bench server`, or "
-                        + "--in-process) and "
-                        + "report its CPU time and heap too.")
-        Path serve;
+    private Options options() {
+        Options cli = new Options(BenchMain.NAME + " load",
+                "Load an fdpass server: --conns connections, each keeping --depth requests for NAME... in flight. "
+                        + "Prints requests/s, descriptors/s, latency p50/p99/p99.9 (request to its last "
+                        + "descriptor), and the CPU time and heap of the client and (--serve, --server-pid) the "
+                        + "server. One of --socket and --serve is required.")
+                .exitStatus("0", "every request answered, every name OK and every connection served")
+                .exitStatus("1", "otherwise")
+                .exitStatus("2", "invalid command line");
+        cli.value("--socket", "PATH", "Load the server listening on PATH.", v -> socket = Path.of(v));
+        cli.value("--serve", "ROOT", "Start a server for ROOT (a child JVM running `fdpass-bench server`, or "
+                + "--in-process) and report its CPU time and heap too.", v -> serve = Path.of(v));
+        cli.value("--transport", "NAME", "The clients' Netty transport: epoll or io_uring (Linux), kqueue (macOS, "
+                + "BSD) (default: the fastest one available here).", v -> transport = Cli.transport(v));
+        cli.value("--server-transport", "NAME", "With --serve: the server's transport (default: --transport's).",
+                v -> serverTransport = Cli.transport(v));
+        cli.flag("--in-process", "With --serve: run the server in this JVM instead of a child JVM.",
+                () -> inProcess = true);
+        cli.value("--server-loops", "N", "With --serve: the server's event loop threads (default: its own choice).",
+                v -> serverLoops = Cli.integer(v));
+        cli.value("--server-jvm-arg", "ARG", "With --serve (child JVM): a JVM option for it, e.g. -Xmx256m. "
+                + "Repeatable.", serverJvmArgs::add).repeatable();
+        cli.value("--server-pid", "PID", "With --socket: the server's process id, to report its CPU time.",
+                v -> serverPid = Cli.longInteger(v));
+        cli.value("--conns", "C", "Active connections (default: 1).", v -> conns = Cli.integer(v));
+        cli.value("--depth", "D", "Requests in flight per connection (default: 1).", v -> depth = Cli.integer(v));
+        cli.value("--duration", "DURATION", "How long to measure (default: 10s).", v -> duration = Cli.duration(v));
+        cli.value("--warmup", "DURATION", "Load before measuring, for the JIT compilers (default: 3s).",
+                v -> warmup = Cli.duration(v));
+        cli.value("--idle", "N", "Idle connections held open besides the active ones; each must still be served one "
+                + "request at the end (default: 0).", v -> idle = Cli.integer(v));
+        cli.value("--threads", "T", "Client event loop threads (default: min(conns, cores)).",
+                v -> threads = Cli.integer(v));
+        cli.value("--read", "BYTES", "Read up to BYTES from the start of each received file (pread through the "
+                + "descriptor, as a real client would), and check the size (default: 0: only close them).",
+                v -> readBytes = Cli.integer(v));
+        cli.value("--max-connections", "N", "With --serve: the server's connection limit (default: the server's, "
+                + "or conns + idle + 8 if more).", v -> maxConnections = Cli.integer(v));
+        cli.parameters("NAME", 1, 64, "The names each request asks for.", names::add);
+        return cli;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Target target;
-
-    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
-            description = "The clients' Netty transport: epoll or io_uring (Linux), kqueue (macOS, BSD); default: "
-                    + "the fastest one available here.")
-    FdPassTransport transport;
-
-    @Option(names = "--server-transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
-            description = "With --serve: the server's transport (default: --transport's).")
-    FdPassTransport serverTransport;
-
-    @Option(names = "--in-process", description = "With --serve: run the server in this JVM instead of a child JVM.")
-    boolean inProcess;
-
-    @Option(names = "--server-loops", paramLabel = "N",
-            description = "With --serve: the server's event loop threads (default: its own choice).")
-    Integer serverLoops;
-
-    @Option(names = "--server-jvm-arg", paramLabel = "ARG",
-            description = "With --serve (child JVM): a JVM option for it, e.g. -Xmx256m. Repeatable.")
-    List<String> serverJvmArgs = new ArrayList<>();
-
-    @Option(names = "--server-pid", paramLabel = "PID",
-            description = "With --socket: the server's process id, to report its CPU time.")
-    Long serverPid;
-
-    @Option(names = "--conns", paramLabel = "C", defaultValue = "1",
-            description = "Active connections (default: ${DEFAULT-VALUE}).")
-    int conns;
-
-    @Option(names = "--depth", paramLabel = "D", defaultValue = "1",
-            description = "Requests in flight per connection (default: ${DEFAULT-VALUE}).")
-    int depth;
-
-    @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "10s",
-            converter = Cli.DurationConverter.class,
-            description = "How long to measure (default: ${DEFAULT-VALUE}).")
-    Duration duration;
-
-    @Option(names = "--warmup", paramLabel = "DURATION", defaultValue = "3s", converter = Cli.DurationConverter.class,
-            description = "Load before measuring, for the JIT compilers (default: ${DEFAULT-VALUE}).")
-    Duration warmup;
-
-    @Option(names = "--idle", paramLabel = "N", defaultValue = "0",
-            description = "Idle connections held open besides the active ones; each must still be served one "
-                    + "request at the end (default: ${DEFAULT-VALUE}).")
-    int idle;
-
-    @Option(names = "--threads", paramLabel = "T",
-            description = "Client event loop threads (default: min(conns, cores)).")
-    Integer threads;
-
-    @Option(names = "--read", paramLabel = "BYTES", defaultValue = "0",
-            description = "Read up to BYTES from the start of each received file (pread through the descriptor, as "
-                    + "a real client would), and check the size (default: ${DEFAULT-VALUE}: only close them).")
-    int readBytes;
-
-    @Option(names = "--max-connections", paramLabel = "N",
-            description = "With --serve: the server's connection limit (default: the server's, "
-                    + "or conns + idle + 8 if more).")
-    Integer maxConnections;
-
-    @Parameters(arity = "1..64", paramLabel = "NAME", description = "The names each request asks for.")
-    List<String> names;
+    int run(String[] args) {
+        int status = options.parse(args);
+        if (status != Options.RUN) {
+            return status;
+        }
+        if ((socket == null) == (serve == null)) {
+            return options.usageError("give one of --socket and --serve");
+        }
+        return options.run(this::load);
+    }
 
     private PrintStream out = System.out;
 
-    @Override
-    public Integer call() throws Exception {
+    private int load() throws Exception {
         if (conns < 1 || depth < 1 || idle < 0 || readBytes < 0 || (threads != null && threads < 1)
                 || duration.isZero()) {
-            System.err.println("bench load: --conns, --depth, --threads and --duration must be positive, "
-                    + "--idle and --read not negative");
-            return Cli.USAGE;
+            return options.usageError("--conns, --depth, --threads and --duration must be positive, --idle and "
+                    + "--read not negative");
         }
         int loops = threads != null ? threads : Math.min(conns, Runtime.getRuntime().availableProcessors());
         int limit = maxConnections != null ? maxConnections
                 : Math.max(io.fdpass.server.FdPassServer.DEFAULT_MAX_CONNECTIONS, conns + idle + 8);
-        try (LoadServer server = target.socket != null ? LoadServer.external(target.socket, serverPid)
-                : inProcess ? LoadServer.inProcess(target.serve, servers(), serverLoops, limit)
-                : LoadServer.child(target.serve, servers(), serverLoops, limit, serverJvmArgs)) {
+        try (LoadServer server = socket != null ? LoadServer.external(socket, serverPid)
+                : inProcess ? LoadServer.inProcess(serve, servers(), serverLoops, limit)
+                : LoadServer.child(serve, servers(), serverLoops, limit, serverJvmArgs)) {
             return run(server, loops);
         }
     }

@@ -9,8 +9,6 @@ import io.fdpass.server.FdPassServer;
 import io.fdpass.spi.FdPassTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,9 +26,34 @@ import java.util.function.Consumer;
  * The example server: serves the regular files beneath {@code --root} on the socket {@code --socket} until SIGINT or
  * SIGTERM, then shuts down gracefully (protocol v1, "Closing"), removes the socket and exits 0.
  */
-@Command(name = "fdpass-example-server", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-        sortOptions = false, usageHelpAutoWidth = true,
-        description = {
+public final class ServerMain {
+    static final String NAME = "fdpass-example-server";
+    /** Made as the server starts: --help and --version need no logging. */
+    private Logger log;
+
+    private Path socket;
+    private FdPassTransport transport;
+    private Duration statsInterval;
+    private Path root;
+    private boolean allowMounts;
+    private Cli.Mode mode = Cli.Mode.parse("0600");
+    private final List<Integer> allowUids = new ArrayList<>();
+    private final List<Integer> allowGids = new ArrayList<>();
+    private Integer maxNames;
+    private Integer maxFrameLength;
+    private Integer maxUnanswered;
+    private Duration linger;
+    private boolean noConfine;
+    private Integer maxConnections;
+    private Integer maxConnectionsPerUid;
+    private Duration frameTimeout;
+    private Duration idleTimeout;
+    private Duration stallTimeout;
+    private Integer maxUnreadBytes;
+    final Options options = options();
+
+    private Options options() {
+        Options cli = new Options(NAME,
                 "Hands clients open, read-only descriptors of the regular files beneath DIR over the Unix domain "
                         + "socket PATH (fdpass protocol v1), so that they can read files they could not open "
                         + "themselves.",
@@ -40,110 +62,74 @@ import java.util.function.Consumer;
                         + "and what it refuses (connections, names): the first few of each kind every 10 s, the rest "
                         + "counted by uid in one line each.",
                 "Where the kernel has Landlock (Linux 5.13+), the threads that serve confine themselves to "
-                        + "reading beneath DIR (and the JVM's own files), unless --no-confine; the log says which."},
-        exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:shut down on SIGINT or SIGTERM", "1:could not start (socket in use, no root, ...)",
-                "2:invalid command line"})
-public final class ServerMain implements Callable<Integer> {
-    private static final Logger log = LoggerFactory.getLogger("fdpass-example-server");
-
-    @Option(names = "--socket", paramLabel = "PATH",
-            description = "The socket file to create. A stale one is replaced; a live server's is not. Not needed "
-                    + "under systemd socket activation (LISTEN_FDS), which hands over a listening socket instead.")
-    Path socket;
-
-    @Option(names = "--transport", paramLabel = "NAME", converter = Cli.TransportConverter.class,
-            description = Cli.TRANSPORT_HELP)
-    FdPassTransport transport;
-
-    @Option(names = "--root", required = true, paramLabel = "DIR",
-            description = "Serve the regular files beneath this directory (never outside it).")
-    Path root;
-
-    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "0600", converter = ModeConverter.class,
-            description = "The socket file's mode, octal or rw-rw----: who may connect (default: ${DEFAULT-VALUE}).")
-    Cli.Mode mode;
-
-    @Option(names = "--allow-uid", paramLabel = "UID", split = ",", converter = Cli.IdConverter.class,
-            description = "Serve only these users (effective uid), and the --allow-gid groups. Repeatable.")
-    List<Integer> allowUids = new ArrayList<>();
-
-    @Option(names = "--allow-gid", paramLabel = "GID", split = ",", converter = Cli.IdConverter.class,
-            description = "Serve only these groups (the client's effective gid), and the --allow-uid users. "
-                    + "Without either, everyone who can connect is served.")
-    List<Integer> allowGids = new ArrayList<>();
-
-    @Option(names = "--allow-mounts",
-            description = "Serve the files of other mounts beneath --root too (default: PERMISSION_DENIED), but "
-                    + "never those of a pseudo filesystem (proc, sysfs, cgroup...).")
-    boolean allowMounts;
-
-    @Option(names = "--no-confine",
-            description = "Do not confine the serving threads with Landlock (by default they may read beneath DIR "
-                    + "and the JVM's own files, nothing else, where the kernel has Landlock).")
-    boolean noConfine;
-
-    @Option(names = "--max-names", paramLabel = "N",
-            description = "Names per request, 1.." + FdPassProtocol.MAX_NAMES_LIMIT + " (default: "
-                    + FdPassServer.DEFAULT_MAX_NAMES + ").")
-    Integer maxNames;
-
-    @Option(names = "--max-frame-length", paramLabel = "BYTES",
-            description = "Largest request frame, " + FdPassProtocol.MIN_FRAME_LENGTH_LIMIT + ".."
-                    + FdPassProtocol.MAX_FRAME_LENGTH_LIMIT + " (default: "
-                    + FdPassServer.DEFAULT_MAX_FRAME_LENGTH + ").")
-    Integer maxFrameLength;
-
-    @Option(names = "--max-unanswered", paramLabel = "N",
-            description = "Requests a client may have unanswered before the server stops reading it, 1.."
-                    + FdPassProtocol.MAX_UNANSWERED_LIMIT + " (default: " + FdPassServer.DEFAULT_MAX_UNANSWERED + ").")
-    Integer maxUnanswered;
-
-    @Option(names = "--max-unread-bytes", paramLabel = "BYTES",
-            description = "No reply is written while a client has more than this unread, in kernel bytes "
-                    + "(default and most: the socket's send buffer less room for a largest reply).")
-    Integer maxUnreadBytes;
-
-    @Option(names = "--max-connections", paramLabel = "N",
-            description = "Connections served at once; one more gets HELLO, then ERROR TOO_MANY_CONNECTIONS (default: "
-                    + FdPassServer.DEFAULT_MAX_CONNECTIONS + ").")
-    Integer maxConnections;
-
-    @Option(names = "--max-connections-per-uid", paramLabel = "N",
-            description = "Connections served at once for one user (default: an eighth of --max-connections).")
-    Integer maxConnectionsPerUid;
-
-    @Option(names = "--frame-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
-            description = "How long a request frame begun may take to arrive whole, then ERROR TIMED_OUT; 0 for ever "
-                    + "(default: " + FdPassServer.DEFAULT_FRAME_TIMEOUT_MILLIS / 1000 + "s).")
-    Duration frameTimeout;
-
-    @Option(names = "--idle-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
-            description = "How long a connection with nothing unanswered may stay idle, then ERROR TIMED_OUT; 0 for "
-                    + "ever (default: " + FdPassServer.DEFAULT_IDLE_TIMEOUT_MILLIS / 60_000 + "m).")
-    Duration idleTimeout;
-
-    @Option(names = "--stall-timeout", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
-            description = "How long a connection held back because its client does not read (or its uid's share of "
-                    + "descriptors in flight is used up) may wait for it to read anything, then ERROR TIMED_OUT; 0 "
-                    + "for ever (default: " + FdPassServer.DEFAULT_STALL_TIMEOUT_MILLIS / 1000 + "s).")
-    Duration stallTimeout;
-
-    @Option(names = "--linger", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
-            description = "How long a connection may linger for its client after an ERROR or the shutdown, "
-                    + "e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).")
-    Duration linger;
-
-    @Option(names = "--stats-interval", paramLabel = "DURATION", converter = Cli.DurationConverter.class,
-            description = "Log the server's counters this often, e.g. 10s (default: never).")
-    Duration statsInterval;
-
-    public static void main(String[] args) {
-        System.exit(Cli.commandLine(new ServerMain()).execute(args));
+                        + "reading beneath DIR (and the JVM's own files), unless --no-confine; the log says which.")
+                .exitStatus("0", "shut down on SIGINT or SIGTERM")
+                .exitStatus("1", "could not start (socket in use, no root, ...)")
+                .exitStatus("2", "invalid command line");
+        cli.value("--socket", "PATH", "The socket file to create. A stale one is replaced; a live server's is not. "
+                + "Not needed under systemd socket activation (LISTEN_FDS), which hands over a listening socket "
+                + "instead.", v -> socket = Path.of(v));
+        cli.value("--root", "DIR", "Serve the regular files beneath this directory (never outside it).",
+                v -> root = Path.of(v)).required();
+        cli.value("--transport", "NAME", Cli.TRANSPORT_HELP, v -> transport = Cli.transport(v));
+        cli.value("--mode", "MODE", "The socket file's mode, octal or rw-rw----: who may connect (default: 0600).",
+                v -> mode = Cli.Mode.parse(v));
+        cli.value("--allow-uid", "UID", "Serve only these users (effective uid), and the --allow-gid groups. "
+                + "Repeatable, or comma-separated.", v -> allowUids.add(Cli.id(v))).repeatable().split(",");
+        cli.value("--allow-gid", "GID", "Serve only these groups (the client's effective gid), and the --allow-uid "
+                + "users. Without either, everyone who can connect is served.", v -> allowGids.add(Cli.id(v)))
+                .repeatable().split(",");
+        cli.flag("--allow-mounts", "Serve the files of other mounts beneath --root too (default: PERMISSION_DENIED), "
+                + "but never those of a pseudo filesystem (proc, sysfs, cgroup...).", () -> allowMounts = true);
+        cli.flag("--no-confine", "Do not confine the serving threads with Landlock (by default they may read "
+                + "beneath DIR and the JVM's own files, nothing else, where the kernel has Landlock).",
+                () -> noConfine = true);
+        cli.value("--max-names", "N", "Names per request, 1.." + FdPassProtocol.MAX_NAMES_LIMIT + " (default: "
+                + FdPassServer.DEFAULT_MAX_NAMES + ").", v -> maxNames = Cli.integer(v));
+        cli.value("--max-frame-length", "BYTES", "Largest request frame, " + FdPassProtocol.MIN_FRAME_LENGTH_LIMIT
+                + ".." + FdPassProtocol.MAX_FRAME_LENGTH_LIMIT + " (default: " + FdPassServer.DEFAULT_MAX_FRAME_LENGTH
+                + ").", v -> maxFrameLength = Cli.integer(v));
+        cli.value("--max-unanswered", "N", "Requests a client may have unanswered before the server stops reading "
+                + "it, 1.." + FdPassProtocol.MAX_UNANSWERED_LIMIT + " (default: "
+                + FdPassServer.DEFAULT_MAX_UNANSWERED + ").", v -> maxUnanswered = Cli.integer(v));
+        cli.value("--max-unread-bytes", "BYTES", "No reply is written while a client has more than this unread, in "
+                + "kernel bytes (default and most: the socket's send buffer less room for a largest reply).",
+                v -> maxUnreadBytes = Cli.integer(v));
+        cli.value("--max-connections", "N", "Connections served at once; one more gets HELLO, then ERROR "
+                + "TOO_MANY_CONNECTIONS (default: " + FdPassServer.DEFAULT_MAX_CONNECTIONS + ").",
+                v -> maxConnections = Cli.integer(v));
+        cli.value("--max-connections-per-uid", "N", "Connections served at once for one user (default: an eighth "
+                + "of --max-connections).", v -> maxConnectionsPerUid = Cli.integer(v));
+        cli.value("--frame-timeout", "DURATION", "How long a request frame begun may take to arrive whole, then "
+                + "ERROR TIMED_OUT; 0 for ever (default: " + FdPassServer.DEFAULT_FRAME_TIMEOUT_MILLIS / 1000 + "s).",
+                v -> frameTimeout = Cli.duration(v));
+        cli.value("--idle-timeout", "DURATION", "How long a connection with nothing unanswered may stay idle, then "
+                + "ERROR TIMED_OUT; 0 for ever (default: " + FdPassServer.DEFAULT_IDLE_TIMEOUT_MILLIS / 60_000 + "m).",
+                v -> idleTimeout = Cli.duration(v));
+        cli.value("--stall-timeout", "DURATION", "How long a connection held back because its client does not read "
+                + "(or its uid's share of descriptors in flight is used up) may wait for it to read anything, then "
+                + "ERROR TIMED_OUT; 0 for ever (default: " + FdPassServer.DEFAULT_STALL_TIMEOUT_MILLIS / 1000 + "s).",
+                v -> stallTimeout = Cli.duration(v));
+        cli.value("--linger", "DURATION", "How long a connection may linger for its client after an ERROR or the "
+                + "shutdown, e.g. 500ms, 10s (default: " + FdPassServer.DEFAULT_LINGER_MILLIS / 1000 + "s).",
+                v -> linger = Cli.duration(v));
+        cli.value("--stats-interval", "DURATION", "Log the server's counters this often, e.g. 10s (default: never).",
+                v -> statsInterval = Cli.duration(v));
+        return cli;
     }
 
-    @Override
-    public Integer call() {
+    public static void main(String[] args) {
+        Cli.nettyEventsOnlyWhenRecording();
+        System.exit(new ServerMain().run(args));
+    }
+
+    int run(String[] args) {
+        int status = options.parse(args);
+        return status != Options.RUN ? status : options.run(this::serve);
+    }
+
+    private int serve() {
+        log = LoggerFactory.getLogger(NAME);
         FdPassServer.Builder builder = FdPassServer.builder()
                 .root(root)
                 .allowMounts(allowMounts)
@@ -153,7 +139,7 @@ public final class ServerMain implements Callable<Integer> {
         try {
             chosen = transport != null ? transport.ensureAvailable() : FdPassTransport.preferred();
         } catch (IllegalStateException e) {
-            System.err.println("fdpass-example-server: " + Cli.describe(e));
+            System.err.println(NAME + ": " + Cli.describe(e));
             return 1;
         }
         builder.transport(chosen);
@@ -176,23 +162,18 @@ public final class ServerMain implements Callable<Integer> {
             set("--idle-timeout", idleTimeout, builder::idleTimeout);
             set("--stall-timeout", stallTimeout, builder::stallTimeout);
         } catch (IllegalArgumentException e) {
-            System.err.println("fdpass-example-server: " + e.getMessage());
-            System.err.println("Try 'fdpass-example-server --help' for more information.");
-            return Cli.USAGE;
+            return options.usageError(e.getMessage());
         }
 
         int activated = SocketActivation.listeningSocket();
         if (activated >= 0) {
             builder.listeningSocket(activated);
         } else if (socket == null) {
-            System.err.println("fdpass-example-server: Missing required option: '--socket=PATH' (or systemd's "
-                    + "LISTEN_FDS)");
-            System.err.println("Try 'fdpass-example-server --help' for more information.");
-            return Cli.USAGE;
+            return options.usageError("Missing required option: '--socket=PATH' (or systemd's LISTEN_FDS)");
         } else {
             Path dir = socket.toAbsolutePath().getParent();
             if (dir == null || !Files.isDirectory(dir)) {
-                System.err.println("fdpass-example-server: socket: " + dir + ": no such directory");
+                System.err.println(NAME + ": socket: " + dir + ": no such directory");
                 return 1;
             }
             builder.socket(socket);
@@ -225,14 +206,14 @@ public final class ServerMain implements Callable<Integer> {
         try {
             server = builder.start();
         } catch (Exception e) {
-            System.err.println("fdpass-example-server: " + Cli.describe(e));
+            System.err.println(NAME + ": " + Cli.describe(e));
             return 1;
         }
         started.set(server);
         if (stopping.get()) {
             server.shutdownGracefully(); // a signal came while it started
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "fdpass-example-server-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, NAME + "-shutdown"));
 
         FdPassHello hello = server.limits();
         String where = activated >= 0 ? "socket-activated descriptor " + activated
@@ -290,13 +271,6 @@ public final class ServerMain implements Callable<Integer> {
         @Override
         public boolean allows(Peer peer, String name) {
             return admits(peer);
-        }
-    }
-
-    static final class ModeConverter implements picocli.CommandLine.ITypeConverter<Cli.Mode> {
-        @Override
-        public Cli.Mode convert(String value) {
-            return Cli.Mode.parse(value);
         }
     }
 }

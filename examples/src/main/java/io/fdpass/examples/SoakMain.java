@@ -4,8 +4,6 @@ import io.fdpass.client.FdPassClient;
 import io.fdpass.client.ReceivedReply;
 import io.fdpass.server.FdPassServer;
 import io.fdpass.server.FdPassServerStats;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -21,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
@@ -31,34 +28,34 @@ import java.util.stream.Stream;
  * The soak: a server and many connections of mixed traffic in one process for a long time, printing what the server
  * did and what it holds, so that a leak shows as a count or a heap that grows. Not a test: a command, run by hand.
  */
-@Command(name = "fdpass-soak", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-        description = "Runs mixed good, bad and abandoned requests against an in-process fdpass server and prints"
-                + " requests served, errors, the process's descriptor count and heap at intervals.")
-public final class SoakMain implements Callable<Integer> {
+public final class SoakMain {
     /** Frames a hostile client sends: count 0, a length over any limit, an unknown type, a cut-off frame. */
     private static final List<String> BAD_FRAMES = List.of("00000007 01 00000009 0000", "7fffffff 01",
             "00000002 7f 00", "00000021 01 00000007 0002 000b 636f75");
 
-    @Option(names = "--duration", converter = Cli.DurationConverter.class, description = "How long (default: 10m).")
-    Duration duration = Duration.ofMinutes(10);
-
-    @Option(names = "--connections", description = "Concurrent connections (default: 16).")
-    int connections = 16;
-
-    @Option(names = "--interval", converter = Cli.DurationConverter.class,
-            description = "How often to print (default: 10s).")
-    Duration interval = Duration.ofSeconds(10);
+    private Duration duration = Duration.ofMinutes(10);
+    private int connections = 16;
+    private Duration interval = Duration.ofSeconds(10);
 
     private final LongAdder clientFailures = new LongAdder();
     private final LongAdder abandoned = new LongAdder();
     private volatile boolean running = true;
 
     public static void main(String[] args) {
-        System.exit(Cli.commandLine(new SoakMain()).execute(args));
+        Options cli = new Options("fdpass-soak", "Runs mixed good, bad and abandoned requests against an in-process "
+                + "fdpass server and prints requests served, errors, the process's descriptor count and heap at "
+                + "intervals.");
+        SoakMain soak = new SoakMain();
+        cli.value("--duration", "DURATION", "How long (default: 10m).", v -> soak.duration = Cli.duration(v));
+        cli.value("--connections", "N", "Concurrent connections (default: 16).",
+                v -> soak.connections = Cli.integer(v));
+        cli.value("--interval", "DURATION", "How often to print (default: 10s).",
+                v -> soak.interval = Cli.duration(v));
+        int status = cli.parse(args);
+        System.exit(status != Options.RUN ? status : cli.run(soak::run));
     }
 
-    @Override
-    public Integer call() throws Exception {
+    private int run() throws Exception {
         Path dir = Files.createTempDirectory("fdpass-soak");
         Path root = Files.createDirectory(dir.resolve("root"));
         Files.writeString(root.resolve("courses.txt"), "Course1\nCourse2\n");

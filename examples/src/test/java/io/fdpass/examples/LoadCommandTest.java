@@ -23,9 +23,9 @@ class LoadCommandTest {
         Files.writeString(dir.resolve("a.txt"), "Course1\nCourse2\n");
         Files.writeString(dir.resolve("b.txt"), "Contacts\n");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int exit = Cli.commandLine(new LoadCommand().output(new PrintStream(bytes, true, StandardCharsets.UTF_8)))
-                .execute("--serve", dir.toString(), "--in-process", "--conns", "2", "--depth", "4", "--idle", "3",
-                        "--duration", "1s", "--warmup", "300ms", "--read", "4", "a.txt", "b.txt");
+        int exit = new LoadCommand().output(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run(new String[] {
+                "--serve", dir.toString(), "--in-process", "--conns", "2", "--depth", "4", "--idle", "3",
+                "--duration", "1s", "--warmup", "300ms", "--read", "4", "a.txt", "b.txt"});
         List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
         assertEquals(0, exit, String.join("\n", lines));
         assertTrue(lines.get(0).matches("conns=2 depth=4 names=2 requests=[1-9]\\d* fds=[1-9]\\d* secs=1\\.\\d\\d "
@@ -43,9 +43,9 @@ class LoadCommandTest {
     void failsWhenANameIsNotServed() throws Exception {
         Files.writeString(dir.resolve("a.txt"), "x");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int exit = Cli.commandLine(new LoadCommand().output(new PrintStream(bytes, true, StandardCharsets.UTF_8)))
-                .execute("--serve", dir.toString(), "--in-process", "--duration", "200ms", "--warmup", "0",
-                        "a.txt", "missing.txt");
+        int exit = new LoadCommand().output(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run(new String[] {
+                "--serve", dir.toString(), "--in-process", "--duration", "200ms", "--warmup", "0",
+                "a.txt", "missing.txt"});
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(1, exit, out);
         assertTrue(out.contains("served: active=1/1 idle=0/0 FAILED: missing.txt NOT_FOUND"), out);
@@ -54,9 +54,9 @@ class LoadCommandTest {
     @Test
     void readsAFileThroughAReceivedDescriptorAsFastAsDirectly() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        int exit = Cli.commandLine(new BenchReadCommand().output(new PrintStream(bytes, true,
-                StandardCharsets.UTF_8))).execute("--dir", dir.toString(), "--size", "4m", "--buffer", "64k",
-                "--reps", "2", "--warmup-reps", "1");
+        int exit = new BenchReadCommand().output(new PrintStream(bytes, true, StandardCharsets.UTF_8)).run(
+                new String[] {"--dir", dir.toString(), "--size", "4m", "--buffer", "64k", "--reps", "2",
+                        "--warmup-reps", "1"});
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(0, exit, out);
         for (String variant : List.of("FileChannel.read", "ReceivedFile.read", "FileChannel.map", "ReceivedFile.map")) {

@@ -1,4 +1,4 @@
-package io.fdpass.testsuite;
+package io.fdpass.testing;
 
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.codec.FdPassRequestEncoder;
@@ -15,12 +15,12 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /** Frames as bytes, for raw peers that write what a well-behaved one would not, or write it by hand. */
-final class TestFrames {
+public final class TestFrames {
     private TestFrames() {
     }
 
     /** {@code count} REQUEST frames for {@code names}, ids 0 to count - 1, back to back. */
-    static byte[] requests(int count, String... names) {
+    public static byte[] requests(int count, String... names) {
         List<Object> requests = new ArrayList<>();
         for (int id = 0; id < count; id++) {
             requests.add(FdPassRequest.of(id, names));
@@ -28,8 +28,13 @@ final class TestFrames {
         return encode(FdPassRequestEncoder.INSTANCE, requests);
     }
 
+    /** These REQUEST frames, back to back. */
+    public static byte[] requests(FdPassRequest... requests) {
+        return encode(FdPassRequestEncoder.INSTANCE, List.of((Object[]) requests));
+    }
+
     /** The server's frames (HELLO, REPLY, ERROR) as the server encodes them, back to back. */
-    static byte[] responses(Object... frames) {
+    public static byte[] responses(Object... frames) {
         return encode(FdPassResponseEncoder.INSTANCE, List.of(frames));
     }
 
