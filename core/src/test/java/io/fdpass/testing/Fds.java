@@ -40,13 +40,14 @@ public final class Fds {
         assertEquals(baseline, now, () -> "open descriptors: " + list());
     }
 
-    /** What each open descriptor refers to, for a failure's message. */
+    /** What each open descriptor refers to, for a failure's message; a Unix socket's line of /proc/net/unix too. */
     private static String list() {
         StringBuilder out = new StringBuilder();
         try (Stream<Path> fds = Files.list(OPEN)) {
             for (Path fd : fds.toList()) {
                 try {
-                    out.append(fd.getFileName()).append("->").append(Files.readSymbolicLink(fd)).append(' ');
+                    String target = Files.readSymbolicLink(fd).toString();
+                    out.append(fd.getFileName()).append("->").append(target).append(unixSocket(target)).append(' ');
                 } catch (IOException | UnsupportedOperationException e) {
                     out.append(fd.getFileName()).append(' ');
                 }
@@ -55,6 +56,21 @@ public final class Fds {
             out.append(e);
         }
         return out.toString();
+    }
+
+    /** For {@code socket:[INODE]}, its flags, type, state and path in /proc/net/unix, if it is there. */
+    private static String unixSocket(String target) {
+        if (!target.startsWith("socket:[")) {
+            return "";
+        }
+        String inode = target.substring("socket:[".length(), target.length() - 1);
+        try (Stream<String> lines = Files.lines(Path.of("/proc/net/unix"))) {
+            return lines.map(l -> l.trim().split("\\s+")).filter(f -> f.length > 6 && f[6].equals(inode))
+                    .map(f -> "(flags " + f[3] + " state " + f[5] + (f.length > 7 ? " " + f[7] : "") + ")")
+                    .findFirst().orElse("");
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     static void assertEventually(int expected, IntSupplier actual, String what) {
