@@ -4,6 +4,7 @@
 #
 #   examples/run-scenario.sh           builds the example jars if they are missing or older than the sources
 #   FDPASS_BUILD=always|never examples/run-scenario.sh
+#   FDPASS_TRANSPORT=io_uring examples/run-scenario.sh    the server on that transport (epoll, io_uring, kqueue)
 #   examples/run-scenario.sh --train-aot
 #
 # Each JVM starts with the AOT cache the build trained for its jar, where it fits this JVM and the jar, and silently
@@ -47,8 +48,8 @@ stale() {
   # Any source or pom newer than the older jar?
   local older=$server_jar
   [ "$client_jar" -nt "$server_jar" ] || older=$client_jar
-  [ -n "$(find "$repo/pom.xml" "$repo"/{core,epoll,kqueue,examples}/pom.xml \
-      "$repo"/{core,epoll,kqueue,examples}/src/main -newer "$older" -print -quit 2>/dev/null)" ]
+  [ -n "$(find "$repo/pom.xml" "$repo"/{core,epoll,io_uring,kqueue,examples}/pom.xml \
+      "$repo"/{core,epoll,io_uring,kqueue,examples}/src/main -newer "$older" -print -quit 2>/dev/null)" ]
 }
 case ${FDPASS_BUILD:-auto} in
   always) build=1 ;;
@@ -57,8 +58,8 @@ case ${FDPASS_BUILD:-auto} in
   *) say "FDPASS_BUILD must be auto, always or never"; exit 2 ;;
 esac
 if [ -n "$build" ]; then
-  # package, not install: the reactor hands core, epoll and kqueue to examples. -DskipTests, not
-  # -Dmaven.test.skip: epoll and kqueue need core's test-jar resolved even when their tests do not run.
+  # package, not install: the reactor hands core and the transports to examples. -DskipTests, not
+  # -Dmaven.test.skip: the transports need core's test-jar resolved even when their tests do not run.
   say "building the example jars (./mvnw -B -ntp -q -DskipTests package -pl examples -am)"
   (cd "$repo" && ./mvnw -B -ntp -q -DskipTests package -pl examples -am) ||
     { say "build failed"; exit 1; }
@@ -111,7 +112,8 @@ printf 'Contacts\n' >"$work/root/contacts.txt"
 socket="$work/fdpass.sock"
 
 # --- the server, in the background; wait (bounded) for its socket ------------------------------------------------
-"$java" ${server_options[@]+"${server_options[@]}"} -jar "$server_jar" --socket "$socket" --root "$work/root" 2>"$work/server.log" &
+"$java" ${server_options[@]+"${server_options[@]}"} -jar "$server_jar" \
+  ${FDPASS_TRANSPORT:+--transport "$FDPASS_TRANSPORT"} --socket "$socket" --root "$work/root" 2>"$work/server.log" &
 server_pid=$!
 deadline=$((SECONDS + 30))
 until [ -S "$socket" ]; do

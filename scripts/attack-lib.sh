@@ -1,6 +1,7 @@
-# Sourced by scripts/attack-*.sh: the example server jar (built if missing; FDPASS_SERVER_JAR=PATH for another), a
-# temporary directory every user can reach with a root of sample files and the socket, the server started and
-# stopped (by its pid), attack.py (the clients, written from the protocol) run as any user, and the cleanup.
+# Sourced by scripts/attack-*.sh: the example server jar (built if missing; FDPASS_SERVER_JAR=PATH for another, and
+# FDPASS_TRANSPORT=NAME for its --transport), a temporary directory every user can reach with a root of sample files
+# and the socket, the server started and stopped (by its pid), attack.py (the clients, written from the protocol) run
+# as any user, and the cleanup.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../.mvn/jdk.sh
@@ -61,7 +62,8 @@ start_server() {
         shift
     fi
     rm -f "$SOCK"
-    "${wrapper[@]}" "$JAVA" -jar "$SERVER_JAR" --socket "$SOCK" --root "$ROOT" --mode 0666 "$@" >"$LOG" 2>&1 &
+    "${wrapper[@]}" "$JAVA" -jar "$SERVER_JAR" ${FDPASS_TRANSPORT:+--transport "$FDPASS_TRANSPORT"} --socket "$SOCK" \
+        --root "$ROOT" --mode 0666 "$@" >"$LOG" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 300); do
         [[ -S $SOCK ]] && return 0

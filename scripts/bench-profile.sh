@@ -7,10 +7,11 @@
 # descriptor): a client that waits is woken by the server's next write, and that wake-up is the writer's cost.
 #
 #   scripts/bench-profile.sh [--root-mount nodev|dev] [--scenario C:D:N] [--duration S] [--warmup S]
-#                            [-- SERVER COMMAND...]
+#                            [--transports "epoll io_uring"] [-- SERVER COMMAND...]
 #
 #   --scenario   conns:depth:names, as compare.sh's (default 1:32:1)
 #   --duration   seconds sampled (default 3), after --warmup seconds of unmeasured load (default 15: the JIT)
+#   --transports our server once per transport (its command given --transport NAME), a column each
 # The server command defaults to the example server jar ({socket} and {root} are replaced), e.g.
 #   scripts/bench-profile.sh --root-mount nodev -- java -jar examples/target/fdpass-example-server.jar --no-confine \
 #       --socket {socket} --root {root}
@@ -19,9 +20,10 @@
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH=${FDPASS_BENCH_DIR:-$REPO/../shared/bench}
-SCENARIO=1:32:1 DUR=3 WARMUP=15 ROOT_MOUNT=""
+SCENARIO=1:32:1 DUR=3 WARMUP=15 ROOT_MOUNT="" TRANSPORTS=""
 while [[ $# -gt 0 && $1 != -- ]]; do
     case $1 in
+        --transports) TRANSPORTS=$2; shift 2 ;;
         --scenario) SCENARIO=$2; shift 2 ;;
         --duration) DUR=$2; shift 2 ;;
         --warmup) WARMUP=$2; shift 2 ;;
@@ -79,16 +81,25 @@ profile() { # LABEL COMMAND...: prints "LABEL fds_per_s=... cpu_s=... window_s=.
         "window_s=$(awk -v n=$((t1 - t0)) 'BEGIN { print n / 1e9 }') client_waits=$((v1 - v0))"
 }
 
+LABELS=(ref)
 {
     profile ref "$BIN/fdref-server" --quiet '{socket}' '{root}'
-    profile fdpass "$@"
+    if [[ -z $TRANSPORTS ]]; then
+        LABELS+=(fdpass)
+        profile fdpass "$@"
+    else
+        for transport in $TRANSPORTS; do
+            LABELS+=("$transport")
+            profile "$transport" "$@" --transport "$transport"
+        done
+    fi
 } >"$WORK/runs" || exit 1
-way=$(grep -ho 'fdpass file source .*' "$WORK/fdpass.log" | head -1)
+way=$(grep -ho 'fdpass file source .*' "$WORK/${LABELS[1]}.log" | head -1)
 echo "scenario $SCENARIO (conns:depth:names), fdref-client; root: ${ROOT_MOUNT:+a tmpfs mounted $ROOT_MOUNT, }$ROOT"
 echo "our server's log: ${way:-no line on its way}"
-python3 - "$WORK" <<'EOF'
+python3 - "$WORK" "${LABELS[@]}" <<'EOF'
 import collections, re, sys
-work = sys.argv[1]
+work, labels = sys.argv[1], sys.argv[2:]
 runs = {}
 for line in open(work + "/runs"):
     label, *fields = line.split()
@@ -97,7 +108,7 @@ for line in open(work + "/runs"):
 # The reference and the JVM make the same calls through different entry points.
 SAME = {"sendto": "sendto / writev (REPLY)", "writev": "sendto / writev (REPLY)",
         "sendmsg": "sendmsg (descriptor)", "recvfrom": "recvfrom (REQUESTs)",
-        "newfstatat": "fstat / statx", "statx": "fstat / statx",
+        "newfstatat": "fstat / statx", "statx": "fstat / statx", "read": "read (REQUESTs)",
         "epoll_wait": "epoll_wait / epoll_pwait2", "epoll_pwait2": "epoll_wait / epoll_pwait2"}
 
 def where(stack):
@@ -138,13 +149,14 @@ for label in runs:
     per[label] = ({k: us * n / total for k, n in counts.items()} if total else {}, us, r)
 
 rows = sorted({k for p in per.values() for k in p[0]}, key=lambda k: -max(p[0].get(k, 0) for p in per.values()))
-print(f"\n{'µs of server CPU per descriptor':52s} {'reference':>10s} {'fdpass':>10s}")
+names = ["reference" if l == "ref" else l for l in labels]
+print(f"\n{'µs of server CPU per descriptor':52s}" + "".join(f" {n:>10s}" for n in names))
 for k in rows:
-    a, b = (per[l][0].get(k, 0) for l in ("ref", "fdpass"))
-    if max(a, b) >= 0.005:
-        print(f"{k:52s} {a:10.3f} {b:10.3f}")
-print(f"{'total':52s} {per['ref'][1]:10.3f} {per['fdpass'][1]:10.3f}")
-for label in ("ref", "fdpass"):
+    values = [per[l][0].get(k, 0) for l in labels]
+    if max(values) >= 0.005:
+        print(f"{k:52s}" + "".join(f" {v:10.3f}" for v in values))
+print(f"{'total':52s}" + "".join(f" {per[l][1]:10.3f}" for l in labels))
+for label in labels:
     us, r = per[label][1], per[label][2]
     if r["client_waits"] < 0 or not r["fds_per_s"]:
         slept = "client's sleeps not counted: it ended before the window did"

@@ -6,8 +6,9 @@ import io.netty.channel.CombinedChannelDuplexHandler;
 
 /**
  * The client's codec: {@link FdPassResponseDecoder} in, {@link FdPassRequestEncoder} out. It installs the receive
- * buffer allocator its decoder needs on the channel it is added to, and tells the decoder of each request written,
- * so that it reads each REPLY at once.
+ * buffer allocator its decoder needs on the channel it is added to, tells the decoder of each request written, so
+ * that it reads each REPLY at once, and holds the channel's reads while the decoder takes descriptor messages itself
+ * ({@link FdPassResponseDecoder#holdsRead()}).
  */
 public final class FdPassClientCodec extends CombinedChannelDuplexHandler<FdPassResponseDecoder, FdPassRequestEncoder> {
 
@@ -36,6 +37,13 @@ public final class FdPassClientCodec extends CombinedChannelDuplexHandler<FdPass
     public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
         ctx.channel().config().setRecvByteBufAllocator(inboundHandler().newRecvByteBufAllocator());
         super.handlerAdded(ctx);
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) throws Exception {
+        if (!inboundHandler().holdsRead()) {
+            super.read(ctx);
+        }
     }
 
     @Override

@@ -25,9 +25,13 @@ import java.util.Objects;
  * kernel discard its descriptor. So this decoder tells the channel's receive buffer allocator
  * ({@link #newRecvByteBufAllocator()}) how much to read next ({@link #bytesWanted()}) so that no read crosses a
  * frame's end, and takes the descriptor messages after a REPLY through its {@link FdPassSocketReader} where they are
- * there already, or else switches the channel from {@link DomainSocketReadMode#BYTES} to
+ * there already. Those not there yet it takes one of two ways, as the reader says. On a readiness transport (epoll,
+ * kqueue) it switches the channel from {@link DomainSocketReadMode#BYTES} to
  * {@link DomainSocketReadMode#FILE_DESCRIPTORS} for them, and after the last reads the frames behind it through the
- * reader before it switches back. Use the two together. Told of the requests sent
+ * reader before it switches back. On a transport that keeps a receive in flight (io_uring) it waits for them with the
+ * reader ({@link FdPassSocketReader#awaitsReadable()}) and holds the channel's reads meanwhile
+ * ({@link #holdsRead()}), so that they are always taken by its own receive. Use it with the allocator, and on such a
+ * transport inside {@link FdPassClientCodec}, which holds the reads. Told of the requests sent
  * ({@link #replyExpected(int)}), it knows the length of the REPLY due next, and a REPLY is then read in one read
  * rather than two (header, body).
  *
@@ -53,6 +57,13 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
     private byte type;
     private int bodyLength;
     private int descriptorsLeft;
+    /** The context of the REPLY whose descriptor messages the reader waits for, while it does. */
+    private ChannelHandlerContext waitingCtx;
+    /** Whether the reader waits for descriptor messages now. */
+    private boolean waiting;
+    /** Whether the channel was asked to read while the reader waited: asked again once the descriptors have come. */
+    private boolean readHeld;
+    private final Runnable onDescriptorsReadable = this::descriptorsReadable;
     /** Names of each request sent and not answered yet, oldest first: the REPLYs due, in order. */
     private final ArrayDeque<Integer> expectedCounts = new ArrayDeque<>();
 
@@ -328,8 +339,97 @@ public final class FdPassResponseDecoder extends ByteToMessageDecoder {
         }
         if (descriptorsLeft == 0) {
             state = State.READ_HEADER;
+        } else if (reader.awaitsReadable()) {
+            waitingCtx = ctx;
+            if (ctx.channel().config().isAutoRead()) {
+                awaitDescriptors();
+            } // else the next read asked for starts the wait (holdsRead)
         } else {
             setReadMode(ctx, DomainSocketReadMode.FILE_DESCRIPTORS);
+        }
+    }
+
+    /**
+     * Whether a read that the channel is asked for must wait: while descriptor messages are due that the reader takes
+     * itself ({@link FdPassSocketReader#awaitsReadable()}), a read of the channel's own could take one of them as
+     * bytes, and the kernel would drop its descriptor. It then holds the read, waits for them (if it did not yet), and
+     * asks for the read once the REPLY's last descriptor has come. {@link FdPassClientCodec#read} asks it; on the
+     * channel's event loop.
+     */
+    public boolean holdsRead() {
+        if (state != State.READ_DESCRIPTORS || !reader.awaitsReadable()) {
+            return false;
+        }
+        readHeld = true;
+        if (!waiting) {
+            awaitDescriptors();
+        }
+        return true;
+    }
+
+    private void awaitDescriptors() {
+        if (!waitingCtx.channel().isOpen()) {
+            return; // nothing more to wait for: the channel's inactivity tells the rest
+        }
+        waiting = true;
+        try {
+            reader.awaitReadable(onDescriptorsReadable);
+        } catch (RuntimeException e) {
+            waiting = false;
+            fail(waitingCtx, "cannot wait for descriptor messages: " + e.getMessage());
+            releaseRead(waitingCtx);
+        }
+    }
+
+    /**
+     * The socket became readable while the REPLY's descriptor messages were due: takes those there, and waits again,
+     * or lets the channel read again once the last has come (or the connection ended, which its read then finds).
+     */
+    private void descriptorsReadable() {
+        waiting = false;
+        ChannelHandlerContext ctx = waitingCtx;
+        boolean passedOn = false;
+        while (state == State.READ_DESCRIPTORS) {
+            // Asked each time: what a descriptor passed on may close the channel, and its descriptor be reused.
+            if (!(ctx.channel() instanceof UnixChannel unix) || !unix.isOpen()) {
+                break;
+            }
+            int fd = reader.receiveDescriptor(unix.fd().intValue());
+            if (fd == FdPassSocketReader.NOT_ONE_DESCRIPTOR) {
+                fail(ctx, "a descriptor message that did not carry exactly one descriptor");
+                break;
+            }
+            if (fd == FdPassSocketReader.NOTHING) {
+                awaitDescriptors();
+                if (waiting) {
+                    if (passedOn) {
+                        ctx.fireChannelReadComplete();
+                    }
+                    return;
+                }
+                break;
+            }
+            if (fd < 0) {
+                break; // the end of the stream or an error: the channel's own read finds which
+            }
+            if (--descriptorsLeft == 0) {
+                state = State.READ_HEADER;
+                waitingCtx = null;
+            }
+            passedOn = true;
+            ctx.fireChannelRead(new FileDescriptor(fd));
+        }
+        if (passedOn) {
+            ctx.fireChannelReadComplete();
+        }
+        releaseRead(ctx);
+    }
+
+    /** Asks for the read held while descriptor messages were due, or the one an auto-reading channel goes on with. */
+    private void releaseRead(ChannelHandlerContext ctx) {
+        if (readHeld || ctx.channel().config().isAutoRead()) {
+            readHeld = false;
+            ctx.read();
         }
     }
 

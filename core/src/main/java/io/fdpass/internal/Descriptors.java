@@ -15,6 +15,7 @@ public final class Descriptors {
     public static final int F_GETFL = 3;
     public static final int FD_CLOEXEC = 1;
     private static final int F_DUPFD_CLOEXEC = Platform.DARWIN ? 67 : 1030;
+    private static final int LINUX_O_CLOEXEC = 02000000;
 
     private static final class Close {
         static final MethodHandle HANDLE = Ffm.bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
@@ -23,6 +24,11 @@ public final class Descriptors {
     private static final class Fcntl {
         static final MethodHandle HANDLE = Ffm.bind("fcntl",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), 2);
+    }
+
+    private static final class Dup3 {
+        static final MethodHandle HANDLE = Ffm.bind("dup3",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), -1, Platform.LINUX);
     }
 
     private Descriptors() {
@@ -73,6 +79,20 @@ public final class Descriptors {
     /** A new descriptor of the same open file, close-on-exec; or a negative errno. */
     public static int dup(int fd) {
         return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    }
+
+    /**
+     * Makes {@code newFd} a descriptor of {@code oldFd}'s open file, close-on-exec, in one step ({@code dup3(2)}):
+     * whatever {@code newFd} was is closed. Linux only.
+     *
+     * @return {@code newFd}, or a negative errno
+     */
+    public static int dup3(int oldFd, int newFd) {
+        try {
+            return (int) Dup3.HANDLE.invokeExact(Ffm.scratch().errno, oldFd, newFd, LINUX_O_CLOEXEC);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
     }
 
     /** The file status flags and access mode ({@code F_GETFL}), or a negative errno. */

@@ -159,6 +159,7 @@ public final class Ffm {
         private MemorySegment procPath;
         private MemorySegment procName;
         private MemorySegment message;
+        private MemorySegment gather;
 
         Scratch() {
             long errnoSize = (ERRNO_SIZE + 7) & ~7L;
@@ -212,6 +213,15 @@ public final class Ffm {
         MemorySegment procName() {
             procPath();
             return procName;
+        }
+
+        /** The message header and iovecs of SocketCalls' gathering send, made on first use. */
+        MemorySegment gather() {
+            MemorySegment g = gather;
+            if (g == null) {
+                gather = g = SocketCalls.newGatherMessage();
+            }
+            return g;
         }
 
         /** The message header {@link SocketCalls#receiveDescriptor} receives into, made on first use. */

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -32,6 +33,8 @@ public final class SocketCalls {
     private static final long SIOCOUTQ = 0x5411; // = TIOCOUTQ
     // <sys/socket.h>, 64 bits: struct msghdr, struct iovec, struct cmsghdr (size_t cmsg_len, int level, int type).
     private static final long MSGHDR_SIZE = 56;
+    private static final long MSG_NAME = 0;
+    private static final long MSG_NAMELEN = 8;
     private static final long MSG_IOV = 16;
     private static final long MSG_IOVLEN = 24;
     private static final long MSG_CONTROL = 32;
@@ -43,6 +46,8 @@ public final class SocketCalls {
     private static final long CMSG_DATA = 16;
     /** CMSG_SPACE of two descriptors: room for one more than a descriptor message may carry, to see that it did. */
     private static final long CONTROL_SIZE = CMSG_DATA + 8;
+    /** CMSG_SPACE of one descriptor (4 bytes, aligned to 8): the control data of a message that carries one. */
+    private static final long CMSG_SPACE_ONE = CMSG_DATA + 8;
     private static final long CONTROL_OFFSET = MSGHDR_SIZE + IOVEC_SIZE;
     private static final int LINUX_SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
@@ -76,6 +81,11 @@ public final class SocketCalls {
 
     private static final class Recvmsg {
         static final MethodHandle HANDLE = Ffm.bind("recvmsg",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
+    }
+
+    private static final class Sendmsg {
+        static final MethodHandle HANDLE = Ffm.bind("sendmsg",
                 FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), -1, Platform.LINUX);
     }
 
@@ -247,6 +257,34 @@ public final class SocketCalls {
     }
 
     /**
+     * Sends one descriptor message, as protocol v1 has it: one byte (0) and one {@code SCM_RIGHTS} control message
+     * holding {@code descriptor}, in one {@code sendmsg(2)}, without waiting ({@code MSG_DONTWAIT}) and without
+     * SIGPIPE. The message header is all set here, no field left to chance. {@code descriptor} stays open.
+     *
+     * <p>Linux only. Whoever calls it must be the socket's only writer at that moment.
+     *
+     * @return 1, or a negative errno ({@code -EAGAIN}: the socket's send buffer is full)
+     */
+    public static long sendDescriptor(int socketFd, int descriptor) {
+        Ffm.Scratch s = Ffm.scratch();
+        MemorySegment message = s.message();
+        message.set(JAVA_LONG, MSG_NAME, 0L);
+        message.set(JAVA_INT, MSG_NAMELEN, 0);
+        message.set(JAVA_LONG, MSG_CONTROLLEN, CMSG_SPACE_ONE);
+        message.set(JAVA_INT, MSG_FLAGS, 0);
+        message.set(JAVA_LONG, CONTROL_OFFSET, CMSG_DATA + 4); // cmsg_len: CMSG_LEN(sizeof(int))
+        message.set(JAVA_INT, CONTROL_OFFSET + CMSG_LEVEL, LINUX_SOL_SOCKET);
+        message.set(JAVA_INT, CONTROL_OFFSET + CMSG_TYPE, SCM_RIGHTS);
+        message.set(JAVA_INT, CONTROL_OFFSET + CMSG_DATA, descriptor);
+        message.set(JAVA_BYTE, CONTROL_OFFSET + CONTROL_SIZE, (byte) 0);
+        try {
+            return (long) Sendmsg.HANDLE.invokeExact(s.errno, socketFd, message, MSG_DONTWAIT | MSG_NOSIGNAL);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+    }
+
+    /**
      * A Unix stream socket bound to {@code path} and listening, close-on-exec (and on Linux non-blocking, as Netty
      * wants it): made in the calling thread, as a launcher like systemd makes one to hand over.
      *
@@ -337,6 +375,86 @@ public final class SocketCalls {
         }
     }
 
+    /**
+     * Sends what {@code src} holds from its position to its limit on a non-blocking socket, as much as it takes now
+     * ({@code send(2)}, without SIGPIPE where the platform has a flag for it), and advances {@code src}'s position by
+     * it; a heap buffer goes through a native one, {@link FileReads#HEAP_READ_CHUNK} at most.
+     *
+     * @return the bytes sent, or a negative errno ({@code -EAGAIN}: the socket's send buffer is full)
+     */
+    public static long send(int socketFd, ByteBuffer src) {
+        Ffm.Scratch s = Ffm.scratch();
+        int position = src.position();
+        MemorySegment from;
+        long length;
+        if (src.isDirect()) {
+            from = MemorySegment.ofBuffer(src);
+            length = src.remaining();
+        } else {
+            from = s.bounce();
+            length = Math.min(src.remaining(), from.byteSize());
+            MemorySegment.copy(src.array(), src.arrayOffset() + position, from, JAVA_BYTE, 0, (int) length);
+        }
+        int flags = Platform.LINUX ? MSG_NOSIGNAL : 0;
+        long n;
+        try {
+            do {
+                n = (long) Send.HANDLE.invokeExact(s.errno, socketFd, from, length, flags);
+            } while (n == -Errno.EINTR);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+        if (n > 0) {
+            src.position(position + (int) n);
+        }
+        return n;
+    }
+
+    /** Buffers {@link #send(int, ByteBuffer[], int)} gathers at most. */
+    public static final int MAX_GATHERED = 64;
+
+    /**
+     * Sends the first {@code count} of {@code srcs}, direct buffers, each from its position to its limit, in one
+     * {@code sendmsg(2)} on a non-blocking socket (one message, as a gathering write makes), as much as the socket
+     * takes now, without SIGPIPE. Moves no position. Linux only.
+     *
+     * @param count 1..{@link #MAX_GATHERED}
+     * @return the bytes sent, or a negative errno ({@code -EAGAIN}: the socket's send buffer is full)
+     */
+    public static long send(int socketFd, ByteBuffer[] srcs, int count) {
+        if (count < 1 || count > MAX_GATHERED) {
+            throw new IllegalArgumentException("count: " + count + " (expected: 1.." + MAX_GATHERED + ")");
+        }
+        Ffm.Scratch s = Ffm.scratch();
+        MemorySegment message = s.gather();
+        MemorySegment iovecs = message.asSlice(MSGHDR_SIZE);
+        for (int i = 0; i < count; i++) {
+            ByteBuffer src = srcs[i];
+            if (!src.isDirect()) {
+                throw new IllegalArgumentException("srcs[" + i + "]: a heap buffer (expected: direct)");
+            }
+            iovecs.set(ADDRESS, IOVEC_SIZE * i, MemorySegment.ofBuffer(src));
+            iovecs.set(JAVA_LONG, IOVEC_SIZE * i + 8, src.remaining());
+        }
+        message.set(JAVA_LONG, MSG_IOVLEN, count);
+        long n;
+        try {
+            do {
+                n = (long) Sendmsg.HANDLE.invokeExact(s.errno, socketFd, message, MSG_NOSIGNAL);
+            } while (n == -Errno.EINTR);
+        } catch (Throwable t) {
+            throw Ffm.rethrow(t);
+        }
+        return n;
+    }
+
+    /** A {@code struct msghdr} with no name and no control data, its iovecs right behind it: for gathering sends. */
+    static MemorySegment newGatherMessage() {
+        MemorySegment m = Arena.ofAuto().allocate(MSGHDR_SIZE + IOVEC_SIZE * MAX_GATHERED, 8);
+        m.set(ADDRESS, MSG_IOV, m.asSlice(MSGHDR_SIZE));
+        return m;
+    }
+
     /** {@link #shutdown}: no more input (the peer's sends then fail with EPIPE). */
     public static final int SHUT_RD = 0;
     /** {@link #shutdown}: neither direction (the peer also reads the end of the stream after what is queued). */
@@ -381,7 +499,8 @@ public final class SocketCalls {
 
     /**
      * A {@code struct msghdr} for one byte and {@link #CONTROL_SIZE} of control data, which sits at
-     * {@link #CONTROL_OFFSET}: what {@link #receiveDescriptor} receives into.
+     * {@link #CONTROL_OFFSET}: what {@link #receiveDescriptor} receives into and {@link #sendDescriptor} sends from
+     * (no name, one iovec: the zeroed fields that neither sets).
      */
     static MemorySegment newMessage() {
         MemorySegment m = Arena.ofAuto().allocate(CONTROL_OFFSET + CONTROL_SIZE + 8, 8);

@@ -88,6 +88,10 @@ public final class FdPassServerInitializer extends ChannelInitializer<Channel> i
         }
         ch.attr(PEER).set(peer);
         FdPassServerCodec codec = new FdPassServerCodec(config.hello());
+        ChannelHandler transportHandler = socket.connectionHandler();
+        if (transportHandler != null) {
+            ch.pipeline().addLast(transportHandler); // before the codec: it reads and writes the socket
+        }
         ConnectionLimits.Admission admission = config.limits().admit(peer);
         if (admission.usage() == null) {
             ch.pipeline().addLast(codec, new RefusedHandler(config, socket, peer, admission));

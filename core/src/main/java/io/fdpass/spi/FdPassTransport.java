@@ -11,12 +11,13 @@ import java.util.List;
 
 /**
  * A Netty transport that fdpass can run on: Unix domain socket channels that pass descriptors, and the system calls
- * fdpass makes on their sockets beyond Netty's API ({@link #socket}). Transport modules provide one through
- * {@link java.util.ServiceLoader}; servers and clients take the {@link #preferred()} one, unless told which.
+ * fdpass makes on their sockets beyond Netty's API ({@link #socket}). Transport modules (fdpass-epoll,
+ * fdpass-io_uring, fdpass-kqueue) provide one through {@link java.util.ServiceLoader}; servers and clients take the
+ * {@link #preferred()} one, unless told which.
  */
 public interface FdPassTransport {
 
-    /** A short name for messages and options: {@code "epoll"}, {@code "kqueue"}. */
+    /** A short name for messages and options: {@code "epoll"}, {@code "io_uring"}, {@code "kqueue"}. */
     String name();
 
     /** Whether this transport's natives load on this platform. */
@@ -59,7 +60,8 @@ public interface FdPassTransport {
     }
 
     /**
-     * The transport servers and clients use unless told which: the first available one on the class or module path.
+     * The transport servers and clients use unless told which: the fastest available one, as measured (epoll, then
+     * io_uring, then kqueue), then any other on the class or module path.
      *
      * @throws IllegalStateException if none is there or available, saying why
      */
@@ -76,7 +78,7 @@ public interface FdPassTransport {
         return Transports.named(name);
     }
 
-    /** Every transport on the class or module path, available or not, in the order they were found. */
+    /** Every transport on the class or module path, available or not, in the order {@link #preferred()} tries them. */
     static List<FdPassTransport> all() {
         return Transports.all();
     }

@@ -3,11 +3,18 @@ package io.fdpass.spi;
 import io.netty.channel.Channel;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.ServiceLoader;
 
 /** The transports on the class or module path, found once: what {@link FdPassTransport}'s static methods read. */
 final class Transports {
+    /**
+     * fdpass's own transports, fastest first, as measured on Linux (docs/PERFORMANCE.md, "Transports"): the one
+     * servers and clients take unless told is the first of these that is available, whatever order the class path
+     * lists them in; any other transport comes after them.
+     */
+    static final List<String> PREFERENCE = List.of("epoll", "io_uring", "kqueue");
     private static final List<FdPassTransport> ALL = load();
 
     private Transports() {
@@ -16,14 +23,20 @@ final class Transports {
     private static List<FdPassTransport> load() {
         List<FdPassTransport> all = new ArrayList<>();
         ServiceLoader.load(FdPassTransport.class, FdPassTransport.class.getClassLoader()).forEach(all::add);
+        all.sort(Comparator.comparingInt(Transports::rank)); // stable: others keep the class path's order
         return List.copyOf(all);
     }
 
-    /** The first available transport; an {@link IllegalStateException} saying why there is none. */
+    private static int rank(FdPassTransport transport) {
+        int rank = PREFERENCE.indexOf(transport.name());
+        return rank < 0 ? PREFERENCE.size() : rank;
+    }
+
+    /** The first available transport in {@link #PREFERENCE}; an {@link IllegalStateException} saying why not. */
     static FdPassTransport pick() {
         if (ALL.isEmpty()) {
-            throw new IllegalStateException("no fdpass transport on the class path: add fdpass-epoll (Linux) or "
-                    + "fdpass-kqueue (macOS, BSD)");
+            throw new IllegalStateException("no fdpass transport on the class path: add fdpass-epoll or "
+                    + "fdpass-io_uring (Linux), or fdpass-kqueue (macOS, BSD)");
         }
         StringBuilder causes = new StringBuilder();
         for (FdPassTransport transport : ALL) {

@@ -4,21 +4,28 @@ import io.fdpass.Peer;
 import io.fdpass.codec.FdPassSocketReader;
 import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.SocketCalls;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.UnixChannel;
 
 import java.io.IOException;
 
-/** {@link FdPassSocket#unix}: the system calls on the channel's own descriptor. */
+/**
+ * {@link FdPassSocket#unix} and {@link FdPassSocket#completionBased}: the system calls on the channel's own
+ * descriptor.
+ */
 final class UnixSocket implements FdPassSocket {
     private final UnixChannel channel;
     private final Credentials credentials;
     private final FdPassSocketReader reader;
+    /** Null for a readiness transport's channel, which needs no {@link #connectionHandler()}. */
+    private final Readiness readiness;
 
-    UnixSocket(UnixChannel channel, Credentials credentials, FdPassSocketReader reader) {
+    UnixSocket(UnixChannel channel, Credentials credentials, FdPassSocketReader reader, Readiness readiness) {
         this.channel = channel;
         this.credentials = credentials;
         this.reader = reader;
+        this.readiness = readiness;
     }
 
     @Override
@@ -53,6 +60,11 @@ final class UnixSocket implements FdPassSocket {
         // The client then sees the end of the stream, though the socket outlives its channel.
         SocketCalls.shutdown(copy, SocketCalls.SHUT_RDWR);
         return new Watch(copy);
+    }
+
+    @Override
+    public ChannelHandler connectionHandler() {
+        return readiness == null ? null : new CompletionConnection(channel, readiness);
     }
 
     @Override

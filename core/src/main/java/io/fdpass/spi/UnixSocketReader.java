@@ -2,6 +2,7 @@ package io.fdpass.spi;
 
 import io.fdpass.codec.FdPassSocketReader;
 import io.fdpass.internal.Descriptors;
+import io.fdpass.internal.Errno;
 import io.fdpass.internal.FileReads;
 import io.fdpass.internal.Platform;
 import io.fdpass.internal.SocketCalls;
@@ -28,7 +29,8 @@ final class UnixSocketReader implements FdPassSocketReader {
     @Override
     public int receiveDescriptor(int socketFd) {
         int fd = SocketCalls.receiveDescriptor(socketFd);
-        return fd >= 0 ? fd : fd == SocketCalls.NOT_ONE_DESCRIPTOR ? NOT_ONE_DESCRIPTOR : NOTHING;
+        return fd >= 0 ? fd : fd == SocketCalls.NOT_ONE_DESCRIPTOR ? NOT_ONE_DESCRIPTOR
+                : fd == -Errno.EAGAIN || fd == -Errno.EINTR ? NOTHING : ENDED;
     }
 
     @Override

@@ -1,5 +1,5 @@
 /**
- * The transport SPI: what a Netty transport (epoll, kqueue) provides so that fdpass can run on it
+ * The transport SPI: what a Netty transport (epoll, io_uring, kqueue) provides so that fdpass can run on it
  * ({@link io.fdpass.spi.FdPassTransport}, found with {@link java.util.ServiceLoader}), and the system calls fdpass
  * makes on its sockets beyond Netty's channel API ({@link io.fdpass.spi.FdPassSocket}).
  *

@@ -303,6 +303,53 @@ class NativesTest {
         assertEquals(0, FileReads.read(pair[1], buf.clear()), "then the end of the stream, not ECONNRESET");
     }
 
+    /** What an io_uring server sends its descriptors with: one byte, one descriptor, as receiveDescriptor takes them. */
+    @Test
+    void aDescriptorSentIsReceivedCloseOnExecAndAFullSocketSaysEagain() throws IOException {
+        assumeTrue(Platform.LINUX, "sendDescriptor is Linux's");
+        int[] pair = Sockets.pair();
+        track(pair[0]);
+        track(pair[1]);
+        Sockets.setNonBlocking(pair[0]);
+        Path file = Files.writeString(dir.resolve("f"), "content");
+        int sent = track(Opens.openat(AT_FDCWD, file.toString(), O_RDONLY | O_CLOEXEC));
+        assertEquals(1, SocketCalls.sendDescriptor(pair[0], sent));
+        assertTrue(Descriptors.getFdFlags(sent) >= 0, "the sender's copy stays open");
+        int received = track(SocketCalls.receiveDescriptor(pair[1]));
+        assertEquals(Descriptors.FD_CLOEXEC, Descriptors.getFdFlags(received) & Descriptors.FD_CLOEXEC);
+        assertEquals("content", Fds.readAll(received));
+        assertEquals(-Errno.EAGAIN, SocketCalls.receiveDescriptor(pair[1]), "one message, nothing more");
+
+        int messages = 0;
+        long r;
+        while ((r = SocketCalls.sendDescriptor(pair[0], sent)) == 1) {
+            messages++;
+        }
+        assertEquals(-Errno.EAGAIN, r, "a full send buffer, without waiting");
+        assertTrue(messages > 0);
+        for (int i = 0; i < messages; i++) {
+            assertTrue(Descriptors.close(SocketCalls.receiveDescriptor(pair[1])) == 0, "message " + i);
+        }
+        assertEquals(-Errno.EBADF, SocketCalls.sendDescriptor(-1, sent));
+    }
+
+    /** How ListeningSockets puts a listening socket in place of a channel's own: same number, close-on-exec. */
+    @Test
+    void dup3PutsASocketUnderAnotherNumberCloseOnExec() throws IOException {
+        assumeTrue(Platform.LINUX, "dup3 is Linux's");
+        String path = dir.resolve("l.sock").toString();
+        int listening = track(TestSyscalls.listeningSocket(path));
+        Sockets.setNonBlocking(listening);
+        int[] pair = Sockets.pair();
+        track(pair[1]);
+        int target = track(pair[0]);
+        assertEquals(target, Descriptors.dup3(listening, target));
+        assertEquals(Descriptors.FD_CLOEXEC, Descriptors.getFdFlags(target) & Descriptors.FD_CLOEXEC);
+        track(TestSyscalls.connectedSocket(path));
+        track(SocketCalls.accept(target)); // accepts on the listening socket, under its new number
+        assertEquals(-Errno.EBADF, Descriptors.dup3(-1, target));
+    }
+
     @Test
     void acceptTakesAWaitingConnectionOrSaysNoneWaits() {
         String path = dir.resolve("l.sock").toString();

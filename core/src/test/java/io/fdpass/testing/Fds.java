@@ -36,17 +36,56 @@ public final class Fds {
      * as they terminate, so the count settles shortly after; a leak never does, and the wait ends in a failure.
      */
     public static void assertBackTo(int baseline) {
-        assertEventually(baseline, Fds::count, "open descriptors");
+        int now = awaitCount(baseline, Fds::count);
+        assertEquals(baseline, now, () -> "open descriptors: " + list());
+    }
+
+    /** What each open descriptor refers to, for a failure's message; a Unix socket's line of /proc/net/unix too. */
+    private static String list() {
+        StringBuilder out = new StringBuilder();
+        try (Stream<Path> fds = Files.list(OPEN)) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    out.append(fd.getFileName()).append("->").append(target).append(unixSocket(target)).append(' ');
+                } catch (IOException | UnsupportedOperationException e) {
+                    out.append(fd.getFileName()).append(' ');
+                }
+            }
+        } catch (IOException e) {
+            out.append(e);
+        }
+        return out.toString();
+    }
+
+    /** For {@code socket:[INODE]}, its flags, type, state and path in /proc/net/unix, if it is there. */
+    private static String unixSocket(String target) {
+        if (!target.startsWith("socket:[")) {
+            return "";
+        }
+        String inode = target.substring("socket:[".length(), target.length() - 1);
+        try (Stream<String> lines = Files.lines(Path.of("/proc/net/unix"))) {
+            return lines.map(l -> l.trim().split("\\s+")).filter(f -> f.length > 6 && f[6].equals(inode))
+                    .map(f -> "(flags " + f[3] + " state " + f[5] + (f.length > 7 ? " " + f[7] : "") + ")")
+                    .findFirst().orElse("");
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     static void assertEventually(int expected, IntSupplier actual, String what) {
+        assertEquals(expected, awaitCount(expected, actual), what);
+    }
+
+    /** {@code actual} once it is {@code expected}, or after 10 s what it is then. */
+    private static int awaitCount(int expected, IntSupplier actual) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         int now;
         while ((now = actual.getAsInt()) != expected && System.nanoTime() < deadline) {
             Thread.onSpinWait();
             Thread.yield();
         }
-        assertEquals(expected, now, what);
+        return now;
     }
 
     public static String readAll(int fd) {

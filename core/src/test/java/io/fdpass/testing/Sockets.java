@@ -95,10 +95,20 @@ public final class Sockets {
 
     /** Adds O_NONBLOCK to the socket's file status flags, as Netty expects of a socket it is handed. */
     public static void setNonBlocking(int socket) {
+        setNonBlocking(socket, true);
+    }
+
+    /** Takes O_NONBLOCK from the socket's file status flags. */
+    public static void setBlocking(int socket) {
+        setNonBlocking(socket, false);
+    }
+
+    private static void setNonBlocking(int socket, boolean on) {
         int flags = Descriptors.getStatusFlags(socket);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
-            int r = flags < 0 ? flags : (int) FCNTL.invokeExact(state, socket, F_SETFL, flags | Opens.O_NONBLOCK);
+            int r = flags < 0 ? flags : (int) FCNTL.invokeExact(state, socket, F_SETFL,
+                    on ? flags | Opens.O_NONBLOCK : flags & ~Opens.O_NONBLOCK);
             if (r < 0) {
                 throw new AssertionError("fcntl(F_SETFL) of " + socket + " failed");
             }

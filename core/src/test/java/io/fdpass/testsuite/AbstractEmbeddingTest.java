@@ -97,11 +97,14 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
                 accepted.close().sync(); // the server drops the connection, no ERROR, no closing rule
                 for (CompletableFuture<ReceivedReply> future : List.of(first, second)) {
                     CompletionException e = assertThrows(CompletionException.class, future::join);
-                    // Closed, or reset when the server's close found our requests unread in its socket.
+                    // Closed, or reset when the server's close found our requests unread in its socket, or broken
+                    // when the second request's write came after the close (an io_uring channel writes from its
+                    // ring, a turn of the loop after the write was asked for).
                     String message = e.getCause().getMessage();
                     assertTrue(message.equals("connection closed with 2 request(s) unanswered")
                             || message.equals("connection closed with 2 request(s) unanswered (Connection reset by "
-                            + "peer)"), message);
+                            + "peer)") || message.equals("connection lost while sending a request (Broken pipe)"),
+                            message);
                 }
                 source.release();
             }
@@ -131,23 +134,26 @@ public abstract class AbstractEmbeddingTest extends AbstractFdPassTest {
                     return result;
                 }
             };
-            try (FdPassServerInitializer fdpass = FdPassServer.builder().fileSource(source).buildInitializer();
-                 FdPassClient client = connectTo(new ServerBootstrap().group(group)
-                         .channel(transport().serverChannelClass()).childHandler(fdpass))) {
-                CompletableFuture<ReceivedReply> reply = client.request("courses.txt", "contacts.txt");
-                blocking.awaitEntered();
-                group.shutdownGracefully(0, 0, TimeUnit.SECONDS).sync(); // closes the server and the connection
-                assertThrows(CompletionException.class, reply::join);
-                blocking.release();
-                assertTrue(opened.await(10, TimeUnit.SECONDS), "the opens did not finish");
+            try (FdPassServerInitializer fdpass = FdPassServer.builder().fileSource(source).buildInitializer()) {
+                Channel files = new ServerBootstrap().group(group).channel(transport().serverChannelClass())
+                        .childHandler(fdpass).bind(new DomainSocketAddress(socket.toString())).sync().channel();
+                try (FdPassClient client = connect()) {
+                    CompletableFuture<ReceivedReply> reply = client.request("courses.txt", "contacts.txt");
+                    blocking.awaitEntered();
+                    // The listening channel is closed first, as an application does: Netty 4.2.18's io_uring event
+                    // loop, shut down with its server channel still open, ends before the cancellation of that
+                    // channel's accept completes and never closes the listening socket (plain Netty does it too).
+                    files.close().sync();
+                    // With a quiet period: Netty 4.2.18's loop, told to shut down with none while it runs tasks
+                    // (the close just done), ends without closing its channels, this connection's socket with them.
+                    group.shutdownGracefully(100, 2_000, TimeUnit.MILLISECONDS).sync(); // closes the connection
+                    assertThrows(CompletionException.class, reply::join);
+                    blocking.release();
+                    assertTrue(opened.await(10, TimeUnit.SECONDS), "the opens did not finish");
+                }
             }
         }
         Fds.assertBackTo(baseline);
-    }
-
-    private FdPassClient connectTo(ServerBootstrap bootstrap) throws Exception {
-        bootstrap.bind(new DomainSocketAddress(socket.toString())).sync();
-        return connect();
     }
 
     private static List<String> describe(FdPassClient client) throws Exception {

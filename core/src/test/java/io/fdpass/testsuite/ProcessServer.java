@@ -115,12 +115,14 @@ public final class ProcessServer {
     }
 
     /**
-     * Waits until each event loop has finished the task it was running. A served descriptor is closed by the
-     * listener of its write, in the task that sent it: once the client holds it, the server's copy is closed by the
-     * end of that task, which may not have come yet when the client asks.
+     * Waits until each event loop has finished the task it was running, and then the I/O it had queued. A served
+     * descriptor is closed by the listener of its write, in the task that sent it: once the client holds it, the
+     * server's copy is closed by the end of that task, which may not have come yet when the client asks. An io_uring
+     * loop closes a channel's socket with an operation it submits on its next turn: a second task runs after it.
      */
     private static void settle(EventLoopGroup group) throws InterruptedException {
         for (EventExecutor loop : group) {
+            loop.submit(() -> { }).await();
             loop.submit(() -> { }).await();
         }
     }

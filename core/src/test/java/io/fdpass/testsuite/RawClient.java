@@ -3,13 +3,13 @@ package io.fdpass.testsuite;
 import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassRequestEncoder;
 import io.fdpass.codec.FdPassResponseDecoder;
-import io.fdpass.spi.FdPassSocket;
+import io.fdpass.codec.FdPassSocketReader;
 import io.fdpass.spi.FdPassTransport;
-import io.fdpass.testing.Sockets;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -25,7 +25,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -44,38 +43,51 @@ final class RawClient implements AutoCloseable {
     private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
     private volatile long descriptorPaceMillis = -1;
     private volatile FdPassResponseDecoder decoder;
+    private volatile FdPassSocketReader reader;
 
-    RawClient(FdPassTransport transport, Path socket) throws InterruptedException {
-        this(transport, bootstrap -> bootstrap.channel(transport.channelClass())
-                .connect(new DomainSocketAddress(socket.toString())));
+    RawClient(FdPassTransport transport, Path socket) throws Exception {
+        this(transport, socket, () -> { });
     }
 
     /**
-     * A client on a socket that is connected already, such as one end of a socket pair whose other end a test
-     * writes by hand; it takes the socket over.
+     * A client that connects to {@code socket} and reads nothing until {@code serverEnd} has run: a test that listens
+     * there accepts the connection in it (connect returned: the connection waits to be accepted), and writes what
+     * the client must find in its socket when it first reads, HELLO first.
      */
-    static RawClient onConnected(FdPassTransport transport, int socket) throws InterruptedException {
-        Sockets.setNonBlocking(socket);
-        return new RawClient(transport, bootstrap -> bootstrap.channelFactory(() -> {
-            try {
-                return transport.channelClass().getConstructor(int.class).newInstance(socket);
-            } catch (ReflectiveOperationException e) {
-                throw new AssertionError(transport.channelClass() + " cannot take a socket", e);
-            }
-        }).register());
+    RawClient(FdPassTransport transport, Path socket, ServerEnd serverEnd) throws Exception {
+        group = new MultiThreadIoEventLoopGroup(1, transport.newIoHandlerFactory());
+        try {
+            channel = connect(transport, socket);
+            serverEnd.run();
+            channel.config().setAutoRead(true);
+            assertInstanceOf(FdPassHello.class, next());
+        } catch (Exception | AssertionError e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            throw e;
+        }
     }
 
-    private RawClient(FdPassTransport transport, Function<Bootstrap, ChannelFuture> start)
-            throws InterruptedException {
-        group = new MultiThreadIoEventLoopGroup(1, transport.newIoHandlerFactory());
-        channel = start.apply(new Bootstrap().group(group)
+    private Channel connect(FdPassTransport transport, Path socket) throws InterruptedException {
+        return new Bootstrap().group(group).channel(transport.channelClass())
+                .option(ChannelOption.AUTO_READ, false)
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        FdPassResponseDecoder decoder = new FdPassResponseDecoder(FdPassSocket.unixReader());
+                        FdPassSocketReader reader = transport.socket(ch).reader();
+                        RawClient.this.reader = reader;
+                        FdPassResponseDecoder decoder = new FdPassResponseDecoder(reader);
                         RawClient.this.decoder = decoder;
                         ch.config().setRecvByteBufAllocator(decoder.newRecvByteBufAllocator());
                         ch.pipeline().addLast(decoder, FdPassRequestEncoder.INSTANCE);
+                        // Behind the decoder, as in FdPassClientCodec: the read it asks for when it lets go passes.
+                        ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+                            @Override
+                            public void read(ChannelHandlerContext ctx) {
+                                if (!decoder.holdsRead()) {
+                                    ctx.read();
+                                }
+                            }
+                        });
                         ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             @Override
                             public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -106,8 +118,14 @@ final class RawClient implements AutoCloseable {
                             }
                         });
                     }
-                })).sync().channel();
-        assertInstanceOf(FdPassHello.class, next());
+                })
+                .connect(new DomainSocketAddress(socket.toString())).sync().channel();
+    }
+
+    /** What a test does at the server's end of a connection before its client reads. */
+    @FunctionalInterface
+    interface ServerEnd {
+        void run() throws Exception;
     }
 
     /** Writes bytes given in hex, spaces allowed. */
@@ -191,6 +209,11 @@ final class RawClient implements AutoCloseable {
                 decoder.replyExpected(count);
             }
         }).sync();
+    }
+
+    /** Whether the decoder's reader reads bytes itself: a readiness transport's does, on its platform. */
+    boolean readerReadsBytes() {
+        return reader.readsBytes();
     }
 
     /** How many bytes the decoder reads next (asked on the event loop). */

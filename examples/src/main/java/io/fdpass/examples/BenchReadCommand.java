@@ -1,6 +1,7 @@
 package io.fdpass.examples;
 
 import io.fdpass.client.FdPassClient;
+import io.fdpass.spi.FdPassTransport;
 import io.fdpass.client.ReceivedFile;
 import io.fdpass.client.ReceivedReply;
 
@@ -36,6 +37,7 @@ final class BenchReadCommand {
     private static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]?)(i?b)?");
 
     private long size = 256L << 20;
+    private FdPassTransport transport;
     private Path file;
     private Path dir;
     private int reps = 9;
@@ -49,6 +51,7 @@ final class BenchReadCommand {
                 "Reads one large file through a descriptor received from an fdpass server (in this JVM), by channel "
                         + "and by mapping, and the same file through a FileChannel opened directly; prints MB/s "
                         + "(median of the repetitions) and the ratios.");
+        cli.value("--transport", "NAME", Cli.TRANSPORT_HELP, v -> transport = Cli.transport(v));
         cli.value("--size", "BYTES", "Size of the file to create: 256m, 1g, 4096k ... (default: 256m).",
                 v -> size = parseSize(v));
         cli.value("--file", "PATH", "Read this existing file instead of creating one (its directory is served).",
@@ -137,8 +140,9 @@ final class BenchReadCommand {
         ByteBuffer direct = chunk.asByteBuffer();
         Path socketDir = Files.createTempDirectory("fdpass-read-sock-");
         try (BenchServerCommand.BenchServer server = BenchServerCommand.BenchServer.start(socketDir.resolve("s.sock"),
-                target.getParent(), null, null, null);
-             FdPassClient client = FdPassClient.connect(server.socketPath())) {
+                target.getParent(), transport, null, null, null);
+             FdPassClient client = (transport != null ? FdPassClient.builder().transport(transport)
+                     : FdPassClient.builder()).socket(server.socketPath()).connect()) {
             Path path = target;
             // Each variant first gets its descriptor (opens the file, or asks the server for it), untimed, then
             // reads the whole file (for a mapping: maps, reads, unmaps), timed.

@@ -14,7 +14,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 final class BenchServerCommand {
     private Path socket;
     private Path root;
+    private FdPassTransport transport;
     private Integer loops;
     private Integer maxUnanswered;
     private Integer maxConnections;
@@ -42,6 +42,7 @@ final class BenchServerCommand {
                         + "all (a load test comes from one user).");
         cli.value("--socket", "PATH", "The socket file to create.", v -> socket = Path.of(v)).required();
         cli.value("--root", "DIR", "Serve the regular files beneath DIR.", v -> root = Path.of(v)).required();
+        cli.value("--transport", "NAME", Cli.TRANSPORT_HELP, v -> transport = Cli.transport(v));
         cli.value("--loops", "N", "Event loop threads (default: the server's own choice, max(1, cores / 2)).",
                 v -> loops = Cli.integer(v));
         cli.value("--max-unanswered", "N", "HELLO maxUnanswered (default: 32).", v -> maxUnanswered = Cli.integer(v));
@@ -56,7 +57,7 @@ final class BenchServerCommand {
     }
 
     private int serve() throws IOException {
-        BenchServer server = BenchServer.start(socket, root, loops, maxUnanswered, maxConnections);
+        BenchServer server = BenchServer.start(socket, root, transport, loops, maxUnanswered, maxConnections);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "bench-server-shutdown"));
         System.out.println("ready socket=" + server.socketPath() + " pid=" + ProcessHandle.current().pid());
         System.out.flush();
@@ -94,19 +95,19 @@ final class BenchServerCommand {
             this.ownGroup = ownGroup;
         }
 
-        static BenchServer start(Path socket, Path root, Integer loops, Integer maxUnanswered, Integer maxConnections)
-                throws IOException {
+        /** @param transport null for the default */
+        static BenchServer start(Path socket, Path root, FdPassTransport transport, Integer loops,
+                Integer maxUnanswered, Integer maxConnections) throws IOException {
             FdPassServer.Builder builder = FdPassServer.builder().socket(socket).root(root)
                     .accessPolicy(AccessPolicy.ALLOW_ALL);
+            FdPassTransport chosen = transport != null ? transport.ensureAvailable() : FdPassTransport.preferred();
+            builder.transport(chosen);
             EventLoopGroup group = null;
             if (loops != null) {
-                FdPassTransport transport = ServiceLoader.load(FdPassTransport.class).stream()
-                        .map(ServiceLoader.Provider::get).filter(FdPassTransport::isAvailable).findFirst()
-                        .orElseThrow(() -> new IllegalStateException("no fdpass transport available"));
                 // The same thread names as the server's own group, so that BenchProbe finds them.
                 group = new MultiThreadIoEventLoopGroup(loops, new DefaultThreadFactory(BenchProbe.SERVER_THREADS,
-                        true), transport.newIoHandlerFactory());
-                builder.eventLoopGroup(group).transport(transport);
+                        true), chosen.newIoHandlerFactory());
+                builder.eventLoopGroup(group);
             }
             if (maxUnanswered != null) {
                 builder.maxUnanswered(maxUnanswered);

@@ -1,5 +1,6 @@
 package io.fdpass.examples;
 
+import io.fdpass.spi.FdPassTransport;
 import jdk.jfr.FlightRecorder;
 
 import java.io.IOException;
@@ -178,6 +179,18 @@ final class Cli {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("'" + value + "' is not a numeric id");
         }
+    }
+
+    /** What {@code --transport}'s help says. */
+    static final String TRANSPORT_HELP = "The Netty transport: epoll or io_uring (Linux), kqueue (macOS, BSD) "
+            + "(default: the fastest one available here).";
+
+    /**
+     * {@code --transport NAME}: an fdpass transport on the class path, by its name ({@link FdPassTransport#named});
+     * an IllegalArgumentException naming those there are.
+     */
+    static FdPassTransport transport(String value) {
+        return FdPassTransport.named(value.trim());
     }
 
     /** A decimal int; an IllegalArgumentException saying what is wrong. */

@@ -7,6 +7,7 @@ import io.fdpass.client.ReceivedFile;
 import io.fdpass.client.ReceivedReply;
 import io.fdpass.codec.FileStatus;
 import io.fdpass.confinement.Confinement;
+import io.fdpass.spi.FdPassTransport;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,6 +32,7 @@ public final class ClientMain {
     static final int NO_SANDBOX = 4;
 
     private Path socket;
+    private FdPassTransport transport;
     private boolean stats;
     private int bytes = 16;
     private Duration timeout = Duration.ofSeconds(10);
@@ -57,6 +59,7 @@ public final class ClientMain {
                 .exitStatus("3", "no answer: no server, not an fdpass server, connection refused or lost")
                 .exitStatus("4", "--sandbox: no sandbox here (no Landlock)");
         cli.value("--socket", "PATH", "The server's socket.", v -> socket = Path.of(v)).required();
+        cli.value("--transport", "NAME", Cli.TRANSPORT_HELP, v -> transport = Cli.transport(v));
         cli.value("--bytes", "N", "How many bytes to show from the start of each file, 0..1048576 (default: 16).",
                 v -> bytes = Cli.integer(v));
         cli.value("--timeout", "DURATION", "How long connecting (until the server's HELLO) and the reply may each "
@@ -104,11 +107,14 @@ public final class ClientMain {
                 out.println("direct open: " + openDirectly(name));
             }
         }
-        try (FdPassClient client = FdPassClient.builder()
+        FdPassClient.Builder builder = FdPassClient.builder()
                 .socket(socket)
                 .connectTimeout(timeout)
-                .requestTimeout(timeout)
-                .connect();
+                .requestTimeout(timeout);
+        if (transport != null) {
+            builder.transport(transport);
+        }
+        try (FdPassClient client = builder.connect();
              ReceivedReply reply = client.request(names).get()) {
             long ok = reply.entries().stream().filter(ReceivedReply.Entry::isOk).count();
             out.println("reply: " + names.size() + (names.size() == 1 ? " name, " : " names, ") + ok + " OK, "

@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,6 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LoadCommand {
     private Path socket;
     private Path serve;
+    private FdPassTransport transport;
+    private FdPassTransport serverTransport;
     private boolean inProcess;
     private Integer serverLoops;
     private final List<String> serverJvmArgs = new ArrayList<>();
@@ -59,6 +60,10 @@ final class LoadCommand {
         cli.value("--socket", "PATH", "Load the server listening on PATH.", v -> socket = Path.of(v));
         cli.value("--serve", "ROOT", "Start a server for ROOT (a child JVM running `fdpass-bench server`, or "
                 + "--in-process) and report its CPU time and heap too.", v -> serve = Path.of(v));
+        cli.value("--transport", "NAME", "The clients' Netty transport: epoll or io_uring (Linux), kqueue (macOS, "
+                + "BSD) (default: the fastest one available here).", v -> transport = Cli.transport(v));
+        cli.value("--server-transport", "NAME", "With --serve: the server's transport (default: --transport's).",
+                v -> serverTransport = Cli.transport(v));
         cli.flag("--in-process", "With --serve: run the server in this JVM instead of a child JVM.",
                 () -> inProcess = true);
         cli.value("--server-loops", "N", "With --serve: the server's event loop threads (default: its own choice).",
@@ -108,16 +113,20 @@ final class LoadCommand {
         int limit = maxConnections != null ? maxConnections
                 : Math.max(io.fdpass.server.FdPassServer.DEFAULT_MAX_CONNECTIONS, conns + idle + 8);
         try (LoadServer server = socket != null ? LoadServer.external(socket, serverPid)
-                : inProcess ? LoadServer.inProcess(serve, serverLoops, limit)
-                : LoadServer.child(serve, serverLoops, limit, serverJvmArgs)) {
+                : inProcess ? LoadServer.inProcess(serve, servers(), serverLoops, limit)
+                : LoadServer.child(serve, servers(), serverLoops, limit, serverJvmArgs)) {
             return run(server, loops);
         }
     }
 
+    /** The transport of the server that --serve starts; null for its default. */
+    private FdPassTransport servers() {
+        return serverTransport != null ? serverTransport : transport;
+    }
+
     private int run(LoadServer server, int loops) throws Exception {
-        FdPassTransport transport = ServiceLoader.load(FdPassTransport.class).stream()
-                .map(ServiceLoader.Provider::get).filter(FdPassTransport::isAvailable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no fdpass transport available"));
+        FdPassTransport transport = this.transport != null ? this.transport.ensureAvailable()
+                : FdPassTransport.preferred();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops,
                 new DefaultThreadFactory(BenchProbe.CLIENT_THREADS, true), transport.newIoHandlerFactory());
         List<FdPassClient> clients = new ArrayList<>();

@@ -1,5 +1,7 @@
 package io.fdpass.examples;
 
+import io.fdpass.spi.FdPassTransport;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -64,10 +66,11 @@ abstract class LoadServer implements AutoCloseable {
     }
 
     /** A server of this JVM's own ({@code --serve ROOT --in-process}). */
-    static LoadServer inProcess(Path root, Integer loops, Integer maxConnections) throws IOException {
+    static LoadServer inProcess(Path root, FdPassTransport transport, Integer loops, Integer maxConnections)
+            throws IOException {
         Path dir = java.nio.file.Files.createTempDirectory("fdpass-load-");
-        BenchServerCommand.BenchServer server = BenchServerCommand.BenchServer.start(dir.resolve("s.sock"), root, loops,
-                null, maxConnections);
+        BenchServerCommand.BenchServer server = BenchServerCommand.BenchServer.start(dir.resolve("s.sock"), root,
+                transport, loops, null, maxConnections);
         return new LoadServer() {
             @Override
             Path socket() {
@@ -96,8 +99,8 @@ abstract class LoadServer implements AutoCloseable {
     }
 
     /** {@code fdpass-bench server} in a child JVM ({@code --serve ROOT}), on this JVM's class path and java. */
-    static LoadServer child(Path root, Integer loops, Integer maxConnections, List<String> jvmArgs)
-            throws IOException {
+    static LoadServer child(Path root, FdPassTransport transport, Integer loops, Integer maxConnections,
+            List<String> jvmArgs) throws IOException {
         Path dir = java.nio.file.Files.createTempDirectory("fdpass-load-");
         Path socket = dir.resolve("s.sock");
         List<String> command = new ArrayList<>();
@@ -106,6 +109,9 @@ abstract class LoadServer implements AutoCloseable {
         command.addAll(jvmArgs);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchMain.class.getName(), "server",
                 "--socket", socket.toString(), "--root", root.toString()));
+        if (transport != null) {
+            command.addAll(List.of("--transport", transport.name()));
+        }
         if (loops != null) {
             command.addAll(List.of("--loops", loops.toString()));
         }

@@ -6,6 +6,7 @@ import io.fdpass.codec.FdPassHello;
 import io.fdpass.codec.FdPassProtocol;
 import io.fdpass.confinement.Confinement;
 import io.fdpass.server.FdPassServer;
+import io.fdpass.spi.FdPassTransport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,7 @@ public final class ServerMain {
     private Logger log;
 
     private Path socket;
+    private FdPassTransport transport;
     private Duration statsInterval;
     private Path root;
     private boolean allowMounts;
@@ -69,6 +71,7 @@ public final class ServerMain {
                 + "instead.", v -> socket = Path.of(v));
         cli.value("--root", "DIR", "Serve the regular files beneath this directory (never outside it).",
                 v -> root = Path.of(v)).required();
+        cli.value("--transport", "NAME", Cli.TRANSPORT_HELP, v -> transport = Cli.transport(v));
         cli.value("--mode", "MODE", "The socket file's mode, octal or rw-rw----: who may connect (default: 0600).",
                 v -> mode = Cli.Mode.parse(v));
         cli.value("--allow-uid", "UID", "Serve only these users (effective uid), and the --allow-gid groups. "
@@ -132,6 +135,14 @@ public final class ServerMain {
                 .allowMounts(allowMounts)
                 .socketMode(mode.permissions())
                 .logConnections(true);
+        FdPassTransport chosen;
+        try {
+            chosen = transport != null ? transport.ensureAvailable() : FdPassTransport.preferred();
+        } catch (IllegalStateException e) {
+            System.err.println(NAME + ": " + Cli.describe(e));
+            return 1;
+        }
+        builder.transport(chosen);
         if (noConfine) {
             builder.confine(Confinement.Mode.OFF); // the library logs which, either way
         }
@@ -207,8 +218,9 @@ public final class ServerMain {
         FdPassHello hello = server.limits();
         String where = activated >= 0 ? "socket-activated descriptor " + activated
                 : server.socketPath() + " (mode " + mode + ")";
-        log.info("fdpass server listening on {}, serving {}; limits: {} names, {} bytes per request, {} unanswered",
-                where, root.toAbsolutePath(), hello.maxNames(), hello.maxFrameLength(), hello.maxUnanswered());
+        log.info("fdpass server listening on {} over {}, serving {}; limits: {} names, {} bytes per request, {} "
+                + "unanswered", where, chosen.name(), root.toAbsolutePath(), hello.maxNames(), hello.maxFrameLength(),
+                hello.maxUnanswered());
         if (statsInterval != null) {
             Thread.ofPlatform().daemon().name("fdpass-example-stats").start(() -> {
                 while (!server.closeFuture().isDone()) {

@@ -66,6 +66,14 @@ class CliTest {
     }
 
     @Test
+    void takesTheTransportsOnTheClassPathByName() {
+        assertEquals("io_uring", Cli.transport("io_uring").name());
+        assertEquals("epoll", Cli.transport("epoll").name());
+        assertEquals("transport: uring (expected: one of epoll, io_uring, kqueue)",
+                assertThrows(IllegalArgumentException.class, () -> Cli.transport("uring")).getMessage());
+    }
+
+    @Test
     void describesFileErrorsInOneLine() {
         assertEquals("/x: no such file or directory", Cli.describe(new java.nio.file.NoSuchFileException("/x")));
         assertEquals("a", Cli.describe(new java.util.concurrent.CompletionException(new java.io.IOException("a\nb"))));

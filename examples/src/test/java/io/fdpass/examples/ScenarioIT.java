@@ -7,6 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -74,11 +76,14 @@ class ScenarioIT {
         return root;
     }
 
-    @Test
-    void scenarioThenSigtermShutsDownCleanly() throws Exception {
+    /** On each Linux transport, the server's choice: the client takes the default. */
+    @ParameterizedTest(name = "server on {0}")
+    @ValueSource(strings = {"epoll", "io_uring"})
+    void scenarioThenSigtermShutsDownCleanly(String transport) throws Exception {
         Path root = sampleRoot();
         Path socket = dir.resolve("fdpass.sock");
-        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString())) {
+        try (Server server = Server.start(dir, socket, List.of(), "--root", root.toString(), "--transport",
+                transport)) {
             Result client = Jars.client(dir, "--socket", socket.toString(),
                     "courses.txt", "campusinfo.txt", "contacts.txt");
             assertEquals(0, client.exit(), client::toString);
@@ -92,7 +97,8 @@ class ScenarioIT {
             assertFalse(Files.exists(socket), "socket file left behind");
             String log = server.log();
             assertAll(
-                    () -> assertTrue(log.contains("fdpass server listening on " + socket + " (mode 0600)"), log),
+                    () -> assertTrue(log.contains("fdpass server listening on " + socket + " (mode 0600) over "
+                            + transport + ","), log),
                     () -> assertTrue(log.contains("fdpass file source " + root + ": ")
                             && log.contains("; mounts beneath the root not crossed"), "no line on its way\n" + log),
                     () -> assertTrue(log.contains("client uid=" + myUid() + " ") && log.contains(" pid="
@@ -117,13 +123,15 @@ class ScenarioIT {
         }
     }
 
-    @Test
-    void socketActivationServesAndTheSocketIsNeitherReboundNorUnlinked() throws Exception {
+    /** io_uring's server channel takes the socket handed over in place of one of its own (ListeningSockets). */
+    @ParameterizedTest(name = "server on {0}")
+    @ValueSource(strings = {"epoll", "io_uring"})
+    void socketActivationServesAndTheSocketIsNeitherReboundNorUnlinked(String transport) throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/systemd-socket-activate")),
                 "needs systemd-socket-activate (Debian's systemd package)");
         Path socket = dir.resolve("activated.sock");
         try (Server server = Server.startActivated(dir, socket, "--root", sampleRoot().toString(),
-                "--stats-interval", "50ms")) {
+                "--stats-interval", "50ms", "--transport", transport)) {
             assertHelloFromTheServerItStarts(socket);
             Result client = Jars.client(dir, "--socket", socket.toString(), "--stats",
                     "courses.txt", "campusinfo.txt", "contacts.txt");
@@ -134,7 +142,8 @@ class ScenarioIT {
             Jars.await(Duration.ofSeconds(10), () -> server.log().contains("requests=1 descriptors=3"),
                     () -> "no stats line counting the request\n" + server.log());
             assertEquals(0, server.terminate(), server::log);
-            assertTrue(server.log().contains("listening on socket-activated descriptor 3"), server::log);
+            assertTrue(server.log().contains("listening on socket-activated descriptor 3 over " + transport + ","),
+                    server::log);
             assertTrue(Jars.isSocket(socket), "the server removed a socket it was handed");
         }
     }
@@ -156,15 +165,22 @@ class ScenarioIT {
         }
     }
 
-    /** The README's command, on the jars just built (FDPASS_BUILD=never: this test runs inside the build). */
-    @Test
-    void runScenarioScript() throws Exception {
+    /**
+     * The README's command, on the jars just built (FDPASS_BUILD=never: this test runs inside the build), with the
+     * server on the default transport, and on io_uring (FDPASS_TRANSPORT).
+     */
+    @ParameterizedTest(name = "server on {0}")
+    @ValueSource(strings = {"default", "io_uring"})
+    void runScenarioScript(String transport) throws Exception {
         Path script = Path.of(System.getProperty("fdpass.examples.dir", ".")).toAbsolutePath()
                 .resolve("run-scenario.sh");
         assumeTrue(onPath("bash") != null, "needs bash");
         ProcessBuilder pb = new ProcessBuilder("bash", script.toString());
         pb.environment().put("FDPASS_BUILD", "never");
         pb.environment().put("TMPDIR", dir.toString());
+        if (!transport.equals("default")) {
+            pb.environment().put("FDPASS_TRANSPORT", transport);
+        }
         Path out = dir.resolve("script.out");
         Path err = dir.resolve("script.err");
         Process p = pb.directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
@@ -355,14 +371,15 @@ class ScenarioIT {
      * lines: the first refusals one by one, then one line per uid counting them all (it grew by a line per name and
      * one per connection before, 370 MB in 10 s).
      */
-    @Test
-    void aRefusedFloodLeavesTheLogSmall() throws Exception {
+    @ParameterizedTest(name = "server on {0}")
+    @ValueSource(strings = {"epoll", "io_uring"})
+    void aRefusedFloodLeavesTheLogSmall(String transport) throws Exception {
         int uid = myUid();
         Path socket = dir.resolve("fdpass.sock");
         int connections = 3000;
         byte[] request = sixtyFourNameRequest();
         try (Server server = Server.start(dir, socket, List.of(), "--root", sampleRoot().toString(),
-                "--allow-uid", Integer.toString(uid == 4242 ? 4243 : 4242))) {
+                "--allow-uid", Integer.toString(uid == 4242 ? 4243 : 4242), "--transport", transport)) {
             long before = Files.size(server.log);
             AtomicInteger refused = new AtomicInteger();
             List<Future<?>> flooders = new ArrayList<>();

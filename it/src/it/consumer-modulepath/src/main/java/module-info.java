@@ -1,4 +1,7 @@
-/** The consumer as a named module: fdpass-core's io.fdpass, fdpass-epoll's transport found by its service. */
+/**
+ * The consumer as a named module: fdpass-core's io.fdpass; the transports of fdpass-epoll and fdpass-io_uring found by
+ * their service.
+ */
 module consumer {
     requires io.fdpass;
 }

@@ -2,6 +2,7 @@ package consumer;
 
 import io.fdpass.client.FdPassClient;
 import io.fdpass.server.FdPassServer;
+import io.fdpass.spi.FdPassTransport;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,13 +23,17 @@ import java.util.stream.Stream;
  *
  * <p>Only the API a user starts with: {@code FdPassServer.builder().socket(..).root(..).start()}, {@code close()},
  * {@code FdPassClient.connect(..)}, {@code request(..).join()}, the reply's {@code entries()} and {@code close()},
- * an entry's {@code isOk()} and {@code file().inputStream()}. The reply's type is left to {@code var}.
+ * an entry's {@code isOk()} and {@code file().inputStream()}. The reply's type is left to {@code var}. With
+ * {@code -Dconsumer.transport=NAME}, both take that transport ({@code transport(FdPassTransport.named(NAME))});
+ * without, the default one.
  *
  * <p>The same file is in consumer-classpath and consumer-modulepath; args[0] says which run this is.
  */
 public final class Main {
     public static void main(String[] args) throws Exception {
-        String how = args.length > 0 ? String.join(" ", args) : "?";
+        String transport = System.getProperty("consumer.transport");
+        String how = (args.length > 0 ? String.join(" ", args) : "?") + ", "
+                + (transport != null ? transport : "default transport " + FdPassTransport.preferred().name());
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put("courses.txt", "Course1\nCourse2\n".getBytes(StandardCharsets.UTF_8));
         files.put("campusinfo.txt", "Campus1\nCampus2".getBytes(StandardCharsets.UTF_8));
@@ -45,9 +50,15 @@ public final class Main {
             Path socket = dir.resolve("fdpass.sock");
             String[] names = files.keySet().toArray(String[]::new);
 
-            var server = FdPassServer.builder().socket(socket).root(root).start();
+            var serverBuilder = FdPassServer.builder().socket(socket).root(root);
+            var clientBuilder = FdPassClient.builder().socket(socket);
+            if (transport != null) {
+                serverBuilder.transport(FdPassTransport.named(transport));
+                clientBuilder.transport(FdPassTransport.named(transport));
+            }
+            var server = serverBuilder.start();
             try {
-                var client = FdPassClient.connect(socket);
+                var client = transport == null ? FdPassClient.connect(socket) : clientBuilder.connect();
                 try {
                     var reply = client.request(names).join();
                     try {
