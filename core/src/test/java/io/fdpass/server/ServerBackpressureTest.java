@@ -2,12 +2,9 @@ package io.fdpass.server;
 
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.server.MemoryServer.Connection;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,33 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * not read, and descriptors in flight (the connection's, the uid's and the server's shares of the budget, and the
  * reserve a uid with nothing in flight may draw on).
  */
-class ServerBackpressureTest {
+class ServerBackpressureTest extends MemoryServerTest {
     /** Four names: a request's worth (maxNames), each one opened. */
     private static final String[] FOUR = {"a.txt", "b.txt", "c.txt", "d.txt"};
     private static final List<String> FOUR_ANSWERED = List.of("OK OK OK OK", "fd alpha", "fd bravo", "fd charlie",
             "fd delta");
-
-    @TempDir
-    Path dir;
-    private MemoryServer server;
-
-    @AfterEach
-    void everythingGivenBack() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private MemoryServer start(MemoryServer.Builder builder) throws IOException {
-        server = builder.start();
-        return server;
-    }
-
-    private Connection served(int uid) {
-        Connection c = server.connect(uid);
-        assertEquals(List.of("HELLO"), c.read());
-        return c;
-    }
 
     /** REPLY {@code id} to {@link #FOUR}, and its four descriptors. */
     private static List<String> answeredFour(int id) {

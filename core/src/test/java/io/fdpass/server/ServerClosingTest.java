@@ -7,12 +7,9 @@ import io.fdpass.codec.FdPassRequest;
 import io.fdpass.server.MemoryServer.Connection;
 import io.fdpass.testing.MemorySocket;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,30 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * once, however it closed (issue 21's first break: the uid's slot given back twice when no descriptor was free to
  * watch the socket).
  */
-class ServerClosingTest {
+class ServerClosingTest extends MemoryServerTest {
     private static final byte[] ZERO_LENGTH_FRAME = {0, 0, 0, 0};
-
-    @TempDir
-    Path dir;
-    private MemoryServer server;
-
-    @AfterEach
-    void everythingGivenBack() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private MemoryServer start(MemoryServer.Builder builder) throws IOException {
-        server = builder.start();
-        return server;
-    }
-
-    private Connection served(int uid) {
-        Connection c = server.connect(uid);
-        assertEquals(List.of("HELLO"), c.read());
-        return c;
-    }
 
     /** Its client has read nothing of the two descriptors it was sent, and sends a faulty frame: ERROR. */
     private Connection lingering(int uid) {

@@ -3,12 +3,9 @@ package io.fdpass.server;
 import io.fdpass.codec.ErrorCode;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.server.MemoryServer.Connection;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,33 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The server handler in memory ({@link MemoryServer}): what it answers, in which order, and how an ERROR, a shutdown
  * and a failed write end a connection.
  */
-class ServerHandlerTest {
-    @TempDir
-    Path dir;
-    private MemoryServer server;
-
-    @AfterEach
-    void everythingGivenBack() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private MemoryServer start(MemoryServer.Builder builder) throws IOException {
-        server = builder.start();
-        return server;
-    }
-
-    private Connection connected(MemoryServer server, int uid) {
-        Connection c = server.connect(uid);
-        assertEquals(List.of("HELLO"), c.read());
-        return c;
-    }
-
+class ServerHandlerTest extends MemoryServerTest {
     @Test
     void pipelinedRequestsAreAnsweredInOrderEachReplyFollowedByItsDescriptors() throws IOException {
         MemoryServer server = start(MemoryServer.builder(dir));
-        Connection c = connected(server, 1);
+        Connection c = served(1);
         c.send(FdPassRequest.of(0, "a.txt", "missing.txt", "b.txt"), FdPassRequest.of(1, "c.txt"),
                 FdPassRequest.of(2, "missing.txt"), FdPassRequest.of(3, "d.txt", "a.txt"));
         assertEquals(List.of(
@@ -63,7 +38,7 @@ class ServerHandlerTest {
     @Test
     void anErrorFollowsTheRepliesToTheRequestsBeforeAFaultyFrameAndNothingAfterIt() throws IOException {
         MemoryServer server = start(MemoryServer.builder(dir));
-        Connection c = connected(server, 1);
+        Connection c = served(1);
         c.socket.unread(3); // what it was sent stays unread: the connection lingers
         byte[] zeroLength = {0, 0, 0, 0};
         c.send(FdPassRequest.of(0, "a.txt"), FdPassRequest.of(1, "b.txt"), zeroLength, FdPassRequest.of(2, "c.txt"));
@@ -83,7 +58,7 @@ class ServerHandlerTest {
     @Test
     void anErrorWaitsForTheRepliesHeldBackBeforeIt() throws IOException {
         MemoryServer server = start(MemoryServer.builder(dir).maxUnreadBytes(SendQueueBound.MESSAGE_COST));
-        Connection c = connected(server, 1);
+        Connection c = served(1);
         c.socket.unread(10);
         c.send(FdPassRequest.of(0, "a.txt"), FdPassRequest.of(1, "b.txt"), FdPassRequest.of(2, "c.txt"),
                 new byte[] {0, 0, 0, 0}, FdPassRequest.of(3, "d.txt"));
@@ -99,7 +74,7 @@ class ServerHandlerTest {
     @Test
     void shutdownAnswersWhatWasReadThenSaysShuttingDown() throws Exception {
         MemoryServer server = start(MemoryServer.builder(dir).maxUnreadBytes(SendQueueBound.MESSAGE_COST));
-        Connection c = connected(server, 1);
+        Connection c = served(1);
         c.socket.unread(10); // its client reads nothing: the first reply goes, the others wait
         c.send(FdPassRequest.of(0, "a.txt"), FdPassRequest.of(1, "b.txt"), FdPassRequest.of(2, "c.txt"));
         assertEquals(List.of("REPLY 0 OK", "fd alpha"), c.read());
@@ -120,7 +95,7 @@ class ServerHandlerTest {
     @Test
     void aDescriptorWriteThatFailsAfterItsReplyWasWrittenClosesTheConnectionAtOnce() throws IOException {
         MemoryServer server = start(MemoryServer.builder(dir));
-        Connection c = connected(server, 1);
+        Connection c = served(1);
         c.socket.unread(5);
         c.channel.failDescriptorWrites(new IOException("sendmsg failed: Broken pipe"));
         c.send(FdPassRequest.of(0, "a.txt", "b.txt"), FdPassRequest.of(1, "c.txt"));
@@ -134,7 +109,7 @@ class ServerHandlerTest {
     @Test
     void aDescriptorWriteThatShutsTheOutputDownClosesTheConnectionAtOnce() throws IOException {
         MemoryServer server = start(MemoryServer.builder(dir));
-        Connection c = connected(server, 1);
+        Connection c = served(1);
         c.socket.unread(5);
         c.channel.failDescriptorWrites(new Error("sendFd: the send buffer is full"));
         c.send(FdPassRequest.of(0, "a.txt", "b.txt"), FdPassRequest.of(1, "c.txt"));

@@ -3,12 +3,9 @@ package io.fdpass.server;
 import io.fdpass.codec.FdPassRequest;
 import io.fdpass.server.MemoryServer.Connection;
 import io.fdpass.testing.TestFrames;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -20,29 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A connection's timeouts, in memory, on the executor's clock: a frame begun and not completed, a connection idle
  * with nothing unanswered, and one held back by its own client, who reads nothing (the stall timeout).
  */
-class ServerTimeoutsTest {
-    @TempDir
-    Path dir;
-    private MemoryServer server;
-
-    @AfterEach
-    void everythingGivenBack() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    private MemoryServer start(MemoryServer.Builder builder) throws IOException {
-        server = builder.start();
-        return server;
-    }
-
-    private Connection served(int uid) {
-        Connection c = server.connect(uid);
-        assertEquals(List.of("HELLO"), c.read());
-        return c;
-    }
-
+class ServerTimeoutsTest extends MemoryServerTest {
     /** A client that has read nothing of 10 messages: the first of its three requests is answered, the rest held. */
     private Connection heldBackByItsClient() {
         Connection c = served(1);
