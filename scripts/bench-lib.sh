@@ -1,5 +1,5 @@
-# Sourced by bench-clients.sh and bench-profile.sh: a work directory with the reference built and compare.sh's
-# root and files in it, and the stop of a server that runs in a process group of its own.
+# Sourced by bench-clients.sh, bench-python.sh and bench-profile.sh: a work directory with the reference built and
+# compare.sh's root and files in it, and the start and stop of a server that runs in a process group of its own.
 #
 #   bench_setup NAME   with REPO, BENCH and ROOT_MOUNT set: mounts the root's kind if ROOT_MOUNT asks for one
 #                      (root-mount.sh), makes WORK, BIN (fdref-server and fdref-client built there), ROOT with
@@ -7,12 +7,17 @@
 #                      and removes all of it; NAME is for messages
 #   wait_for_socket    waits up to 60 s for a server to make SOCK; status 1 if it did not
 #   stop_server        stops the server whose process group SPID leads: SIGTERM, SIGKILL after 20 s
+#   start_server c|j   the reference server (c) or ours (j, $JAVA -jar $SERVER_JAR) on SOCK and ROOT, in a process
+#                      group of its own, its output appended to WORK/server.log; waits for its socket (status 1 if
+#                      none came, the server stopped)
 # shellcheck source=root-mount.sh
 . "$REPO/scripts/root-mount.sh"
 SPID=""
+BENCH_NAME=""
 
 bench_setup() {
     local name=$1
+    BENCH_NAME=$name
     trap 'root_unmount' EXIT
     if [[ -n $ROOT_MOUNT ]]; then
         root_mount "$name" "$ROOT_MOUNT" || exit 2
@@ -42,4 +47,18 @@ stop_server() {
     wait "$SPID" 2>/dev/null
     SPID=""
     rm -f "$SOCK"
+}
+
+start_server() {
+    rm -f "$SOCK"
+    if [[ $1 == c ]]; then
+        setsid "$BIN/fdref-server" --quiet "$SOCK" "$ROOT" >>"$WORK/server.log" 2>&1 </dev/null &
+    else
+        setsid "$JAVA" -jar "$SERVER_JAR" --socket "$SOCK" --root "$ROOT" >>"$WORK/server.log" 2>&1 </dev/null &
+    fi
+    SPID=$!
+    wait_for_socket && return 0
+    echo "$BENCH_NAME: no socket from the $1 server" >&2
+    stop_server
+    return 1
 }

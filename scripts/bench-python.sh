@@ -51,20 +51,6 @@ fi
 . "$REPO/scripts/bench-lib.sh"
 bench_setup bench-python.sh
 
-start_server() { # c|j
-    rm -f "$SOCK"
-    if [[ $1 == c ]]; then
-        setsid "$BIN/fdref-server" --quiet "$SOCK" "$ROOT" >>"$WORK/server.log" 2>&1 </dev/null &
-    else
-        setsid "$JAVA" -jar "$SERVER_JAR" --socket "$SOCK" --root "$ROOT" >>"$WORK/server.log" 2>&1 </dev/null &
-    fi
-    SPID=$!
-    wait_for_socket && return 0
-    echo "bench-python.sh: no socket from the $1 server" >&2
-    stop_server
-    return 1
-}
-
 # run_client c|p DEPTH NAMES SECS -> the client's result line (fdref-client's format) with cpu_us_per_fd=
 run_client() {
     local names=() i out fds
