@@ -13,6 +13,8 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.util.Arrays;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -90,6 +92,30 @@ public final class Sockets {
             return r < 0 ? -(int) ERRNO_VALUE.get(state, 0L) : r;
         } catch (Throwable t) {
             throw new AssertionError(t);
+        }
+    }
+
+    /**
+     * Sends one byte with a descriptor of each of {@code names} (opened read-only beneath {@code root}) in one message,
+     * and closes those descriptors: bytes sent, or a negative errno.
+     */
+    public static long sendDescriptorMessage(int socket, Path root, String... names) throws IOException {
+        int[] fds = new int[names.length];
+        Arrays.fill(fds, -1);
+        try {
+            for (int i = 0; i < names.length; i++) {
+                fds[i] = Opens.openat(Opens.AT_FDCWD, root.resolve(names[i]).toString(), Opens.O_RDONLY);
+                if (fds[i] < 0) {
+                    throw new IOException(names[i] + ": " + Errno.strerror(fds[i]));
+                }
+            }
+            return send(socket, new byte[1], fds);
+        } finally {
+            for (int fd : fds) {
+                if (fd >= 0) {
+                    Descriptors.close(fd);
+                }
+            }
         }
     }
 

@@ -6,7 +6,6 @@ import io.fdpass.codec.FdPassResponseDecoder;
 import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.Errno;
 import io.fdpass.internal.FileReads;
-import io.fdpass.internal.Opens;
 import io.fdpass.internal.Platform;
 import io.fdpass.internal.SocketCalls;
 import io.fdpass.testing.Fds;
@@ -284,19 +283,7 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
 
         /** One byte with a descriptor of each of {@code names} (beneath the root), in one message. */
         void sendDescriptorMessage(String... names) throws IOException {
-            int[] fds = new int[names.length];
-            Arrays.fill(fds, -1);
-            try {
-                for (int i = 0; i < names.length; i++) {
-                    fds[i] = Opens.openat(Opens.AT_FDCWD, root.resolve(names[i]).toString(), Opens.O_RDONLY);
-                    if (fds[i] < 0) {
-                        throw new IOException(names[i] + ": " + Errno.strerror(fds[i]));
-                    }
-                }
-                assertEquals(1, Sockets.send(fd, new byte[1], fds));
-            } finally {
-                closeAll(fds);
-            }
+            assertEquals(1, Sockets.sendDescriptorMessage(fd, root, names));
         }
 
         /** Closes this end: the client sees the end of stream. */
@@ -317,14 +304,6 @@ public abstract class AbstractDescriptorMessageTest extends AbstractFdPassTest {
             assertEquals(content, new String(bytes.array(), 0, bytes.position(), StandardCharsets.UTF_8));
         } finally {
             Descriptors.close(fd.intValue());
-        }
-    }
-
-    private static void closeAll(int[] fds) {
-        for (int fd : fds) {
-            if (fd >= 0) {
-                Descriptors.close(fd);
-            }
         }
     }
 }

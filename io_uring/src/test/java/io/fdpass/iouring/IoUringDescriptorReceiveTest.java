@@ -10,7 +10,6 @@ import io.fdpass.codec.ErrorCode;
 import io.fdpass.internal.Descriptors;
 import io.fdpass.internal.Errno;
 import io.fdpass.internal.FileReads;
-import io.fdpass.internal.Opens;
 import io.fdpass.internal.SocketCalls;
 import io.fdpass.testing.Fds;
 import io.fdpass.testing.LeakCheck;
@@ -257,23 +256,7 @@ class IoUringDescriptorReceiveTest {
 
     /** One byte with a descriptor of each of {@code names}, in one message. */
     private void sendDescriptorMessage(String... names) throws IOException {
-        int[] fds = new int[names.length];
-        Arrays.fill(fds, -1);
-        try {
-            for (int i = 0; i < names.length; i++) {
-                fds[i] = Opens.openat(Opens.AT_FDCWD, root.resolve(names[i]).toString(), Opens.O_RDONLY);
-                if (fds[i] < 0) {
-                    throw new IOException(names[i] + ": " + Errno.strerror(fds[i]));
-                }
-            }
-            send(new byte[1], fds);
-        } finally {
-            for (int fd : fds) {
-                if (fd >= 0) {
-                    Descriptors.close(fd);
-                }
-            }
-        }
+        assertEquals(1, Sockets.sendDescriptorMessage(server, root, names));
     }
 
     private void closeServer() {
