@@ -87,9 +87,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
 done
 
-median() { tr ' ' '\n' <<<"$*" | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {
-    if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2 }'; }
-
 echo
 echo "client/server pairs (c = C reference, j = ours; client first), descriptors/s and p99 latency (us), median of $ROUNDS rounds"
 echo "machine: $(nproc) cores, $(uname -sr); ${DUR}s per scenario, server warmup ${WARMUP}s, our client's warmup ${CWARM}s in its JVM"

@@ -10,6 +10,7 @@
 #   start_server c|j   the reference server (c) or ours (j, $JAVA -jar $SERVER_JAR) on SOCK and ROOT, in a process
 #                      group of its own, its output appended to WORK/server.log; waits for its socket (status 1 if
 #                      none came, the server stopped)
+#   median N...        the median of the numbers (0 for none)
 # shellcheck source=root-mount.sh
 . "$REPO/scripts/root-mount.sh"
 SPID=""
@@ -62,3 +63,6 @@ start_server() {
     stop_server
     return 1
 }
+
+median() { tr ' ' '\n' <<<"$*" | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {
+    if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2 }'; }

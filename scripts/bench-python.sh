@@ -96,9 +96,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
 done
 
-median() { tr ' ' '\n' <<<"$*" | sed '/^$/d' | sort -g | awk '{a[NR]=$1} END {
-    if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2] + a[NR/2+1]) / 2 }'; }
-
 echo
 echo "Python client (clients/python) and C client (fdref-client), one connection each, against the C reference"
 echo "server (c) and our example server (j): descriptors/s, p99 latency (us) and the client's CPU time per descriptor"
